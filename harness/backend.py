@@ -1,0 +1,137 @@
+"""The backend a scenario talks to: an SDK client and model bound to one profile, with wire capture.
+
+A scenario builds agents with ``backend.agent(...)`` and runs them with ``backend.run(...)`` or
+``backend.run_streamed(...)``. Each run returns a ``RunRecord``: the SDK's result or the exception it
+raised, the HTTP exchanges of that run, and the SDK's warnings. Classifiers judge from that alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from agents import Agent, Model, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
+from openai import AsyncOpenAI
+
+from .profiles import Profile
+from .wire import CapturingTransport, Exchange
+
+SDK_LOGGER = "openai.agents"
+
+
+@dataclass
+class RunRecord:
+    """Everything observed during one SDK run."""
+
+    result: Any = None  # RunResult / RunResultStreaming, or None if the run raised
+    error: BaseException | None = None
+    exchanges: list[Exchange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stream_events: list[Any] = field(default_factory=list)
+    seconds: float = 0.0
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.timed_out
+
+    @property
+    def final_output(self) -> Any:
+        return getattr(self.result, "final_output", None)
+
+    def requests_to(self, suffix: str) -> list[Exchange]:
+        return [e for e in self.exchanges if e.path.endswith(suffix)]
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+class Backend:
+    def __init__(self, profile: Profile, base_url: str, transport: httpx.AsyncBaseTransport, *,
+                 api_key: str, timeout: float):
+        self.profile = profile
+        self.base_url = base_url
+        self.api_key = api_key
+        self.timeout = timeout
+        self.capture = CapturingTransport(transport, secrets=[api_key])
+        self._http = httpx.AsyncClient(transport=self.capture, timeout=timeout)
+        self._client: AsyncOpenAI | None = None
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self.capture.exchanges
+
+    def client(self) -> AsyncOpenAI:
+        if self._client is None:
+            # max_retries=0: a retry would hide what the backend answered first and cost ~1.4 s each.
+            self._client = AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0,
+                                       http_client=self._http, timeout=self.timeout)
+        return self._client
+
+    def model(self, model_id: str | None = None) -> Model:
+        name = model_id or self.profile.model
+        if self.profile.api == "chat_completions":
+            return OpenAIChatCompletionsModel(model=name, openai_client=self.client())
+        return OpenAIResponsesModel(model=name, openai_client=self.client())
+
+    def agent(self, name: str, instructions: str, **kwargs: Any) -> Agent[Any]:
+        """An agent on this backend's model (never the SDK's default model)."""
+        return Agent(name=name, instructions=instructions, model=self.model(), **kwargs)
+
+    async def run(self, agent: Agent[Any], input: Any, **kwargs: Any) -> RunRecord:
+        with self._recording() as record:
+            try:
+                record.result = await asyncio.wait_for(Runner.run(agent, input, **kwargs), self.timeout)
+            except TimeoutError:
+                record.timed_out = True
+            except Exception as exc:  # the classifier decides what it means
+                record.error = exc
+        return record
+
+    async def run_streamed(self, agent: Agent[Any], input: Any, **kwargs: Any) -> RunRecord:
+        with self._recording() as record:
+
+            async def consume() -> None:
+                streamed = Runner.run_streamed(agent, input, **kwargs)
+                record.result = streamed
+                async for event in streamed.stream_events():
+                    record.stream_events.append(event)
+
+            try:
+                await asyncio.wait_for(consume(), self.timeout)
+            except TimeoutError:
+                record.timed_out = True
+            except Exception as exc:
+                record.error = exc
+        return record
+
+    @contextmanager
+    def _recording(self) -> Iterator[RunRecord]:
+        record = RunRecord()
+        first = len(self.capture.exchanges)
+        collector = _WarningCollector()
+        logger = logging.getLogger(SDK_LOGGER)
+        logger.addHandler(collector)
+        started = time.perf_counter()
+        try:
+            yield record
+        finally:
+            logger.removeHandler(collector)
+            record.seconds = time.perf_counter() - started
+            record.exchanges = self.capture.exchanges[first:]
+            record.warnings = collector.messages
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,25 @@
+"""One emulator per backend family. ``create(name, model, options)`` builds one by family name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .openai import OpenAIEmulator
+
+EMULATORS: dict[str, type[Emulator]] = {
+    cls.family: cls
+    for cls in (OpenAIEmulator,)
+}
+
+
+def create(name: str, model: str, options: Mapping[str, Any] | None = None) -> Emulator:
+    try:
+        cls = EMULATORS[name]
+    except KeyError:
+        raise ValueError(f"no emulator named {name!r}; known: {', '.join(sorted(EMULATORS))}") from None
+    return cls(model, dict(options or {}))
+
+
+__all__ = ["EMULATORS", "ApiError", "Emulator", "HttpReply", "HttpRequest", "create"]

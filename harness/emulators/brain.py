@@ -1,0 +1,193 @@
+"""The scripted model behind every emulator: a deterministic function from a conversation to a reply.
+
+It plays the part of a small, obedient model so scenarios can observe what the *backend* does with
+a request. It never sees a test, a profile or an expectation: only the conversation the backend
+handed it (after the backend's own quirks, e.g. a dropped schema or an ignored tool_choice).
+
+Rules, first match wins:
+1. tool results came back after the last user message -> answer from them (JSON if a schema is enforced);
+2. tool_choice names a tool, or is "required" -> call that tool (or the tools the user named, else the first);
+3. tool_choice is "auto" and the last user message names offered tools -> call them (only the first if
+   parallel calls are off); a handoff tool ``transfer_to_x_y`` is named by "x y";
+4. a JSON schema is enforced -> a JSON instance of it, filled from the user's words;
+5. text: "Reply with exactly: X" -> X; "what is the code word" -> the code word from earlier turns (or
+   "I do not know the code word."); anything else -> "You said: <message>".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9-]+)")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+CODE_WORD = re.compile(r"code word is ([A-Za-z0-9-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text, as on the wire
+
+
+@dataclass
+class Message:
+    role: str  # system | user | assistant | tool
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    parameters: dict[str, Any]
+    description: str = ""
+
+
+@dataclass
+class Turn:
+    """What the model is asked to do, after the backend decided which request fields it honours."""
+
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_choice: str = "auto"  # auto | none | required | function:<name>
+    schema: dict[str, Any] | None = None  # a JSON schema the backend enforces
+    parallel_tool_calls: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    text: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+def count_tokens(text: str) -> int:
+    return len(TOKEN.findall(text))
+
+
+def prompt_tokens(turn: Turn) -> int:
+    parts = [m.text for m in turn.messages]
+    parts += [c.name + c.arguments for m in turn.messages for c in m.tool_calls]
+    parts += [t.name + json.dumps(t.parameters) for t in turn.tools]
+    return sum(count_tokens(p) for p in parts) + 3 * len(turn.messages)
+
+
+def decision_tokens(decision: Decision) -> int:
+    return count_tokens(decision.text or "") + sum(count_tokens(c.name + c.arguments) for c in decision.tool_calls)
+
+
+def decide(turn: Turn, call_id_prefix: str = "call_") -> Decision:
+    user_index = max((i for i, m in enumerate(turn.messages) if m.role == "user"), default=-1)
+    last_user = turn.messages[user_index].text if user_index >= 0 else ""
+    tool_results = [m for m in turn.messages[user_index + 1 :] if m.role == "tool"]
+
+    if tool_results:
+        return _answer(turn, last_user, tool_results)
+    calls = _choose_tools(turn, last_user)
+    if calls:
+        return Decision(
+            tool_calls=tuple(
+                ToolCall(f"{call_id_prefix}{user_index}_{n}", tool.name, json.dumps(_instance(tool.parameters, last_user)))
+                for n, tool in enumerate(calls)
+            )
+        )
+    return _answer(turn, last_user, [])
+
+
+def _choose_tools(turn: Turn, last_user: str) -> list[ToolSpec]:
+    if not turn.tools or turn.tool_choice == "none":
+        return []
+    if turn.tool_choice.startswith("function:"):
+        wanted = turn.tool_choice.removeprefix("function:")
+        return [t for t in turn.tools if t.name == wanted][:1]
+    named = [t for t in turn.tools if _names(t.name, last_user)]
+    if not turn.parallel_tool_calls:
+        named = named[:1]
+    if turn.tool_choice == "required":
+        return named or turn.tools[:1]
+    return named
+
+
+def _names(tool_name: str, text: str) -> bool:
+    lowered = text.lower()
+    if tool_name.lower() in lowered:
+        return True
+    target = tool_name.removeprefix("transfer_to_")
+    return target != tool_name and target.replace("_", " ").lower() in lowered
+
+
+def _answer(turn: Turn, last_user: str, tool_results: list[Message]) -> Decision:
+    if tool_results:
+        names = {c.id: c.name for m in turn.messages for c in m.tool_calls}
+        text = " ".join(f"According to {names.get(r.tool_call_id or '', 'the tool')}: {r.text}" for r in tool_results)
+    else:
+        text = _text_reply(turn, last_user)
+    if turn.schema is not None:
+        return Decision(text=json.dumps(_instance(turn.schema, last_user + " " + text)))
+    return Decision(text=text)
+
+
+def _text_reply(turn: Turn, last_user: str) -> str:
+    exact = re.search(r"reply with exactly:?\s*(.+)", last_user, re.IGNORECASE | re.DOTALL)
+    if exact:
+        return exact.group(1).strip()
+    if "code word" in last_user.lower() and "?" in last_user:
+        for message in reversed(turn.messages):
+            found = CODE_WORD.search(message.text)
+            if found and message.text != last_user:
+                return f"The code word is {found.group(1)}."
+        return "I do not know the code word."
+    return f"You said: {last_user.strip()}"
+
+
+def _instance(schema: dict[str, Any], words: str, root: dict[str, Any] | None = None) -> Any:
+    """A deterministic value that validates against ``schema``, filled from the user's words."""
+    root = root if root is not None else schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _instance(root.get("$defs", root.get("definitions", {})).get(name, {}), words, root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return _instance(options[0], words, root)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return {name: _property(name, sub, words, root) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_instance(schema.get("items", {"type": "string"}), words, root)]
+    return _scalar(kind, "", words)
+
+
+def _property(name: str, schema: dict[str, Any], words: str, root: dict[str, Any]) -> Any:
+    kind = schema.get("type")
+    if kind in ("string", "integer", "number", "boolean"):
+        return _scalar(kind, name, words)
+    return _instance(schema, words, root)
+
+
+def _scalar(kind: str, name: str, words: str) -> Any:
+    given = re.search(rf"\b{re.escape(name)}\s*[=:]\s*\"?(-?\d+(?:\.\d+)?|[^\s\",.;]+)", words) if name else None
+    if kind == "string":
+        if given:
+            return given.group(1)
+        capitals = CAPITALISED.findall(words)[1:]  # the first capital usually starts the sentence
+        return capitals[-1] if capitals else "example"
+    if kind in ("integer", "number"):
+        match = given.group(1) if given and NUMBER.fullmatch(given.group(1)) else None
+        numbers = [match] if match else NUMBER.findall(words)
+        value = float(numbers[0]) if numbers else 1
+        return int(value) if kind == "integer" else value
+    if kind == "boolean":
+        return True
+    return None

@@ -1,0 +1,192 @@
+"""The Chat Completions wire format: request -> brain Turn, Decision -> completion or chunk stream.
+
+Families differ only in the ``ChatQuirks`` they pass; each quirk names where it was observed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import brain
+from .base import SSE_DONE, ApiError, HttpReply, sse_data
+
+
+@dataclass(frozen=True)
+class ChatQuirks:
+    tool_choice: Literal["all", "strings", "ignored"] = "all"  # which tool_choice forms are honoured
+    parallel_tool_calls_false: bool = True  # is parallel_tool_calls=false honoured
+    response_format: Literal["enforced", "ignored"] = "enforced"
+    stream_tool_calls: Literal["pieces", "whole"] = "pieces"
+    usage_chunk: Literal["requested", "always", "never"] = "requested"
+    id_prefix: str = "chatcmpl-"
+    system_fingerprint: str | None = None
+
+
+def _text_of(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    raise ApiError(400, "message content must be a string or an array of parts", param="messages")
+
+
+def parse_messages(messages: Any) -> list[brain.Message]:
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "'messages' must be a non-empty array", param="messages")
+    parsed = []
+    for item in messages:
+        if not isinstance(item, dict) or item.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+            raise ApiError(400, "each message needs a role of system, developer, user, assistant or tool",
+                           param="messages")
+        role = "system" if item["role"] == "developer" else item["role"]
+        calls = [
+            brain.ToolCall(c.get("id", ""), c.get("function", {}).get("name", ""), c.get("function", {}).get("arguments", ""))
+            for c in item.get("tool_calls") or []
+        ]
+        parsed.append(brain.Message(role, _text_of(item.get("content")), calls, item.get("tool_call_id")))
+    return parsed
+
+
+def parse_tools(tools: Any) -> list[brain.ToolSpec]:
+    specs = []
+    for tool in tools or []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not function.get("name"):
+            raise ApiError(400, "each tool needs type 'function' and a function name", param="tools")
+        specs.append(brain.ToolSpec(function["name"], function.get("parameters") or {}, function.get("description", "")))
+    return specs
+
+
+def tool_choice_of(value: Any, honoured: str) -> str:
+    if value is None or honoured == "ignored":
+        return "auto"
+    if isinstance(value, str):
+        return value
+    if honoured == "all" and isinstance(value, dict):
+        name = (value.get("function") or {}).get("name") or value.get("name")
+        return f"function:{name}" if name else "auto"
+    return "auto"
+
+
+def schema_of_response_format(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") == "json_schema":
+        return (value.get("json_schema") or {}).get("schema") or {"type": "object"}
+    if value.get("type") == "json_object":
+        return {"type": "object"}
+    return None
+
+
+class ChatCompletions:
+    def __init__(self, quirks: ChatQuirks, next_id: Any):
+        self.quirks = quirks
+        self.next_id = next_id
+
+    def turn(self, body: dict[str, Any]) -> brain.Turn:
+        q = self.quirks
+        return brain.Turn(
+            messages=parse_messages(body.get("messages")),
+            tools=parse_tools(body.get("tools")),
+            tool_choice=tool_choice_of(body.get("tool_choice"), q.tool_choice),
+            schema=schema_of_response_format(body.get("response_format")) if q.response_format == "enforced" else None,
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False or not q.parallel_tool_calls_false,
+        )
+
+    def reply(self, body: dict[str, Any], model: str) -> HttpReply:
+        turn = self.turn(body)
+        decision = brain.decide(turn)
+        usage = _usage(turn, decision)
+        completion_id = self.next_id(self.quirks.id_prefix)
+        if body.get("stream"):
+            include = bool((body.get("stream_options") or {}).get("include_usage"))
+            return HttpReply.sse(self.chunks(decision, model, completion_id, usage, include))
+        return HttpReply.json(200, self.completion(decision, model, completion_id, usage))
+
+    def completion(self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int]) -> dict:
+        message: dict[str, Any] = {"role": "assistant", "content": decision.text}
+        if decision.tool_calls:
+            message["tool_calls"] = [_call_json(c) for c in decision.tool_calls]
+        return {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": self.quirks.system_fingerprint,
+            "choices": [{"index": 0, "message": message, "finish_reason": _finish(decision), "logprobs": None}],
+            "usage": usage,
+        }
+
+    def chunks(self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int],
+               include_usage: bool) -> list[bytes]:
+        created = int(time.time())
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            return sse_data({
+                "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "system_fingerprint": self.quirks.system_fingerprint,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            })
+
+        out = [chunk({"role": "assistant", "content": ""})]
+        for piece in split_text(decision.text or ""):
+            out.append(chunk({"content": piece}))
+        for index, call in enumerate(decision.tool_calls):
+            if self.quirks.stream_tool_calls == "whole":
+                out.append(chunk({"tool_calls": [{"index": index, **_call_json(call)}]}))
+                continue
+            head = {"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            out.append(chunk({"tool_calls": [head]}))
+            for piece in split_arguments(call.arguments):
+                out.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+        out.append(chunk({}, _finish(decision)))
+        mode = self.quirks.usage_chunk
+        if mode == "always" or (mode == "requested" and include_usage):
+            out.append(sse_data({
+                "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "choices": [], "usage": usage,
+            }))
+        out.append(SSE_DONE)
+        return out
+
+
+def _usage(turn: brain.Turn, decision: brain.Decision) -> dict[str, int]:
+    prompt, completion = brain.prompt_tokens(turn), brain.decision_tokens(decision)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _call_json(call: brain.ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def _finish(decision: brain.Decision) -> str:
+    return "tool_calls" if decision.tool_calls else "stop"
+
+
+def split_text(text: str) -> list[str]:
+    """Word-sized deltas that join back to ``text`` exactly."""
+    pieces, current = [], ""
+    for char in text:
+        current += char
+        if char == " ":
+            pieces.append(current)
+            current = ""
+    return pieces + ([current] if current else [])
+
+
+def split_arguments(arguments: str, size: int = 8) -> list[str]:
+    return [arguments[i : i + size] for i in range(0, len(arguments), size)] or [""]
+
+
+def decision_from_completion(payload: dict[str, Any]) -> brain.Decision:
+    """Read a completion back into a Decision (a gateway translating its upstream's answer)."""
+    message = payload["choices"][0]["message"]
+    calls = tuple(
+        brain.ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"]) for c in message.get("tool_calls") or []
+    )
+    return brain.Decision(message.get("content"), calls)
+

@@ -1,0 +1,302 @@
+"""The Responses wire format: request -> brain Turn, Decision -> response object or event stream.
+
+``ResponsesQuirks`` carries what differs between backends (event set, what is honoured, state).
+``ResponseStore`` is the server-side memory that makes previous_response_id resolvable.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import brain
+from .base import SSE_DONE, ApiError, HttpReply, sse_data
+from .chat import split_arguments, split_text
+
+
+@dataclass(frozen=True)
+class ResponsesQuirks:
+    text_format: Literal["enforced", "ignored"] = "enforced"
+    tool_choice: Literal["all", "strings", "ignored"] = "all"
+    parallel_tool_calls_false: bool = True
+    previous_response_id: Literal["resolve", "ignore", "reject"] = "resolve"
+    # stream shape
+    in_progress_event: bool = True
+    content_part_events: bool = True  # content_part.added/.done and output_text.done
+    function_args_done_event: bool = True
+    completed_has_output: bool = True
+    sequence_numbers: bool = True
+    done_sentinel: bool = False  # a trailing "data: [DONE]" (not sent by OpenAI)
+    event_lines: bool = True  # "event: <type>" lines before each data line
+
+
+@dataclass
+class StoredResponse:
+    response: dict[str, Any]
+    conversation: list[brain.Message]  # input (resolved) + output, without instructions
+    input_items: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ResponseStore:
+    def __init__(self) -> None:
+        self._items: dict[str, StoredResponse] = {}
+
+    def put(self, stored: StoredResponse) -> None:
+        self._items[stored.response["id"]] = stored
+
+    def get(self, response_id: str) -> StoredResponse | None:
+        return self._items.get(response_id)
+
+    def delete(self, response_id: str) -> bool:
+        return self._items.pop(response_id, None) is not None
+
+
+@dataclass
+class ParsedRequest:
+    body: dict[str, Any]
+    instructions: str | None
+    messages: list[brain.Message]  # this request's own input items
+    turn: brain.Turn  # what the model sees (instructions + resolved history + input)
+    input_items: list[dict[str, Any]]
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    raise ApiError(400, "message content must be a string or an array of content parts", param="input")
+
+
+def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
+    if isinstance(value, str):
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": value}]}
+        return [brain.Message("user", value)], [item]
+    if not isinstance(value, list):
+        raise ApiError(400, "'input' must be a string or an array of input items", param="input")
+    messages: list[brain.Message] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise ApiError(400, "each input item must be an object", param="input")
+        kind = item.get("type", "message" if "role" in item else None)
+        if kind == "message":
+            role = {"developer": "system"}.get(item.get("role", ""), item.get("role", ""))
+            if role not in ("system", "user", "assistant"):
+                raise ApiError(400, f"unknown message role {item.get('role')!r}", param="input")
+            messages.append(brain.Message(role, _content_text(item.get("content"))))
+        elif kind == "function_call":
+            call = brain.ToolCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments", ""))
+            if messages and messages[-1].role == "assistant" and not messages[-1].text:
+                messages[-1].tool_calls.append(call)
+            else:
+                messages.append(brain.Message("assistant", "", [call]))
+        elif kind == "function_call_output":
+            output = item.get("output")
+            messages.append(brain.Message("tool", output if isinstance(output, str) else _content_text(output),
+                                          tool_call_id=item.get("call_id")))
+        elif kind in ("reasoning", "item_reference"):
+            continue
+        else:
+            raise ApiError(400, f"unsupported input item type {kind!r}", param="input")
+    return messages, list(value)
+
+
+def parse_tools(tools: Any) -> list[brain.ToolSpec]:
+    specs = []
+    for tool in tools or []:
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not tool.get("name"):
+            raise ApiError(400, "only function tools with a name are supported", param="tools")
+        specs.append(brain.ToolSpec(tool["name"], tool.get("parameters") or {}, tool.get("description") or ""))
+    return specs
+
+
+def schema_of_text_format(text: Any) -> dict[str, Any] | None:
+    fmt = (text or {}).get("format") if isinstance(text, dict) else None
+    if not isinstance(fmt, dict):
+        return None
+    if fmt.get("type") == "json_schema":
+        return fmt.get("schema") or {"type": "object"}
+    if fmt.get("type") == "json_object":
+        return {"type": "object"}
+    return None
+
+
+def tool_choice_of(value: Any, honoured: str) -> str:
+    if value is None or honoured == "ignored":
+        return "auto"
+    if isinstance(value, str):
+        return value
+    if honoured == "all" and isinstance(value, dict) and value.get("name"):
+        return f"function:{value['name']}"
+    return "auto"
+
+
+def output_items(decision: brain.Decision, next_id: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    if decision.text is not None:
+        items.append({
+            "id": next_id("msg_"), "type": "message", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": decision.text, "annotations": [], "logprobs": []}],
+        })
+    for call in decision.tool_calls:
+        items.append({
+            "id": next_id("fc_"), "type": "function_call", "status": "completed",
+            "call_id": call.id, "name": call.name, "arguments": call.arguments,
+        })
+    return items
+
+
+def usage_of(input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+def response_object(response_id: str, model: str, body: dict[str, Any], output: list[dict[str, Any]],
+                    usage: dict[str, Any] | None, status: str = "completed") -> dict[str, Any]:
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True) is not False,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "store": body.get("store", True) is not False,
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": body.get("truncation", "disabled"),
+        "usage": usage,
+        "user": None,
+        "metadata": body.get("metadata") or {},
+    }
+
+
+@dataclass
+class StreamPlan:
+    """What a stream carries: text deltas for the message, argument deltas per function call."""
+
+    text_deltas: list[str] | None
+    call_deltas: list[list[str]]
+
+
+def plan_from_decision(decision: brain.Decision) -> StreamPlan:
+    text = None if decision.text is None else split_text(decision.text) or [""]
+    return StreamPlan(text, [split_arguments(c.arguments) for c in decision.tool_calls])
+
+
+def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQuirks) -> list[bytes]:
+    """The SSE stream for ``final`` (a completed response object), shaped by ``quirks``."""
+    out: list[bytes] = []
+    sequence = 0
+
+    def emit(kind: str, payload: dict[str, Any]) -> None:
+        nonlocal sequence
+        event = {"type": kind, **payload}
+        if quirks.sequence_numbers:
+            event["sequence_number"] = sequence
+        sequence += 1
+        out.append(sse_data(event, kind if quirks.event_lines else None))
+
+    in_progress = {**final, "status": "in_progress", "output": [], "usage": None}
+    emit("response.created", {"response": in_progress})
+    if quirks.in_progress_event:
+        emit("response.in_progress", {"response": in_progress})
+    call_index = 0
+    for index, item in enumerate(final["output"]):
+        if item["type"] == "message":
+            text = item["content"][0]["text"]
+            emit("response.output_item.added", {"output_index": index, "item": {**item, "status": "in_progress", "content": []}})
+            part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+            if quirks.content_part_events:
+                emit("response.content_part.added", {"item_id": item["id"], "output_index": index, "content_index": 0, "part": part})
+            for delta in plan.text_deltas or [text]:
+                emit("response.output_text.delta", {"item_id": item["id"], "output_index": index, "content_index": 0,
+                                                    "delta": delta, "logprobs": []})
+            if quirks.content_part_events:
+                emit("response.output_text.done", {"item_id": item["id"], "output_index": index, "content_index": 0,
+                                                   "text": text, "logprobs": []})
+                emit("response.content_part.done", {"item_id": item["id"], "output_index": index, "content_index": 0,
+                                                    "part": {**part, "text": text}})
+            emit("response.output_item.done", {"output_index": index, "item": item})
+        elif item["type"] == "function_call":
+            emit("response.output_item.added", {"output_index": index,
+                                                "item": {**item, "status": "in_progress", "arguments": ""}})
+            deltas = plan.call_deltas[call_index] if call_index < len(plan.call_deltas) else [item["arguments"]]
+            call_index += 1
+            for delta in deltas:
+                emit("response.function_call_arguments.delta", {"item_id": item["id"], "output_index": index, "delta": delta})
+            if quirks.function_args_done_event:
+                emit("response.function_call_arguments.done", {"item_id": item["id"], "output_index": index,
+                                                               "name": item["name"], "arguments": item["arguments"]})
+            emit("response.output_item.done", {"output_index": index, "item": item})
+    completed = final if quirks.completed_has_output else {**final, "output": []}
+    emit("response.completed", {"response": completed})
+    if quirks.done_sentinel:
+        out.append(SSE_DONE)
+    return out
+
+
+class Responses:
+    """A Responses endpoint backed by the brain, with optional server-side state."""
+
+    def __init__(self, quirks: ResponsesQuirks, next_id: Any, store: ResponseStore | None = None):
+        self.quirks, self.next_id = quirks, next_id
+        self.store = store if store is not None else ResponseStore()
+
+    def parse(self, body: dict[str, Any]) -> ParsedRequest:
+        q = self.quirks
+        messages, items = parse_input(body.get("input"))
+        history: list[brain.Message] = []
+        previous = body.get("previous_response_id")
+        if previous and q.previous_response_id == "resolve":
+            stored = self.store.get(previous)
+            if stored is None:
+                raise ApiError(404, f"Previous response with id '{previous}' not found.",
+                               kind="invalid_request_error", param="previous_response_id",
+                               code="previous_response_not_found")
+            history = list(stored.conversation)
+        instructions = body.get("instructions")
+        system = [brain.Message("system", instructions)] if instructions else []
+        turn = brain.Turn(
+            messages=system + history + messages,
+            tools=parse_tools(body.get("tools")),
+            tool_choice=tool_choice_of(body.get("tool_choice"), q.tool_choice),
+            schema=schema_of_text_format(body.get("text")) if q.text_format == "enforced" else None,
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False or not q.parallel_tool_calls_false,
+        )
+        return ParsedRequest(body, instructions, history + messages, turn, items)
+
+    def complete(self, parsed: ParsedRequest, model: str, decision: brain.Decision) -> dict[str, Any]:
+        output = output_items(decision, self.next_id)
+        usage = usage_of(brain.prompt_tokens(parsed.turn), brain.decision_tokens(decision))
+        final = response_object(self.next_id("resp_"), model, parsed.body, output, usage)
+        if parsed.body.get("store", True) is not False:
+            answer = [brain.Message("assistant", decision.text or "", list(decision.tool_calls))]
+            self.store.put(StoredResponse(final, parsed.messages + answer, parsed.input_items))
+        return final
+
+    def reply(self, body: dict[str, Any], model: str) -> HttpReply:
+        parsed = self.parse(body)
+        decision = brain.decide(parsed.turn)
+        final = self.complete(parsed, model, decision)
+        if body.get("stream"):
+            return HttpReply.sse(response_events(final, plan_from_decision(decision), self.quirks))
+        return HttpReply.json(200, final)

@@ -1,0 +1,56 @@
+"""Launchers: given a profile, provide a reachable backend, and always tear it down afterwards.
+
+``endpoint_for(profile)`` picks the launcher from the profile's ``reach``: an in-process emulator
+(mocked tier) or an already running server at a URL (live tier).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from ..emulators import create
+from ..profiles import Profile
+from .emulated import mount
+
+DEFAULT_EMULATOR_KEY = "emulated-key"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+    transport: httpx.AsyncBaseTransport
+    api_key: str
+
+
+def _api_key(profile: Profile, default: str) -> str:
+    if profile.api_key_env:
+        return os.environ.get(profile.api_key_env, "")
+    return profile.api_key or default
+
+
+@asynccontextmanager
+async def endpoint_for(profile: Profile) -> AsyncIterator[Endpoint]:
+    if profile.reach == "emulator":
+        base_url = profile.base_url or f"http://{profile.name}.emulated/v1"
+        emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
+        yield Endpoint(base_url, mount(emulator, base_url), _api_key(profile, DEFAULT_EMULATOR_KEY))
+        return
+    if profile.reach == "url":
+        base_url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url
+        if not base_url:
+            pytest.skip(f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL")
+        if profile.api_key_env and not os.environ.get(profile.api_key_env):
+            pytest.skip(f"{profile.name}: no API key: set ${profile.api_key_env}")
+        transport = httpx.AsyncHTTPTransport()
+        try:
+            yield Endpoint(base_url, transport, _api_key(profile, "not-needed"))
+        finally:
+            await transport.aclose()
+        return
+    raise ValueError(f"{profile.name}: no launcher for reach={profile.reach!r}")

@@ -1,0 +1,67 @@
+"""Outcomes of one (backend, feature) cell, and the evidence each cell carries."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Outcome(enum.StrEnum):
+    SUPPORTED = "supported"  # works, and the wire shows the backend honored it
+    UNSUPPORTED = "unsupported"  # refused with a clear 4xx error and message
+    IGNORED = "ignored"  # accepted but silently not honored
+    BROKEN = "broken"  # answered something the SDK cannot consume, or the SDK crashed on it
+    INCONCLUSIVE = "inconclusive"  # live only: the model was too weak to show it either way
+    ERROR = "error"  # infrastructure failed: could not start, connect, or timed out
+    SKIPPED = "skipped"  # not applicable to this profile
+
+
+SYMBOLS: dict[Outcome, str] = {
+    Outcome.SUPPORTED: "ok",
+    Outcome.UNSUPPORTED: "no",
+    Outcome.IGNORED: "ign",
+    Outcome.BROKEN: "BRK",
+    Outcome.INCONCLUSIVE: "?",
+    Outcome.ERROR: "ERR",
+    Outcome.SKIPPED: "-",
+}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a classifier concluded from one run: the outcome and a one-line reason."""
+
+    outcome: Outcome
+    reason: str
+
+
+@dataclass
+class Cell:
+    """One matrix cell: the observation, what the profile declared, and the captured exchange."""
+
+    backend: str
+    feature: str
+    tier: str
+    outcome: Outcome
+    reason: str
+    expected: Outcome | None
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def as_expected(self) -> bool:
+        return self.expected is None or self.expected == self.outcome
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "feature": self.feature,
+            "tier": self.tier,
+            "outcome": self.outcome.value,
+            "expected": self.expected.value if self.expected else None,
+            "as_expected": self.as_expected,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 4),
+            "exchanges": self.exchanges,
+        }

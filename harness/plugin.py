@@ -1,0 +1,146 @@
+"""The pytest plugin: backend options, one parametrized ``backend`` per profile, verdicts, reports.
+
+Registered through the ``pytest11`` entry point, so any project that installs the package can run
+the scenario suites (``pytest --pyargs suites``) against its own profiles.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agents import set_tracing_disabled
+
+from . import render
+from .backend import Backend, RunRecord
+from .features import FEATURE_IDS
+from .launchers import endpoint_for
+from .matrix import Matrix
+from .outcomes import Cell, Observation, Outcome
+from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
+
+MATRIX_KEY = pytest.StashKey[Matrix]()
+PROFILES_KEY = pytest.StashKey[list[Profile]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agents-compat", "Agents SDK backend compatibility")
+    group.addoption("--backends", action="append", default=[], metavar="FILE",
+                    help=f"extra profiles TOML (repeatable); {DEFAULT_USER_FILE} in the rootdir is read by default")
+    group.addoption("--backend", action="append", default=[], metavar="NAME",
+                    help="run only these profiles (repeatable or comma-separated)")
+    group.addoption("--compat-report-dir", default=None, metavar="DIR",
+                    help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)")
+    group.addoption("--compat-timeout", type=float, default=None, metavar="SECONDS",
+                    help="per-run timeout (default 10 s for emulators, 120 s for live backends)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mocked: runs against an in-process emulator (offline, seconds)")
+    config.addinivalue_line("markers", "live: runs against a real backend (container, process or URL)")
+    config.addinivalue_line("markers", "feature(id): the capability-matrix column this scenario decides")
+    files = [Path(f) for f in config.getoption("backends")]
+    default_file = Path(config.rootpath) / DEFAULT_USER_FILE
+    if default_file.is_file():
+        files.insert(0, default_file)
+    names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
+    try:
+        profiles = select(load_profiles(files), names)
+    except ProfileError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[PROFILES_KEY] = profiles
+    config.stash[MATRIX_KEY] = Matrix()
+    set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("feature")
+    if marker is None or not marker.args or marker.args[0] not in FEATURE_IDS:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a scenario needs @pytest.mark.feature(<one of "
+                                f"{', '.join(FEATURE_IDS)}>)")
+    params = [pytest.param(p, id=p.name, marks=[getattr(pytest.mark, p.tier)])
+              for p in metafunc.config.stash[PROFILES_KEY]]
+    metafunc.parametrize("backend", params, indirect=True)
+
+
+def _timeout(config: pytest.Config, profile: Profile) -> float:
+    given = config.getoption("compat_timeout")
+    return given if given is not None else (10.0 if profile.tier == "mocked" else 120.0)
+
+
+@pytest.fixture
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    profile: Profile = request.param
+    async with endpoint_for(profile) as endpoint:
+        connected = Backend(profile, endpoint.base_url, endpoint.transport, api_key=endpoint.api_key,
+                            timeout=_timeout(request.config, profile))
+        try:
+            yield connected
+        finally:
+            await connected.aclose()
+
+
+@pytest.fixture
+def judge(request: pytest.FixtureRequest, backend: Backend, record_property: Callable[[str, Any], None]
+          ) -> Callable[..., Cell]:
+    """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration."""
+    feature = request.node.get_closest_marker("feature").args[0]
+    profile = backend.profile
+    started = time.perf_counter()
+
+    def verdict(observation: Observation, *records: RunRecord) -> Cell:
+        cell = Cell(
+            backend=profile.name, feature=feature, tier=profile.tier,
+            outcome=observation.outcome, reason=observation.reason, expected=profile.expect.get(feature),
+            exchanges=[e.to_json() for r in records for e in r.exchanges],
+            seconds=time.perf_counter() - started,
+        )
+        request.config.stash[MATRIX_KEY].add(profile, cell)
+        for name, value in (("backend", cell.backend), ("feature", feature), ("outcome", cell.outcome.value),
+                            ("reason", cell.reason)):
+            record_property(name, value)
+        if not cell.as_expected:
+            pytest.fail(render.failure_message(cell), pytrace=False)
+        return cell
+
+    return verdict
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    profile = callspec.params.get("backend") if callspec else None
+    marker = item.get_closest_marker("feature")
+    if report.failed and isinstance(profile, Profile) and marker and call.excinfo is not None:
+        matrix = item.config.stash[MATRIX_KEY]
+        if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
+            reason = f"scenario crashed: {call.excinfo.typename}: {str(call.excinfo.value).splitlines()[0][:160]}"
+            matrix.add(profile, Cell(profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason,
+                                     profile.expect.get(marker.args[0])))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    matrix = config.stash.get(MATRIX_KEY, None)
+    if not matrix or not matrix.cells:
+        return
+    terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
+    terminalreporter.write_line(render.terminal(matrix))
+    out = Path(config.getoption("compat_report_dir") or config.rootpath)
+    out.mkdir(parents=True, exist_ok=True)
+    matrix.write_json(out / "compat-matrix.json")
+    markdown = render.markdown(matrix)
+    (out / "compat-matrix.md").write_text(markdown, encoding="utf-8")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown)
+    terminalreporter.write_line(f"matrix: {len(matrix.cells)} cells written to {out / 'compat-matrix.json'} "
+                                f"and {out / 'compat-matrix.md'}")

@@ -1,0 +1,145 @@
+"""Backend profiles: what a backend is, how it is reached, and what each feature is expected to do.
+
+Profiles are data. The built-in ones ship in ``harness/backends.toml``; a user's TOML file adds
+profiles or overrides built-in ones field by field. Any mistake in a file stops the run with one
+message naming the file, the profile and the field (``ProfileError``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .features import FEATURE_IDS
+from .outcomes import Outcome
+
+Family = Literal["openai", "ollama", "gomodel", "llamacpp", "vllm", "lmstudio", "litellm", "custom"]
+Api = Literal["chat_completions", "responses"]
+# container and process launchers arrive with the live tier; until then a profile cannot ask for them.
+Reach = Literal["emulator", "url"]
+
+DEFAULT_USER_FILE = "compat-backends.toml"
+
+
+class ProfileError(Exception):
+    """A profile file is unreadable or invalid; the message names file, profile and field."""
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    family: Family
+    api: Api = Field(description="which SDK model class talks to it: chat_completions or responses")
+    model: str = Field(min_length=1)
+    description: str = ""
+    version: str | None = Field(default=None, description="backend release this profile describes")
+    reach: Reach = "emulator"
+    base_url: str | None = None
+    base_url_env: str | None = None
+    api_key: str | None = None
+    api_key_env: str | None = None
+    emulator: str | None = Field(default=None, description="emulator module; defaults to the family")
+    emulator_options: dict[str, Any] = Field(default_factory=dict)
+    expect: dict[str, Outcome] = Field(default_factory=dict)
+
+    @field_validator("expect")
+    @classmethod
+    def _known_features(cls, value: dict[str, Outcome]) -> dict[str, Outcome]:
+        unknown = sorted(set(value) - set(FEATURE_IDS))
+        if unknown:
+            raise ValueError(f"unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
+        return value
+
+    @property
+    def tier(self) -> str:
+        return "mocked" if self.reach == "emulator" else "live"
+
+    @property
+    def emulator_name(self) -> str:
+        return self.emulator or self.family
+
+
+def _format_validation_error(source: str, name: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(profile)"
+    message = first["msg"]
+    if first["type"] == "missing":
+        message = "is required"
+    elif first["type"] == "extra_forbidden":
+        message = "is not a known profile field"
+    elif "input" in first and first["type"].startswith(("literal", "enum")):
+        message = f"{first['msg']} (got {first['input']!r})"
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{source}: profile '{name}': field '{field}' {message}{suffix}"
+
+
+def _read_toml(source: str, text: str) -> dict[str, dict[str, Any]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    unexpected = sorted(set(data) - {"profiles"})
+    if unexpected:
+        raise ProfileError(f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME]")
+    profiles = data.get("profiles", {})
+    for name, table in profiles.items():
+        if not isinstance(table, dict):
+            raise ProfileError(f"{source}: profile '{name}': must be a table ([profiles.{name}])")
+    return profiles
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def builtin_text() -> str:
+    return resources.files("harness").joinpath("backends.toml").read_text(encoding="utf-8")
+
+
+def load_profiles(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, Profile]:
+    """Built-in profiles, then each user file in order: a known name is overridden field by field."""
+    raw: dict[str, dict[str, Any]] = {}
+    sources: dict[str, str] = {}
+    layers: list[tuple[str, str]] = []
+    if include_builtin:
+        layers.append(("harness/backends.toml", builtin_text()))
+    for path in user_files:
+        try:
+            layers.append((str(path), Path(path).read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ProfileError(f"{path}: cannot read backends file: {exc.strerror or exc}") from None
+    for source, text in layers:
+        for name, table in _read_toml(source, text).items():
+            raw[name] = _merge(raw.get(name, {}), table)
+            sources[name] = source
+    profiles: dict[str, Profile] = {}
+    for name, table in raw.items():
+        try:
+            profiles[name] = Profile(name=name, **table)
+        except ValidationError as exc:
+            raise ProfileError(_format_validation_error(sources[name], name, exc)) from None
+        except TypeError as exc:  # e.g. a 'name' key inside the table
+            raise ProfileError(f"{sources[name]}: profile '{name}': {exc}") from None
+    return profiles
+
+
+def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:
+    """The profiles asked for by name, in the order asked; unknown names are one clear error."""
+    wanted = [n for n in names if n]
+    unknown = [n for n in wanted if n not in profiles]
+    if unknown:
+        raise ProfileError(f"unknown backend(s) {', '.join(unknown)}; known: {', '.join(sorted(profiles))}")
+    return [profiles[n] for n in wanted] if wanted else list(profiles.values())

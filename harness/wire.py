@@ -1,0 +1,175 @@
+"""Wire capture: every HTTP exchange between the SDK and a backend, with secrets redacted.
+
+``CapturingTransport`` wraps any httpx transport (a respx-mounted emulator or a real network
+transport), so the mocked and the live tier record evidence the same way. Streamed bodies are
+teed as the SDK reads them, so capture never changes what the SDK sees or when it sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+REDACTED = "***"
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "openai-api-key", "cookie", "set-cookie"}
+)
+
+
+def parse_sse(text: str) -> list[dict[str, Any]]:
+    """Split a text/event-stream body into events: {"event": name or None, "data": JSON or raw text}.
+
+    The body is complete by the time this runs, so the whole spec we need is: events are separated
+    by a blank line; ``event:`` names one; ``data:`` lines are joined with newlines.
+    """
+    events: list[dict[str, Any]] = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name, data_lines = None, []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data_lines.append(line[5:].removeprefix(" "))
+        if not data_lines and name is None:
+            continue
+        raw = "\n".join(data_lines)
+        try:
+            data: Any = json.loads(raw)
+        except ValueError:
+            data = raw
+        events.append({"event": name, "data": data})
+    return events
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _redact_headers(headers: httpx.Headers, secrets: Iterable[str]) -> dict[str, str]:
+    return {
+        name: REDACTED if name.lower() in SECRET_HEADERS else scrub(value, secrets)
+        for name, value in headers.items()
+    }
+
+
+def _decode_body(raw: bytes, content_type: str, secrets: Iterable[str]) -> Any:
+    text = scrub(raw.decode("utf-8", errors="replace"), secrets)
+    if "text/event-stream" in content_type:
+        return parse_sse(text)
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as the SDK sent and received them (secrets redacted)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    streamed: bool = False
+    complete: bool = False  # False if the SDK stopped reading, or the connection failed
+    seconds: float = 0.0
+    raw_response: bytearray = field(default_factory=bytearray, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def response_body(self) -> Any:
+        """The response as received so far: JSON, text, or a list of SSE events."""
+        content_type = self.response_headers.get("content-type", "")
+        return _decode_body(bytes(self.raw_response), content_type, self.secrets)
+
+    @property
+    def path(self) -> str:
+        return httpx.URL(self.url).path
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The SSE events of a streamed response ([] for a plain body)."""
+        return self.response_body if self.streamed and isinstance(self.response_body, list) else []
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "request": {
+                "method": self.method,
+                "url": self.url,
+                "headers": self.request_headers,
+                "body": self.request_body,
+            },
+            "response": {
+                "status": self.status,
+                "headers": self.response_headers,
+                "body": self.response_body,
+                "streamed": self.streamed,
+                "complete": self.complete,
+            },
+            "seconds": round(self.seconds, 4),
+        }
+
+
+class _TeeStream(httpx.AsyncByteStream):
+    """Passes the body through untouched, keeping a copy of every byte the SDK reads."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, exchange: Exchange):
+        self._inner, self._exchange = inner, exchange
+        self._started = time.perf_counter()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._exchange.raw_response.extend(chunk)
+            yield chunk
+        self._exchange.complete = True
+        self._exchange.seconds += time.perf_counter() - self._started
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class CapturingTransport(httpx.AsyncBaseTransport):
+    """Records every exchange that passes through ``inner`` into ``exchanges``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, secrets: Iterable[str] = ()):
+        self.inner = inner
+        self.secrets = tuple(s for s in secrets if s)
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        exchange = Exchange(
+            method=request.method,
+            url=scrub(str(request.url), self.secrets),
+            request_headers=_redact_headers(request.headers, self.secrets),
+            request_body=_decode_body(body, request.headers.get("content-type", "application/json"), self.secrets),
+            secrets=self.secrets,
+        )
+        self.exchanges.append(exchange)
+        started = time.perf_counter()
+        response = await self.inner.handle_async_request(request)
+        exchange.seconds = time.perf_counter() - started
+        exchange.status = response.status_code
+        exchange.response_headers = _redact_headers(response.headers, self.secrets)
+        exchange.streamed = "text/event-stream" in response.headers.get("content-type", "")
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_TeeStream(stream, exchange),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,29 @@
+"""Plain text and structured output: the single-request features."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from harness import classify
+from harness.backend import Backend
+
+
+@pytest.mark.feature("plain_text")
+async def test_plain_text(backend: Backend, judge) -> None:
+    agent = backend.agent("assistant", "Answer in as few words as possible.")
+    record = await backend.run(agent, "Reply with exactly: PONG-7481")
+    judge(classify.plain_text(record), record)
+
+
+class CityFacts(BaseModel):
+    city: str
+    country: str
+    population_millions: float
+
+
+@pytest.mark.feature("structured_output")
+async def test_structured_output(backend: Backend, judge) -> None:
+    agent = backend.agent("facts", "Extract the facts the user gives, as JSON.", output_type=CityFacts)
+    record = await backend.run(agent, "Facts: city=Lisbon country=Portugal population_millions=0.55")
+    judge(classify.structured_output(record, CityFacts), record)
