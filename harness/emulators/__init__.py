@@ -6,11 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .gomodel import GoModelEmulator
+from .litellm import LiteLLMEmulator
+from .llamacpp import LlamaCppEmulator
+from .lmstudio import LMStudioEmulator
+from .ollama import OllamaEmulator
 from .openai import OpenAIEmulator
+from .vllm import VLLMEmulator
 
 EMULATORS: dict[str, type[Emulator]] = {
     cls.family: cls
-    for cls in (OpenAIEmulator,)
+    for cls in (OpenAIEmulator, OllamaEmulator, GoModelEmulator, LlamaCppEmulator, VLLMEmulator,
+                LMStudioEmulator, LiteLLMEmulator)
 }
 
 

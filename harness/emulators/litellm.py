@@ -1,0 +1,76 @@
+"""The LiteLLM proxy: /v1/responses bridged onto a chat provider (here, an Ollama upstream).
+
+Quirks modelled (DESIGN.md "Backend facts"):
+- previous_response_id needs the proxy's database to look up earlier turns; without one
+  (option ``database = false``, the default) it is silently ignored;
+- errors carry ``code`` as a string: {"error": {"message", "type", "param", "code": "400"}};
+- an unknown model: 400 "Invalid model name passed in model=X".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import bridge
+from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .responses import ResponseStore, ResponsesQuirks, StoredResponse, parse_input
+
+BRIDGED_STREAM = ResponsesQuirks()
+
+
+class LiteLLMEmulator(Emulator):
+    family = "litellm"
+
+    def __init__(self, model: str, options: dict[str, Any] | None = None):
+        from . import create
+
+        super().__init__(model, options)
+        self.master_key: str | None = self.options.get("master_key")
+        self.database = bool(self.options.get("database", False))
+        # model_list entries: the public name maps to an upstream (provider, model)
+        self.upstream_model = self.options.get("upstream_model", model)
+        self.upstream = create(self.options.get("upstream", "ollama"), self.upstream_model,
+                               self.options.get("upstream_options", {}))
+        self.store = ResponseStore()
+        self.route("POST", r"/v1/chat/completions", self._chat)
+        self.route("POST", r"/v1/responses", self._responses)
+        self.route("GET", r"/v1/models", self._models)
+
+    def error_reply(self, error: ApiError) -> HttpReply:
+        return HttpReply.json(error.status, {"error": {"message": error.message, "type": error.kind or "None",
+                                                       "param": error.param, "code": str(error.status)}})
+
+    def _check(self, request: HttpRequest, body: dict[str, Any]) -> None:
+        if self.master_key is not None and request.bearer() != self.master_key:
+            raise ApiError(401, "Authentication Error, Invalid proxy server token passed.", kind="auth_error")
+        if body.get("model") not in self.models:
+            raise ApiError(400, f"Invalid model name passed in model={body.get('model')}. "
+                                "Call `/v1/models` to view available models for your key.")
+
+    def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        body = self.read_json(request)
+        self._check(request, body)
+        return self.upstream.handle(HttpRequest("POST", "/v1/chat/completions", {},
+                                                bridge.dumps({**body, "model": self.upstream_model})))
+
+    def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        body = self.read_json(request)
+        self._check(request, body)
+        previous = body.get("previous_response_id")
+        if previous and self.database:
+            stored = self.store.get(previous)
+            if stored is not None:
+                body = {**body, "input": stored.input_items + parse_input(body.get("input"))[1]}
+        try:
+            translated = bridge.translate(body, self.upstream, self.upstream_model, body["model"], self.next_id)
+        except ApiError as exc:
+            raise ApiError(exc.status, f"litellm.APIError: {exc.message}") from None
+        if self.database:
+            output = [i for i in translated.response["output"] if i["type"] in ("message", "function_call")]
+            self.store.put(StoredResponse(translated.response, [], parse_input(body.get("input"))[1] + output))
+        return bridge.reply_for(translated, BRIDGED_STREAM)
+
+    def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        return HttpReply.json(200, {"object": "list", "data": [
+            {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"} for m in self.models]})

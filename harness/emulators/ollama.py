@@ -1,0 +1,83 @@
+"""Ollama's OpenAI-compatible API (/v1/chat/completions, /v1/responses since v0.13.3).
+
+Quirks modelled (DESIGN.md "Backend facts"; Ollama's openai/openai.go and docs/openai.md):
+- tool_choice and parallel_tool_calls are not read: the model decides;
+- streamed tool calls arrive whole in one chunk (Ollama parses the call after generation);
+- stream_options.include_usage is honoured;
+- /v1/responses is stateless: previous_response_id and conversation are silently ignored, no GET by id;
+- errors: {"error": {"message", "type", "param": null, "code": null}}, type from the status
+  (400 invalid_request_error, 404 not_found_error, else api_error); unknown model 404 "model 'x' not found";
+  a model whose template has no tools 400 "<model> does not support tools".
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .chat import ChatCompletions, ChatQuirks
+from .responses import Responses, ResponsesQuirks
+
+ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
+
+
+def _with_tag(name: str) -> str:
+    return name if ":" in name else f"{name}:latest"
+
+
+class OllamaEmulator(Emulator):
+    family = "ollama"
+    chat_quirks = ChatQuirks(tool_choice="ignored", parallel_tool_calls_false=False, stream_tool_calls="whole",
+                             usage_chunk="requested", system_fingerprint="fp_ollama")
+    responses_quirks = ResponsesQuirks(tool_choice="ignored", parallel_tool_calls_false=False,
+                                       previous_response_id="ignore")
+
+    def __init__(self, model: str, options: dict[str, Any] | None = None):
+        super().__init__(model, options)
+        self.models = [_with_tag(m) for m in self.models]
+        # Models pulled with a template that has no tools section (``ollama show`` lists no "tools").
+        self.without_tools = {_with_tag(m) for m in self.options.get("models_without_tools", [])}
+        self.chat = ChatCompletions(self.chat_quirks, self.next_id)
+        self.responses = Responses(self.responses_quirks, self.next_id)
+        self.route("POST", r"/v1/chat/completions", self._chat)
+        self.route("POST", r"/v1/responses", self._responses)
+        self.route("GET", r"/v1/models", self._models)
+        self.route("GET", r"/api/version", lambda r, m: HttpReply.json(200, {"version": self.options.get("version", "0.13.3")}))
+        self.route("GET", r"/api/tags", self._tags)
+        self.route("GET", r"", lambda r, m: HttpReply(200, b"Ollama is running", {"content-type": "text/plain"}))
+
+    def error_reply(self, error: ApiError) -> HttpReply:
+        kind = ERROR_TYPES.get(error.status, "api_error")
+        return HttpReply.json(error.status, {"error": {"message": error.message, "type": kind,
+                                                       "param": None, "code": None}})
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        return HttpReply(404, b"404 page not found", {"content-type": "text/plain"})
+
+    def _model(self, body: dict[str, Any]) -> str:
+        name = body.get("model")
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, "model is required")
+        if _with_tag(name) not in self.models:
+            raise ApiError(404, f"model '{name}' not found")
+        if body.get("tools") and _with_tag(name) in self.without_tools:
+            raise ApiError(400, f"registry.ollama.ai/library/{_with_tag(name)} does not support tools")
+        return name
+
+    def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        body = self.read_json(request)
+        return self.chat.reply(body, self._model(body))
+
+    def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        body = self.read_json(request)
+        return self.responses.reply(body, self._model(body))
+
+    def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        created = int(time.time())
+        return HttpReply.json(200, {"object": "list", "data": [
+            {"id": m, "object": "model", "created": created, "owned_by": "library"} for m in self.models]})
+
+    def _tags(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        return HttpReply.json(200, {"models": [{"name": m, "model": m} for m in self.models]})
