@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from agents import set_tracing_disabled
 
 from . import render
@@ -74,7 +75,7 @@ def _timeout(config: pytest.Config, profile: Profile) -> float:
     return given if given is not None else (10.0 if profile.tier == "mocked" else 120.0)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="function")
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
     async with endpoint_for(profile) as endpoint:
@@ -121,7 +122,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and isinstance(profile, Profile) and marker and call.excinfo is not None:
         matrix = item.config.stash[MATRIX_KEY]
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
-            reason = f"scenario crashed: {call.excinfo.typename}: {str(call.excinfo.value).splitlines()[0][:160]}"
+            first_line = (str(call.excinfo.value).splitlines() or [""])[0][:160]
+            reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
             matrix.add(profile, Cell(profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason,
                                      profile.expect.get(marker.args[0])))
     return report

@@ -8,6 +8,9 @@ from pydantic import BaseModel
 from harness import classify
 from harness.backend import Backend
 
+# Marked here so the suites run under any asyncio_mode a user's project has.
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.mark.feature("plain_text")
 async def test_plain_text(backend: Backend, judge) -> None:

@@ -7,6 +7,9 @@ import pytest
 from harness import classify
 from harness.backend import Backend, RunRecord
 
+# Marked here so the suites run under any asyncio_mode a user's project has.
+pytestmark = pytest.mark.asyncio
+
 CODE_WORD = "KIWI-4817"
 
 

@@ -8,6 +8,9 @@ from harness import classify
 from harness.backend import Backend
 from suites.tools import WEATHER_MARKER, get_weather
 
+# Marked here so the suites run under any asyncio_mode a user's project has.
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.mark.feature("streaming")
 async def test_streaming(backend: Backend, judge) -> None:

@@ -9,6 +9,9 @@ from harness import classify
 from harness.backend import Backend
 from suites.tools import WEATHER_MARKER, get_weather
 
+# Marked here so the suites run under any asyncio_mode a user's project has.
+pytestmark = pytest.mark.asyncio
+
 
 @pytest.mark.feature("function_tools")
 async def test_function_tools(backend: Backend, judge) -> None:

@@ -1,0 +1,96 @@
+"""The pytest plugin end to end, through pytester: verdicts, reports, and bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.emulators.ollama import OllamaEmulator
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_inprocess("--pyargs", "suites", "-p", "no:cacheprovider",
+                                        "--compat-report-dir", str(pytester.path / "out"), *args)
+
+
+def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    honouring = dataclasses.replace(OllamaEmulator.responses_quirks, previous_response_id="resolve")
+    monkeypatch.setattr(OllamaEmulator, "responses_quirks", honouring)
+    result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-responses,ollama-chat")
+    result.assert_outcomes(passed=11, failed=1)
+    result.stdout.fnmatch_lines([
+        "*ollama-responses / previous_response_id: observed outcome differs from the profile",
+        "*expected: ignored",
+        "*observed: supported",
+        "*reason:*resolved previous_response_id*",
+        "*POST http://127.0.0.1:11434/v1/responses -> 200",
+        "*FAILED*test_previous_response_id[[]ollama-responses[]]*",
+    ])
+    cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
+    differing = [(c["backend"], c["feature"]) for c in cells if not c["as_expected"]]
+    assert differing == [("ollama-responses", "previous_response_id")]
+
+
+def test_reports_hold_every_cell_with_evidence(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = run_suites(pytester, "-m", "mocked", "--backend", "gomodel-translated,llamacpp-responses")
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(["*Agents SDK compatibility matrix*", "gomodel-translated*mocked*ok*no",
+                                 "legend: ok=supported*"])
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    assert report["versions"]["openai-agents"]
+    assert len(report["cells"]) == 12
+    for cell in report["cells"]:
+        assert cell["reason"] and cell["exchanges"], cell
+        assert cell["outcome"] == cell["expected"]
+    markdown = (pytester.path / "out" / "compat-matrix.md").read_text()
+    assert "| gomodel-translated |" in markdown
+    assert summary.read_text() == markdown
+
+
+def test_api_key_never_reaches_a_report(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", keyed='[profiles.ollama-chat]\napi_key = "sk-planted-secret-0042"\n')
+    result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-chat", "--backends", "keyed.toml")
+    result.assert_outcomes(passed=6)
+    for name in ("compat-matrix.json", "compat-matrix.md"):
+        assert "sk-planted-secret-0042" not in (pytester.path / "out" / name).read_text()
+    assert "sk-planted-secret-0042" not in result.stdout.str()
+    assert '"authorization": "***"' in (pytester.path / "out" / "compat-matrix.json").read_text()
+
+
+def test_bad_backends_file_stops_the_run_with_one_message(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", bad='[profiles.x]\nfamily = "nosuch"\napi = "responses"\nmodel = "m"\n')
+    result = run_suites(pytester, "--backends", "bad.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*bad.toml: profile 'x': field 'family'*nosuch*"])
+
+
+def test_unknown_backend_name(pytester: pytest.Pytester) -> None:
+    result = run_suites(pytester, "--backend", "nosuch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown backend(s) nosuch; known: *"])
+
+
+def test_default_user_file_in_rootdir_is_read(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", **{"compat-backends": '[profiles.openai-chat.expect]\nplain_text = "broken"\n'})
+    pytester.makeini("[pytest]\n")
+    result = run_suites(pytester, "-m", "mocked", "--backend", "openai-chat", "-k", "plain_text")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*expected: broken*", "*observed: supported*"])
+
+
+def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(pytester: pytest.Pytester,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MY_GATEWAY_URL", raising=False)
+    pytester.makefile(".toml", mine='[profiles.mine]\nfamily = "custom"\napi = "responses"\nmodel = "m"\n'
+                                    'reach = "url"\nbase_url_env = "MY_GATEWAY_URL"\n')
+    result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "-rs")
+    result.assert_outcomes(skipped=6)
+    result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
