@@ -59,8 +59,9 @@ class _WarningCollector(logging.Handler):
 
 
 class Backend:
-    def __init__(self, profile: Profile, base_url: str, transport: httpx.AsyncBaseTransport, *,
-                 api_key: str, timeout: float):
+    def __init__(
+        self, profile: Profile, base_url: str, transport: httpx.AsyncBaseTransport, *, api_key: str, timeout: float
+    ):
         self.profile = profile
         self.base_url = base_url
         self.api_key = api_key
@@ -76,8 +77,13 @@ class Backend:
     def client(self) -> AsyncOpenAI:
         if self._client is None:
             # max_retries=0: a retry would hide what the backend answered first and cost ~1.4 s each.
-            self._client = AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0,
-                                       http_client=self._http, timeout=self.timeout)
+            self._client = AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self.api_key,
+                max_retries=0,
+                http_client=self._http,
+                timeout=self.timeout,
+            )
         return self._client
 
     def model(self, model_id: str | None = None) -> Model:

@@ -91,8 +91,9 @@ def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Obs
     if not returned:
         return Observation(BROKEN, f"{tool} was called but its result never went back to the backend")
     if marker not in str(record.final_output):
-        return _model_missed(live, f"the tool result went back but the final answer does not use it: "
-                                   f"{_short(record.final_output, 80)!r}")
+        return _model_missed(
+            live, f"the tool result went back but the final answer does not use it: {_short(record.final_output, 80)!r}"
+        )
     return Observation(SUPPORTED, f"{tool}{calls[0].arguments} ran; its result went back and the answer uses it")
 
 
@@ -117,8 +118,11 @@ def structured_output(record: RunRecord, output_type: type[BaseModel]) -> Observ
     schema_sent = any(evidence.request_schema(e) for e in record.exchanges)
     if isinstance(record.error, ModelBehaviorError) and schema_sent:
         text = next((t for e in reversed(record.exchanges) for t in evidence.texts(e)), "")
-        return Observation(IGNORED, f"the request carried the JSON schema but the reply did not follow it: "
-                                    f"{_short(text, 60)!r} ({_short(record.error.message, 60)})")
+        return Observation(
+            IGNORED,
+            f"the request carried the JSON schema but the reply did not follow it: "
+            f"{_short(text, 60)!r} ({_short(record.error.message, 60)})",
+        )
     if (failed := failure(record)) is not None:
         return failed
     if not schema_sent:
@@ -132,7 +136,10 @@ def _text_deltas(record: RunRecord) -> list[str]:
     deltas = []
     for event in record.stream_events:
         data = getattr(event, "data", None)
-        if getattr(event, "type", None) == "raw_response_event" and getattr(data, "type", None) == "response.output_text.delta":
+        if (
+            getattr(event, "type", None) == "raw_response_event"
+            and getattr(data, "type", None) == "response.output_text.delta"
+        ):
             deltas.append(data.delta)
     return deltas
 
@@ -146,12 +153,17 @@ def streaming(text_run: RunRecord, tool_run: RunRecord, tool: str, marker: str, 
     if not deltas:
         return Observation(BROKEN, "the stream produced no text deltas")
     if "".join(deltas) != text_run.final_output:
-        return Observation(BROKEN, f"{len(deltas)} deltas join to {_short(''.join(deltas), 50)!r}, "
-                                   f"final output is {_short(text_run.final_output, 50)!r}")
+        return Observation(
+            BROKEN,
+            f"{len(deltas)} deltas join to {_short(''.join(deltas), 50)!r}, "
+            f"final output is {_short(text_run.final_output, 50)!r}",
+        )
     tools = function_tools(tool_run, tool, marker, live)
     if tools.outcome is not SUPPORTED:
         return Observation(tools.outcome, f"streamed tool call: {tools.reason}")
-    return Observation(SUPPORTED, f"{len(deltas)} text deltas joined to the final output; streamed {tool} call completed")
+    return Observation(
+        SUPPORTED, f"{len(deltas)} text deltas joined to the final output; streamed {tool} call completed"
+    )
 
 
 def previous_response_id(turn1: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
@@ -172,8 +184,11 @@ def previous_response_id(turn1: RunRecord, turn2: RunRecord, code_word: str) -> 
     used1 = evidence.usage(turn1.exchanges[-1]) if turn1.exchanges else None
     used2 = evidence.usage(turn2.exchanges[0])
     if used1 and used2 and used2.input_tokens >= used1.input_tokens + used1.output_tokens:
-        return Observation(SUPPORTED, f"turn 2 input tokens ({used2.input_tokens}) include turn 1 "
-                                      f"({used1.input_tokens}+{used1.output_tokens})")
+        return Observation(
+            SUPPORTED,
+            f"turn 2 input tokens ({used2.input_tokens}) include turn 1 ({used1.input_tokens}+{used1.output_tokens})",
+        )
     tokens = f"; input tokens {used2.input_tokens} vs turn 1's {used1.input_tokens}" if used1 and used2 else ""
-    return Observation(IGNORED, f"previous_response_id was accepted but turn 1 was not used: "
-                                f"answer {_short(answer, 50)!r}{tokens}")
+    return Observation(
+        IGNORED, f"previous_response_id was accepted but turn 1 was not used: answer {_short(answer, 50)!r}{tokens}"
+    )

@@ -23,15 +23,15 @@ def _parse_option(text: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness",
-                                     description="Agents SDK backend compatibility harness")
+    parser = argparse.ArgumentParser(prog="python -m harness", description="Agents SDK backend compatibility harness")
     commands = parser.add_subparsers(dest="command", required=True)
 
     matrix = commands.add_parser("matrix", help="run the scenario suites and print the capability matrix")
     matrix.add_argument("--backends", action="append", default=[], metavar="FILE", help="extra profiles TOML")
     matrix.add_argument("--backend", action="append", default=[], metavar="NAME", help="only these profiles")
-    matrix.add_argument("--tier", choices=["mocked", "live", "all"], default="mocked",
-                        help="which tier to run (default: mocked)")
+    matrix.add_argument(
+        "--tier", choices=["mocked", "live", "all"], default="mocked", help="which tier to run (default: mocked)"
+    )
     matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON and Markdown go")
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
@@ -39,8 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port (default: a free one, printed at start)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--model", default=None, help="model id the emulator serves")
-    serve.add_argument("--option", action="append", default=[], type=_parse_option, metavar="KEY=VALUE",
-                       help="emulator option (the server's own configuration), JSON values allowed")
+    serve.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        type=_parse_option,
+        metavar="KEY=VALUE",
+        help="emulator option (the server's own configuration), JSON values allowed",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -72,8 +78,10 @@ def _serve_target(args: argparse.Namespace) -> tuple[str, str, dict[str, Any]]:
             raise ProfileError(f"serve {args.name}: give --model")
         options = {**(default.emulator_options if default else {}), **dict(args.option)}
         return args.name, model, options
-    raise ProfileError(f"serve: unknown name {args.name!r}; give a profile ({', '.join(profiles)}) "
-                       f"or a family ({', '.join(sorted(EMULATORS))})")
+    raise ProfileError(
+        f"serve: unknown name {args.name!r}; give a profile ({', '.join(profiles)}) "
+        f"or a family ({', '.join(sorted(EMULATORS))})"
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:

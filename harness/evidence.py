@@ -49,10 +49,15 @@ def texts(exchange: Exchange) -> list[str]:
     """Assistant text the backend sent in this response."""
     final = _responses_final(exchange)
     if final is not None:
-        return ["".join(part.get("text", "") for part in item.get("content") or [])
-                for item in final.get("output") or [] if item.get("type") == "message"]
+        return [
+            "".join(part.get("text", "") for part in item.get("content") or [])
+            for item in final.get("output") or []
+            if item.get("type") == "message"
+        ]
     if exchange.streamed:
-        pieces = [(c.get("delta") or {}).get("content") or "" for data in _chunks(exchange) for c in data.get("choices") or []]
+        pieces = [
+            (c.get("delta") or {}).get("content") or "" for data in _chunks(exchange) for c in data.get("choices") or []
+        ]
         joined = "".join(pieces)
         return [joined] if joined else []
     body = exchange.response_body
@@ -66,8 +71,11 @@ def tool_calls(exchange: Exchange) -> list[WireCall]:
     """Function calls the backend asked for in this response."""
     final = _responses_final(exchange)
     if final is not None:
-        return [WireCall(i.get("name", ""), i.get("arguments", "")) for i in final.get("output") or []
-                if i.get("type") == "function_call"]
+        return [
+            WireCall(i.get("name", ""), i.get("arguments", ""))
+            for i in final.get("output") or []
+            if i.get("type") == "function_call"
+        ]
     if exchange.streamed:
         calls: dict[int, dict[str, str]] = {}
         for data in _chunks(exchange):
@@ -81,7 +89,9 @@ def tool_calls(exchange: Exchange) -> list[WireCall]:
     body = exchange.response_body
     if isinstance(body, dict) and body.get("choices"):
         message = body["choices"][0].get("message") or {}
-        return [WireCall(c["function"]["name"], c["function"].get("arguments", "")) for c in message.get("tool_calls") or []]
+        return [
+            WireCall(c["function"]["name"], c["function"].get("arguments", "")) for c in message.get("tool_calls") or []
+        ]
     return []
 
 

@@ -55,12 +55,21 @@ class Matrix:
         return {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": package_versions(),
-            "features": [{"id": f.id, "short": f.short, "verifies": f.verifies}
-                         for f in FEATURES if f.id in self.features],
+            "features": [
+                {"id": f.id, "short": f.short, "verifies": f.verifies} for f in FEATURES if f.id in self.features
+            ],
             "backends": [
-                {"name": p.name, "family": p.family, "api": p.api, "model": p.model, "tier": p.tier,
-                 "version": p.version, "description": p.description}
-                for name, p in self.profiles.items() if name in self.backends
+                {
+                    "name": p.name,
+                    "family": p.family,
+                    "api": p.api,
+                    "model": p.model,
+                    "tier": p.tier,
+                    "version": p.version,
+                    "description": p.description,
+                }
+                for name, p in self.profiles.items()
+                if name in self.backends
             ],
             "cells": [self.cells[key].to_json() for key in sorted(self.cells, key=self._order)],
         }

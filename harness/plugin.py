@@ -30,14 +30,33 @@ PROFILES_KEY = pytest.StashKey[list[Profile]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("agents-compat", "Agents SDK backend compatibility")
-    group.addoption("--backends", action="append", default=[], metavar="FILE",
-                    help=f"extra profiles TOML (repeatable); {DEFAULT_USER_FILE} in the rootdir is read by default")
-    group.addoption("--backend", action="append", default=[], metavar="NAME",
-                    help="run only these profiles (repeatable or comma-separated)")
-    group.addoption("--compat-report-dir", default=None, metavar="DIR",
-                    help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)")
-    group.addoption("--compat-timeout", type=float, default=None, metavar="SECONDS",
-                    help="per-run timeout (default 10 s for emulators, 120 s for live backends)")
+    group.addoption(
+        "--backends",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=f"extra profiles TOML (repeatable); {DEFAULT_USER_FILE} in the rootdir is read by default",
+    )
+    group.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only these profiles (repeatable or comma-separated)",
+    )
+    group.addoption(
+        "--compat-report-dir",
+        default=None,
+        metavar="DIR",
+        help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)",
+    )
+    group.addoption(
+        "--compat-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="per-run timeout (default 10 s for emulators, 120 s for live backends)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,10 +82,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker("feature")
     if marker is None or not marker.args or marker.args[0] not in FEATURE_IDS:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a scenario needs @pytest.mark.feature(<one of "
-                                f"{', '.join(FEATURE_IDS)}>)")
-    params = [pytest.param(p, id=p.name, marks=[getattr(pytest.mark, p.tier)])
-              for p in metafunc.config.stash[PROFILES_KEY]]
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: a scenario needs @pytest.mark.feature(<one of {', '.join(FEATURE_IDS)}>)"
+        )
+    params = [
+        pytest.param(p, id=p.name, marks=[getattr(pytest.mark, p.tier)]) for p in metafunc.config.stash[PROFILES_KEY]
+    ]
     metafunc.parametrize("backend", params, indirect=True)
 
 
@@ -79,8 +100,13 @@ def _timeout(config: pytest.Config, profile: Profile) -> float:
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
     async with endpoint_for(profile) as endpoint:
-        connected = Backend(profile, endpoint.base_url, endpoint.transport, api_key=endpoint.api_key,
-                            timeout=_timeout(request.config, profile))
+        connected = Backend(
+            profile,
+            endpoint.base_url,
+            endpoint.transport,
+            api_key=endpoint.api_key,
+            timeout=_timeout(request.config, profile),
+        )
         try:
             yield connected
         finally:
@@ -88,8 +114,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
 
 @pytest.fixture
-def judge(request: pytest.FixtureRequest, backend: Backend, record_property: Callable[[str, Any], None]
-          ) -> Callable[..., Cell]:
+def judge(
+    request: pytest.FixtureRequest, backend: Backend, record_property: Callable[[str, Any], None]
+) -> Callable[..., Cell]:
     """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration."""
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
@@ -97,14 +124,22 @@ def judge(request: pytest.FixtureRequest, backend: Backend, record_property: Cal
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
         cell = Cell(
-            backend=profile.name, feature=feature, tier=profile.tier,
-            outcome=observation.outcome, reason=observation.reason, expected=profile.expect.get(feature),
+            backend=profile.name,
+            feature=feature,
+            tier=profile.tier,
+            outcome=observation.outcome,
+            reason=observation.reason,
+            expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
         )
         request.config.stash[MATRIX_KEY].add(profile, cell)
-        for name, value in (("backend", cell.backend), ("feature", feature), ("outcome", cell.outcome.value),
-                            ("reason", cell.reason)):
+        for name, value in (
+            ("backend", cell.backend),
+            ("feature", feature),
+            ("outcome", cell.outcome.value),
+            ("reason", cell.reason),
+        ):
             record_property(name, value)
         if not cell.as_expected:
             pytest.fail(render.failure_message(cell), pytrace=False)
@@ -124,8 +159,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
             first_line = (str(call.excinfo.value).splitlines() or [""])[0][:160]
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
-            matrix.add(profile, Cell(profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason,
-                                     profile.expect.get(marker.args[0])))
+            matrix.add(
+                profile,
+                Cell(
+                    profile.name,
+                    marker.args[0],
+                    profile.tier,
+                    Outcome.ERROR,
+                    reason,
+                    profile.expect.get(marker.args[0]),
+                ),
+            )
     return report
 
 
@@ -144,5 +188,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(markdown)
-    terminalreporter.write_line(f"matrix: {len(matrix.cells)} cells written to {out / 'compat-matrix.json'} "
-                                f"and {out / 'compat-matrix.md'}")
+    terminalreporter.write_line(
+        f"matrix: {len(matrix.cells)} cells written to {out / 'compat-matrix.json'} and {out / 'compat-matrix.md'}"
+    )

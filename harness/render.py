@@ -26,8 +26,10 @@ def legend() -> str:
 
 
 def _rows(matrix: Matrix) -> list[list[str]]:
-    return [[name, matrix.profiles[name].tier] + [_symbol(matrix.cells.get((name, f))) for f in matrix.features]
-            for name in matrix.backends]
+    return [
+        [name, matrix.profiles[name].tier] + [_symbol(matrix.cells.get((name, f))) for f in matrix.features]
+        for name in matrix.backends
+    ]
 
 
 def terminal(matrix: Matrix) -> str:
@@ -44,12 +46,17 @@ def markdown(matrix: Matrix) -> str:
     differing = matrix.unexpected()
     if differing:
         lines += ["### Cells that differ from their profile", ""]
-        lines += [f"- **{c.backend}** `{c.feature}`: expected {c.expected.value if c.expected else '-'}, "
-                  f"observed **{c.outcome.value}**: {c.reason}" for c in differing]
+        lines += [
+            f"- **{c.backend}** `{c.feature}`: expected {c.expected.value if c.expected else '-'}, "
+            f"observed **{c.outcome.value}**: {c.reason}"
+            for c in differing
+        ]
         lines.append("")
     lines += ["### Evidence", ""]
-    lines += [f"- **{c.backend}** `{c.feature}` {c.outcome.value}: {c.reason}"
-              for c in (matrix.cells[k] for k in sorted(matrix.cells, key=matrix._order))]
+    lines += [
+        f"- **{c.backend}** `{c.feature}` {c.outcome.value}: {c.reason}"
+        for c in (matrix.cells[k] for k in sorted(matrix.cells, key=matrix._order))
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -64,8 +71,12 @@ def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> s
     head = f"{request['method']} {request['url']} -> {response['status']}"
     body = response["body"]
     if response.get("streamed") and isinstance(body, list):
-        names = [e.get("event") or (e.get("data") or {}).get("type", "data") if isinstance(e.get("data"), dict)
-                 else (e.get("event") or str(e.get("data"))[:12]) for e in body]
+        names = [
+            e.get("event") or (e.get("data") or {}).get("type", "data")
+            if isinstance(e.get("data"), dict)
+            else (e.get("event") or str(e.get("data"))[:12])
+            for e in body
+        ]
         shown = f"SSE {len(body)} events: {', '.join(names[:12])}{' …' if len(names) > 12 else ''}"
     else:
         shown = _clip(body, limit)

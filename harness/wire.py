@@ -55,8 +55,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 def _redact_headers(headers: httpx.Headers, secrets: Iterable[str]) -> dict[str, str]:
     return {
-        name: REDACTED if name.lower() in SECRET_HEADERS else scrub(value, secrets)
-        for name, value in headers.items()
+        name: REDACTED if name.lower() in SECRET_HEADERS else scrub(value, secrets) for name, value in headers.items()
     }
 
 

@@ -14,10 +14,12 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.mark.feature("streaming")
 async def test_streaming(backend: Backend, judge) -> None:
-    text_run = await backend.run_streamed(backend.agent("assistant", "Answer briefly."),
-                                          "Reply with exactly: one two three four five")
+    text_run = await backend.run_streamed(
+        backend.agent("assistant", "Answer briefly."), "Reply with exactly: one two three four five"
+    )
     tool_agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     tool_run = await backend.run_streamed(tool_agent, "Use get_weather to find the weather in Rome.")
-    observation = classify.streaming(text_run, tool_run, "get_weather", WEATHER_MARKER,
-                                     live=backend.profile.tier == "live")
+    observation = classify.streaming(
+        text_run, tool_run, "get_weather", WEATHER_MARKER, live=backend.profile.tier == "live"
+    )
     judge(observation, text_run, tool_run)

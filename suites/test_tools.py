@@ -28,5 +28,6 @@ async def test_handoffs(backend: Backend, judge) -> None:
     specialist = backend.agent("Billing specialist", SPECIALIST_INSTRUCTIONS)
     triage: Agent = backend.agent("Triage", "Hand billing questions to the billing specialist.", handoffs=[specialist])
     record = await backend.run(triage, "Please pass me to the billing specialist: why was I charged twice?")
-    judge(classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, live=backend.profile.tier == "live"),
-          record)
+    judge(
+        classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, live=backend.profile.tier == "live"), record
+    )

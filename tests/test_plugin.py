@@ -14,8 +14,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 
 def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess("--pyargs", "suites", "-p", "no:cacheprovider",
-                                        "--compat-report-dir", str(pytester.path / "out"), *args)
+    return pytester.runpytest_inprocess(
+        "--pyargs", "suites", "-p", "no:cacheprovider", "--compat-report-dir", str(pytester.path / "out"), *args
+    )
 
 
 def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,27 +24,31 @@ def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, m
     monkeypatch.setattr(OllamaEmulator, "responses_quirks", honouring)
     result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-responses,ollama-chat")
     result.assert_outcomes(passed=11, failed=1)
-    result.stdout.fnmatch_lines([
-        "*ollama-responses / previous_response_id: observed outcome differs from the profile",
-        "*expected: ignored",
-        "*observed: supported",
-        "*reason:*resolved previous_response_id*",
-        "*POST http://127.0.0.1:11434/v1/responses -> 200",
-        "*FAILED*test_previous_response_id[[]ollama-responses[]]*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ollama-responses / previous_response_id: observed outcome differs from the profile",
+            "*expected: ignored",
+            "*observed: supported",
+            "*reason:*resolved previous_response_id*",
+            "*POST http://127.0.0.1:11434/v1/responses -> 200",
+            "*FAILED*test_previous_response_id[[]ollama-responses[]]*",
+        ]
+    )
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
     differing = [(c["backend"], c["feature"]) for c in cells if not c["as_expected"]]
     assert differing == [("ollama-responses", "previous_response_id")]
 
 
-def test_reports_hold_every_cell_with_evidence(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
-                                               tmp_path: Path) -> None:
+def test_reports_hold_every_cell_with_evidence(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     result = run_suites(pytester, "-m", "mocked", "--backend", "gomodel-translated,llamacpp-responses")
     result.assert_outcomes(passed=12)
-    result.stdout.fnmatch_lines(["*Agents SDK compatibility matrix*", "gomodel-translated*mocked*ok*no",
-                                 "legend: ok=supported*"])
+    result.stdout.fnmatch_lines(
+        ["*Agents SDK compatibility matrix*", "gomodel-translated*mocked*ok*no", "legend: ok=supported*"]
+    )
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     assert report["versions"]["openai-agents"]
     assert len(report["cells"]) == 12
@@ -86,11 +91,15 @@ def test_default_user_file_in_rootdir_is_read(pytester: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(["*expected: broken*", "*observed: supported*"])
 
 
-def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(pytester: pytest.Pytester,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MY_GATEWAY_URL", raising=False)
-    pytester.makefile(".toml", mine='[profiles.mine]\nfamily = "custom"\napi = "responses"\nmodel = "m"\n'
-                                    'reach = "url"\nbase_url_env = "MY_GATEWAY_URL"\n')
+    pytester.makefile(
+        ".toml",
+        mine='[profiles.mine]\nfamily = "custom"\napi = "responses"\nmodel = "m"\n'
+        'reach = "url"\nbase_url_env = "MY_GATEWAY_URL"\n',
+    )
     result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "-rs")
     result.assert_outcomes(skipped=6)
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])

@@ -11,9 +11,21 @@ from harness.outcomes import Outcome
 from harness.profiles import ProfileError, load_profiles, select
 
 REQUIRED_PROFILES = {
-    "openai-responses", "openai-chat", "ollama-chat", "ollama-responses", "gomodel-native", "gomodel-translated",
-    "llamacpp-chat", "llamacpp-responses", "vllm-responses", "lmstudio-chat", "litellm-responses",
+    "openai-responses",
+    "openai-chat",
+    "ollama-chat",
+    "ollama-responses",
+    "gomodel-native",
+    "gomodel-translated",
+    "llamacpp-chat",
+    "llamacpp-responses",
+    "vllm-responses",
+    "lmstudio-chat",
+    "litellm-responses",
 }
+
+
+BASE = '[profiles.x]\nfamily = "ollama"\napi = "responses"\nmodel = "m"\n'
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -31,7 +43,9 @@ def test_builtin_profiles_cover_every_feature() -> None:
 
 
 def test_user_file_overrides_field_by_field_and_adds(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [profiles.ollama-chat]
 model = "llama3.2:1b"
 [profiles.ollama-chat.expect]
@@ -43,7 +57,8 @@ api = "responses"
 model = "gpt-x"
 reach = "url"
 base_url_env = "MY_GATEWAY_URL"
-""")
+""",
+    )
     profiles = load_profiles([path])
     ollama = profiles["ollama-chat"]
     assert ollama.model == "llama3.2:1b"
@@ -56,18 +71,38 @@ base_url_env = "MY_GATEWAY_URL"
 @pytest.mark.parametrize(
     ("text", "names"),
     [
-        ('[profiles.x]\nfamily = "nosuch"\napi = "responses"\nmodel = "m"\n', ["profile 'x'", "field 'family'", "nosuch"]),
-        ('[profiles.x]\nfamily = "ollama"\napi = "responses"\nmodel = "m"\n[profiles.x.expect]\nteleport = "supported"\n',
-         ["profile 'x'", "field 'expect'", "teleport"]),
+        (
+            '[profiles.x]\nfamily = "nosuch"\napi = "responses"\nmodel = "m"\n',
+            ["profile 'x'", "field 'family'", "nosuch"],
+        ),
+        (
+            BASE + '[profiles.x.expect]\nteleport = "supported"\n',
+            ["profile 'x'", "field 'expect'", "teleport"],
+        ),
         ('[profiles.x]\nfamily = "ollama"\napi = "responses"\nmodel = 3\n', ["profile 'x'", "field 'model'", "string"]),
         ('[profiles.x]\nfamily = "ollama"\napi = "responses"\n', ["profile 'x'", "field 'model'", "is required"]),
-        ('[profiles.x]\nfamily = "ollama"\napi = "responses"\nmodel = "m"\n[profiles.x.expect]\nplain_text = "great"\n',
-         ["profile 'x'", "field 'expect.plain_text'", "great"]),
-        ('[profiles.x]\nfamily = "ollama"\napi = "responses"\nmodel = "m"\ncolour = "red"\n',
-         ["profile 'x'", "field 'colour'", "not a known profile field"]),
-        ('[profiles.x]\nfamily = "ollama"\napi = "websocket"\nmodel = "m"\n', ["profile 'x'", "field 'api'", "websocket"]),
+        (
+            BASE + '[profiles.x.expect]\nplain_text = "great"\n',
+            ["profile 'x'", "field 'expect.plain_text'", "great"],
+        ),
+        (
+            '[profiles.x]\nfamily = "ollama"\napi = "responses"\nmodel = "m"\ncolour = "red"\n',
+            ["profile 'x'", "field 'colour'", "not a known profile field"],
+        ),
+        (
+            '[profiles.x]\nfamily = "ollama"\napi = "websocket"\nmodel = "m"\n',
+            ["profile 'x'", "field 'api'", "websocket"],
+        ),
     ],
-    ids=["unknown-family", "unknown-feature", "wrong-type", "missing-model", "unknown-outcome", "unknown-field", "bad-api"],
+    ids=[
+        "unknown-family",
+        "unknown-feature",
+        "wrong-type",
+        "missing-model",
+        "unknown-outcome",
+        "unknown-field",
+        "bad-api",
+    ],
 )
 def test_bad_profile_is_one_clear_message(tmp_path: Path, text: str, names: list[str]) -> None:
     path = write(tmp_path, text)

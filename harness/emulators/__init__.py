@@ -16,8 +16,15 @@ from .vllm import VLLMEmulator
 
 EMULATORS: dict[str, type[Emulator]] = {
     cls.family: cls
-    for cls in (OpenAIEmulator, OllamaEmulator, GoModelEmulator, LlamaCppEmulator, VLLMEmulator,
-                LMStudioEmulator, LiteLLMEmulator)
+    for cls in (
+        OpenAIEmulator,
+        OllamaEmulator,
+        GoModelEmulator,
+        LlamaCppEmulator,
+        VLLMEmulator,
+        LMStudioEmulator,
+        LiteLLMEmulator,
+    )
 }
 
 

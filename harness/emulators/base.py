@@ -65,8 +65,9 @@ SSE_DONE = b"data: [DONE]\n\n"
 class ApiError(Exception):
     """Raised inside an emulator; the family's ``error_reply`` turns it into that backend's error body."""
 
-    def __init__(self, status: int, message: str, *, kind: str | None = None, param: str | None = None,
-                 code: str | None = None):
+    def __init__(
+        self, status: int, message: str, *, kind: str | None = None, param: str | None = None, code: str | None = None
+    ):
         super().__init__(message)
         self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
 

@@ -92,7 +92,9 @@ def decide(turn: Turn, call_id_prefix: str = "call_") -> Decision:
     if calls:
         return Decision(
             tool_calls=tuple(
-                ToolCall(f"{call_id_prefix}{user_index}_{n}", tool.name, json.dumps(_instance(tool.parameters, last_user)))
+                ToolCall(
+                    f"{call_id_prefix}{user_index}_{n}", tool.name, json.dumps(_instance(tool.parameters, last_user))
+                )
                 for n, tool in enumerate(calls)
             )
         )

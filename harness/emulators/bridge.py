@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..wire import parse_sse
 from . import brain
 from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .chat import decision_from_completion
@@ -24,7 +25,6 @@ from .responses import (
     response_object,
     usage_of,
 )
-from ..wire import parse_sse
 
 
 def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
@@ -36,14 +36,24 @@ def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
         if message.role == "tool":
             messages.append({"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text})
         elif message.tool_calls:
-            messages.append({"role": "assistant", "content": message.text or None, "tool_calls": [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                for c in message.tool_calls]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": message.text or None,
+                    "tool_calls": [
+                        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                        for c in message.tool_calls
+                    ],
+                }
+            )
         else:
             messages.append({"role": message.role, "content": message.text})
     chat: dict[str, Any] = {"model": upstream_model, "messages": messages}
-    tools = [{"type": "function", "function": {k: t[k] for k in ("name", "description", "parameters") if k in t}}
-             for t in body.get("tools") or [] if t.get("type") == "function"]
+    tools = [
+        {"type": "function", "function": {k: t[k] for k in ("name", "description", "parameters") if k in t}}
+        for t in body.get("tools") or []
+        if t.get("type") == "function"
+    ]
     if tools:
         chat["tools"] = tools
     choice = body.get("tool_choice")
@@ -55,8 +65,14 @@ def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
         chat["parallel_tool_calls"] = body["parallel_tool_calls"]
     fmt = (body.get("text") or {}).get("format") or {}
     if fmt.get("type") == "json_schema":
-        chat["response_format"] = {"type": "json_schema", "json_schema": {
-            "name": fmt.get("name", "output"), "schema": fmt.get("schema", {}), "strict": fmt.get("strict", False)}}
+        chat["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": fmt.get("name", "output"),
+                "schema": fmt.get("schema", {}),
+                "strict": fmt.get("strict", False),
+            },
+        }
     if body.get("stream"):
         chat["stream"] = True
         chat["stream_options"] = {"include_usage": True}
@@ -100,8 +116,14 @@ class Translated:
     plan: StreamPlan | None  # None when the request was not streamed
 
 
-def translate(body: dict[str, Any], upstream: Emulator, upstream_model: str, model: str,
-              next_id: Callable[[str], str], headers: dict[str, str] | None = None) -> Translated:
+def translate(
+    body: dict[str, Any],
+    upstream: Emulator,
+    upstream_model: str,
+    model: str,
+    next_id: Callable[[str], str],
+    headers: dict[str, str] | None = None,
+) -> Translated:
     """Send ``body`` (a Responses request) upstream as Chat Completions; raise ApiError on upstream errors."""
     chat = chat_request(body, upstream_model)
     reply = upstream.handle(HttpRequest("POST", "/v1/chat/completions", headers or {}, dumps(chat)))
@@ -116,8 +138,13 @@ def translate(body: dict[str, Any], upstream: Emulator, upstream_model: str, mod
         payload = reply.payload()
         decision, plan, usage = decision_from_completion(payload), None, payload.get("usage")
     usage = usage or {}
-    response = response_object(next_id("resp_"), model, body, output_items(decision, next_id),
-                               usage_of(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)))
+    response = response_object(
+        next_id("resp_"),
+        model,
+        body,
+        output_items(decision, next_id),
+        usage_of(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
+    )
     return Translated(response, plan)
 
 

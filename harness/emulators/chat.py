@@ -40,11 +40,14 @@ def parse_messages(messages: Any) -> list[brain.Message]:
     parsed = []
     for item in messages:
         if not isinstance(item, dict) or item.get("role") not in ("system", "developer", "user", "assistant", "tool"):
-            raise ApiError(400, "each message needs a role of system, developer, user, assistant or tool",
-                           param="messages")
+            raise ApiError(
+                400, "each message needs a role of system, developer, user, assistant or tool", param="messages"
+            )
         role = "system" if item["role"] == "developer" else item["role"]
         calls = [
-            brain.ToolCall(c.get("id", ""), c.get("function", {}).get("name", ""), c.get("function", {}).get("arguments", ""))
+            brain.ToolCall(
+                c.get("id", ""), c.get("function", {}).get("name", ""), c.get("function", {}).get("arguments", "")
+            )
             for c in item.get("tool_calls") or []
         ]
         parsed.append(brain.Message(role, _text_of(item.get("content")), calls, item.get("tool_call_id")))
@@ -57,7 +60,9 @@ def parse_tools(tools: Any) -> list[brain.ToolSpec]:
         function = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(function, dict) or not function.get("name"):
             raise ApiError(400, "each tool needs type 'function' and a function name", param="tools")
-        specs.append(brain.ToolSpec(function["name"], function.get("parameters") or {}, function.get("description", "")))
+        specs.append(
+            brain.ToolSpec(function["name"], function.get("parameters") or {}, function.get("description", ""))
+        )
     return specs
 
 
@@ -121,16 +126,22 @@ class ChatCompletions:
             "usage": usage,
         }
 
-    def chunks(self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int],
-               include_usage: bool) -> list[bytes]:
+    def chunks(
+        self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int], include_usage: bool
+    ) -> list[bytes]:
         created = int(time.time())
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return sse_data({
-                "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "system_fingerprint": self.quirks.system_fingerprint,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-            })
+            return sse_data(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "system_fingerprint": self.quirks.system_fingerprint,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                }
+            )
 
         out = [chunk({"role": "assistant", "content": ""})]
         for piece in split_text(decision.text or ""):
@@ -146,10 +157,18 @@ class ChatCompletions:
         out.append(chunk({}, _finish(decision)))
         mode = self.quirks.usage_chunk
         if mode == "always" or (mode == "requested" and include_usage):
-            out.append(sse_data({
-                "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [], "usage": usage,
-            }))
+            out.append(
+                sse_data(
+                    {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [],
+                        "usage": usage,
+                    }
+                )
+            )
         out.append(SSE_DONE)
         return out
 
@@ -186,7 +205,7 @@ def decision_from_completion(payload: dict[str, Any]) -> brain.Decision:
     """Read a completion back into a Decision (a gateway translating its upstream's answer)."""
     message = payload["choices"][0]["message"]
     calls = tuple(
-        brain.ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"]) for c in message.get("tool_calls") or []
+        brain.ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
+        for c in message.get("tool_calls") or []
     )
     return brain.Decision(message.get("content"), calls)
-

@@ -22,12 +22,16 @@ from typing import Any
 
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .responses import ResponseStore, ResponsesQuirks, StoredResponse, parse_input
+from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
 
 NATIVE_RESPONSES = {"openai", "vllm"}
 TRANSLATED_STREAM = ResponsesQuirks(in_progress_event=False, content_part_events=False, done_sentinel=True)
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               501: "unsupported_response_operation"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    501: "unsupported_response_operation",
+}
 
 
 class GoModelEmulator(Emulator):
@@ -44,8 +48,11 @@ class GoModelEmulator(Emulator):
         upstream_models = [m.split("/", 1)[1] for m in self.models if m.startswith(self.provider + "/")]
         if not upstream_models:
             raise ValueError(f"gomodel: model ids must look like '{self.provider}/<model>' (got {self.models})")
-        self.upstream = create(self.upstream_type, upstream_models[0],
-                               {**self.options.get("upstream_options", {}), "models": upstream_models})
+        self.upstream = create(
+            self.upstream_type,
+            upstream_models[0],
+            {**self.options.get("upstream_options", {}), "models": upstream_models},
+        )
         self.store = ResponseStore()
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
@@ -58,9 +65,12 @@ class GoModelEmulator(Emulator):
         return self.upstream_type in NATIVE_RESPONSES
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        kind = error.kind or ERROR_TYPES.get(error.status, "api_error" if error.status >= 500 else "invalid_request_error")
-        return HttpReply.json(error.status, {"error": {"type": kind, "message": error.message,
-                                                       "param": error.param, "code": error.code}})
+        kind = error.kind or ERROR_TYPES.get(
+            error.status, "api_error" if error.status >= 500 else "invalid_request_error"
+        )
+        return HttpReply.json(
+            error.status, {"error": {"type": kind, "message": error.message, "param": error.param, "code": error.code}}
+        )
 
     def _authorize(self, request: HttpRequest) -> None:
         if request.bearer() != self.master_key:
@@ -73,8 +83,12 @@ class GoModelEmulator(Emulator):
         return model.split("/", 1)[1]
 
     def _upstream(self, request: HttpRequest, path: str, body: dict[str, Any]) -> HttpReply:
-        forwarded = HttpRequest("POST", path, {"content-type": "application/json",
-                                               "authorization": "Bearer upstream-key"}, bridge.dumps(body))
+        forwarded = HttpRequest(
+            "POST",
+            path,
+            {"content-type": "application/json", "authorization": "Bearer upstream-key"},
+            bridge.dumps(body),
+        )
         reply = self.upstream.handle(forwarded)
         if reply.status >= 400:  # GoModel wraps upstream failures in its own error shape
             payload = reply.payload() or {}
@@ -96,8 +110,11 @@ class GoModelEmulator(Emulator):
             return self._upstream(request, "/v1/responses", {**body, "model": upstream_model})
         history = self._translated_state(body)
         if history:
-            body = {**body, "input": history + (body["input"] if isinstance(body["input"], list)
-                                                else parse_input(body["input"])[1])}
+            body = {
+                **body,
+                "input": history
+                + (body["input"] if isinstance(body["input"], list) else parse_input(body["input"])[1]),
+            }
         try:
             translated = bridge.translate(body, self.upstream, upstream_model, body["model"], self.next_id)
         except ApiError as exc:
@@ -110,9 +127,12 @@ class GoModelEmulator(Emulator):
         """previous_response_id / conversation on a chat-translated provider, as this release handles them."""
         for field in ("previous_response_id", "conversation"):
             if body.get(field) and self.prev_mode == "reject":
-                raise ApiError(400, f"{field} is not supported for provider {self.provider!r}: "
-                                    "chat-translated providers cannot reconstruct provider-managed state",
-                               param=field)
+                raise ApiError(
+                    400,
+                    f"{field} is not supported for provider {self.provider!r}: "
+                    "chat-translated providers cannot reconstruct provider-managed state",
+                    param=field,
+                )
         previous = body.get("previous_response_id")
         if not previous or self.prev_mode == "drop":
             return []
@@ -131,14 +151,22 @@ class GoModelEmulator(Emulator):
         return HttpReply.json(200, stored.response)
 
     def _upstream_get(self, response_id: str) -> HttpReply:
-        return self.upstream.handle(HttpRequest("GET", f"/v1/responses/{response_id}",
-                                                {"authorization": "Bearer upstream-key"}))
+        return self.upstream.handle(
+            HttpRequest("GET", f"/v1/responses/{response_id}", {"authorization": "Bearer upstream-key"})
+        )
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         self._authorize(request)
         created = int(time.time())
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": created, "owned_by": self.provider} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": created, "owned_by": self.provider} for m in self.models
+                ],
+            },
+        )
 
 
 def _input_list(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .responses import ResponseStore, ResponsesQuirks, StoredResponse, parse_input
+from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
 
 BRIDGED_STREAM = ResponsesQuirks()
 
@@ -30,29 +30,43 @@ class LiteLLMEmulator(Emulator):
         self.database = bool(self.options.get("database", False))
         # model_list entries: the public name maps to an upstream (provider, model)
         self.upstream_model = self.options.get("upstream_model", model)
-        self.upstream = create(self.options.get("upstream", "ollama"), self.upstream_model,
-                               self.options.get("upstream_options", {}))
+        self.upstream = create(
+            self.options.get("upstream", "ollama"), self.upstream_model, self.options.get("upstream_options", {})
+        )
         self.store = ResponseStore()
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
         self.route("GET", r"/v1/models", self._models)
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(error.status, {"error": {"message": error.message, "type": error.kind or "None",
-                                                       "param": error.param, "code": str(error.status)}})
+        return HttpReply.json(
+            error.status,
+            {
+                "error": {
+                    "message": error.message,
+                    "type": error.kind or "None",
+                    "param": error.param,
+                    "code": str(error.status),
+                }
+            },
+        )
 
     def _check(self, request: HttpRequest, body: dict[str, Any]) -> None:
         if self.master_key is not None and request.bearer() != self.master_key:
             raise ApiError(401, "Authentication Error, Invalid proxy server token passed.", kind="auth_error")
         if body.get("model") not in self.models:
-            raise ApiError(400, f"Invalid model name passed in model={body.get('model')}. "
-                                "Call `/v1/models` to view available models for your key.")
+            raise ApiError(
+                400,
+                f"Invalid model name passed in model={body.get('model')}. "
+                "Call `/v1/models` to view available models for your key.",
+            )
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
         self._check(request, body)
-        return self.upstream.handle(HttpRequest("POST", "/v1/chat/completions", {},
-                                                bridge.dumps({**body, "model": self.upstream_model})))
+        return self.upstream.handle(
+            HttpRequest("POST", "/v1/chat/completions", {}, bridge.dumps({**body, "model": self.upstream_model}))
+        )
 
     def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
@@ -72,5 +86,12 @@ class LiteLLMEmulator(Emulator):
         return bridge.reply_for(translated, BRIDGED_STREAM)
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"} for m in self.models
+                ],
+            },
+        )

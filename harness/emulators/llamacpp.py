@@ -21,15 +21,26 @@ from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .chat import ChatCompletions, ChatQuirks
 from .responses import Responses, ResponsesQuirks
 
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               500: "server_error", 501: "not_supported_error", 503: "unavailable_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    500: "server_error",
+    501: "not_supported_error",
+    503: "unavailable_error",
+}
 
 
 class LlamaCppEmulator(Emulator):
     family = "llamacpp"
     chat_quirks = ChatQuirks(tool_choice="strings", parallel_tool_calls_false=False, usage_chunk="always")
-    responses_quirks = ResponsesQuirks(text_format="ignored", tool_choice="strings", parallel_tool_calls_false=False,
-                                       previous_response_id="reject", function_args_done_event=False)
+    responses_quirks = ResponsesQuirks(
+        text_format="ignored",
+        tool_choice="strings",
+        parallel_tool_calls_false=False,
+        previous_response_id="reject",
+        function_args_done_event=False,
+    )
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
@@ -40,13 +51,25 @@ class LlamaCppEmulator(Emulator):
         self.route("POST", r"/v1/responses", self._responses)
         self.route("GET", r"/v1/models", self._models)
         self.route("GET", r"/health", lambda r, m: HttpReply.json(200, {"status": "ok"}))
-        self.route("POST", r"/v1/embeddings",
-                   lambda r, m: self.error_reply(ApiError(501, "This server does not support embeddings. "
-                                                               "Start it with `--embeddings`")))
+        self.route(
+            "POST",
+            r"/v1/embeddings",
+            lambda r, m: self.error_reply(
+                ApiError(501, "This server does not support embeddings. Start it with `--embeddings`")
+            ),
+        )
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(error.status, {"error": {"code": error.status, "message": error.message,
-                                                       "type": ERROR_TYPES.get(error.status, "server_error")}})
+        return HttpReply.json(
+            error.status,
+            {
+                "error": {
+                    "code": error.status,
+                    "message": error.message,
+                    "type": ERROR_TYPES.get(error.status, "server_error"),
+                }
+            },
+        )
 
     def _authorize(self, request: HttpRequest) -> None:
         if self.api_key is not None and request.bearer() != self.api_key:
@@ -69,5 +92,10 @@ class LlamaCppEmulator(Emulator):
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         self._authorize(request)
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": 0, "owned_by": "llamacpp"} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "created": 0, "owned_by": "llamacpp"} for m in self.models],
+            },
+        )

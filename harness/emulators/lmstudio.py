@@ -28,15 +28,27 @@ class LMStudioEmulator(Emulator):
         self.route("GET", r"/v1/models", self._models)
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(error.status, {"error": {"message": error.message, "type": error.kind or
-                                                       "invalid_request_error", "param": error.param,
-                                                       "code": error.code}})
+        return HttpReply.json(
+            error.status,
+            {
+                "error": {
+                    "message": error.message,
+                    "type": error.kind or "invalid_request_error",
+                    "param": error.param,
+                    "code": error.code,
+                }
+            },
+        )
 
     def _model(self, body: dict[str, Any]) -> str:
         model = body.get("model")
         if model not in self.models:
-            raise ApiError(404, f"Model '{model}' not found. Please load or download it first.",
-                           param="model", code="model_not_found")
+            raise ApiError(
+                404,
+                f"Model '{model}' not found. Please load or download it first.",
+                param="model",
+                code="model_not_found",
+            )
         return model
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
@@ -49,5 +61,13 @@ class LMStudioEmulator(Emulator):
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         created = int(time.time())
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": created, "owned_by": "organization_owner"} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": created, "owned_by": "organization_owner"}
+                    for m in self.models
+                ],
+            },
+        )

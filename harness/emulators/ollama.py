@@ -29,10 +29,16 @@ def _with_tag(name: str) -> str:
 
 class OllamaEmulator(Emulator):
     family = "ollama"
-    chat_quirks = ChatQuirks(tool_choice="ignored", parallel_tool_calls_false=False, stream_tool_calls="whole",
-                             usage_chunk="requested", system_fingerprint="fp_ollama")
-    responses_quirks = ResponsesQuirks(tool_choice="ignored", parallel_tool_calls_false=False,
-                                       previous_response_id="ignore")
+    chat_quirks = ChatQuirks(
+        tool_choice="ignored",
+        parallel_tool_calls_false=False,
+        stream_tool_calls="whole",
+        usage_chunk="requested",
+        system_fingerprint="fp_ollama",
+    )
+    responses_quirks = ResponsesQuirks(
+        tool_choice="ignored", parallel_tool_calls_false=False, previous_response_id="ignore"
+    )
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
@@ -44,14 +50,17 @@ class OllamaEmulator(Emulator):
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
         self.route("GET", r"/v1/models", self._models)
-        self.route("GET", r"/api/version", lambda r, m: HttpReply.json(200, {"version": self.options.get("version", "0.13.3")}))
+        self.route(
+            "GET", r"/api/version", lambda r, m: HttpReply.json(200, {"version": self.options.get("version", "0.13.3")})
+        )
         self.route("GET", r"/api/tags", self._tags)
         self.route("GET", r"", lambda r, m: HttpReply(200, b"Ollama is running", {"content-type": "text/plain"}))
 
     def error_reply(self, error: ApiError) -> HttpReply:
         kind = ERROR_TYPES.get(error.status, "api_error")
-        return HttpReply.json(error.status, {"error": {"message": error.message, "type": kind,
-                                                       "param": None, "code": None}})
+        return HttpReply.json(
+            error.status, {"error": {"message": error.message, "type": kind, "param": None, "code": None}}
+        )
 
     def not_found(self, request: HttpRequest) -> HttpReply:
         return HttpReply(404, b"404 page not found", {"content-type": "text/plain"})
@@ -76,8 +85,13 @@ class OllamaEmulator(Emulator):
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         created = int(time.time())
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": created, "owned_by": "library"} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "created": created, "owned_by": "library"} for m in self.models],
+            },
+        )
 
     def _tags(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         return HttpReply.json(200, {"models": [{"name": m, "model": m} for m in self.models]})

@@ -32,25 +32,35 @@ class OpenAIEmulator(Emulator):
         self.route("GET", r"/v1/models", self._list_models)
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        kind = error.kind or {401: "invalid_request_error", 404: "invalid_request_error", 429: "requests",
-                              500: "server_error"}.get(error.status, "invalid_request_error")
-        return HttpReply.json(error.status, {"error": {"message": error.message, "type": kind,
-                                                       "param": error.param, "code": error.code}})
+        kind = error.kind or {
+            401: "invalid_request_error",
+            404: "invalid_request_error",
+            429: "requests",
+            500: "server_error",
+        }.get(error.status, "invalid_request_error")
+        return HttpReply.json(
+            error.status, {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}
+        )
 
     def authorize(self, request: HttpRequest) -> None:
         key = request.bearer()
         if self.api_key is not None and key != self.api_key:
             shown = f"{key[:3]}***{key[-4:]}" if key and len(key) > 8 else "***"
-            raise ApiError(401, f"Incorrect API key provided: {shown}. You can find your API key at "
-                                "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+            raise ApiError(
+                401,
+                f"Incorrect API key provided: {shown}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
 
     def check_model(self, body: dict[str, Any]) -> str:
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise ApiError(400, "you must provide a model parameter", param="model")
         if model not in self.models:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+            raise ApiError(
+                404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+            )
         return model
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
@@ -80,11 +90,17 @@ class OpenAIEmulator(Emulator):
 
     def _input_items(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
         items = self._stored(request, match).input_items
-        return HttpReply.json(200, {"object": "list", "data": items, "has_more": False,
-                                    "first_id": None, "last_id": None})
+        return HttpReply.json(
+            200, {"object": "list", "data": items, "has_more": False, "first_id": None, "last_id": None}
+        )
 
     def _list_models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         self.authorize(request)
         created = int(time.time())
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": created, "owned_by": "system"} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "created": created, "owned_by": "system"} for m in self.models],
+            },
+        )

@@ -95,8 +95,13 @@ def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
                 messages.append(brain.Message("assistant", "", [call]))
         elif kind == "function_call_output":
             output = item.get("output")
-            messages.append(brain.Message("tool", output if isinstance(output, str) else _content_text(output),
-                                          tool_call_id=item.get("call_id")))
+            messages.append(
+                brain.Message(
+                    "tool",
+                    output if isinstance(output, str) else _content_text(output),
+                    tool_call_id=item.get("call_id"),
+                )
+            )
         elif kind in ("reasoning", "item_reference"):
             continue
         else:
@@ -137,15 +142,26 @@ def tool_choice_of(value: Any, honoured: str) -> str:
 def output_items(decision: brain.Decision, next_id: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if decision.text is not None:
-        items.append({
-            "id": next_id("msg_"), "type": "message", "status": "completed", "role": "assistant",
-            "content": [{"type": "output_text", "text": decision.text, "annotations": [], "logprobs": []}],
-        })
+        items.append(
+            {
+                "id": next_id("msg_"),
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": decision.text, "annotations": [], "logprobs": []}],
+            }
+        )
     for call in decision.tool_calls:
-        items.append({
-            "id": next_id("fc_"), "type": "function_call", "status": "completed",
-            "call_id": call.id, "name": call.name, "arguments": call.arguments,
-        })
+        items.append(
+            {
+                "id": next_id("fc_"),
+                "type": "function_call",
+                "status": "completed",
+                "call_id": call.id,
+                "name": call.name,
+                "arguments": call.arguments,
+            }
+        )
     return items
 
 
@@ -159,8 +175,14 @@ def usage_of(input_tokens: int, output_tokens: int) -> dict[str, Any]:
     }
 
 
-def response_object(response_id: str, model: str, body: dict[str, Any], output: list[dict[str, Any]],
-                    usage: dict[str, Any] | None, status: str = "completed") -> dict[str, Any]:
+def response_object(
+    response_id: str,
+    model: str,
+    body: dict[str, Any],
+    output: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    status: str = "completed",
+) -> dict[str, Any]:
     return {
         "id": response_id,
         "object": "response",
@@ -223,29 +245,53 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
     for index, item in enumerate(final["output"]):
         if item["type"] == "message":
             text = item["content"][0]["text"]
-            emit("response.output_item.added", {"output_index": index, "item": {**item, "status": "in_progress", "content": []}})
+            emit(
+                "response.output_item.added",
+                {"output_index": index, "item": {**item, "status": "in_progress", "content": []}},
+            )
             part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
             if quirks.content_part_events:
-                emit("response.content_part.added", {"item_id": item["id"], "output_index": index, "content_index": 0, "part": part})
+                emit(
+                    "response.content_part.added",
+                    {"item_id": item["id"], "output_index": index, "content_index": 0, "part": part},
+                )
             for delta in plan.text_deltas or [text]:
-                emit("response.output_text.delta", {"item_id": item["id"], "output_index": index, "content_index": 0,
-                                                    "delta": delta, "logprobs": []})
+                emit(
+                    "response.output_text.delta",
+                    {"item_id": item["id"], "output_index": index, "content_index": 0, "delta": delta, "logprobs": []},
+                )
             if quirks.content_part_events:
-                emit("response.output_text.done", {"item_id": item["id"], "output_index": index, "content_index": 0,
-                                                   "text": text, "logprobs": []})
-                emit("response.content_part.done", {"item_id": item["id"], "output_index": index, "content_index": 0,
-                                                    "part": {**part, "text": text}})
+                emit(
+                    "response.output_text.done",
+                    {"item_id": item["id"], "output_index": index, "content_index": 0, "text": text, "logprobs": []},
+                )
+                emit(
+                    "response.content_part.done",
+                    {"item_id": item["id"], "output_index": index, "content_index": 0, "part": {**part, "text": text}},
+                )
             emit("response.output_item.done", {"output_index": index, "item": item})
         elif item["type"] == "function_call":
-            emit("response.output_item.added", {"output_index": index,
-                                                "item": {**item, "status": "in_progress", "arguments": ""}})
+            emit(
+                "response.output_item.added",
+                {"output_index": index, "item": {**item, "status": "in_progress", "arguments": ""}},
+            )
             deltas = plan.call_deltas[call_index] if call_index < len(plan.call_deltas) else [item["arguments"]]
             call_index += 1
             for delta in deltas:
-                emit("response.function_call_arguments.delta", {"item_id": item["id"], "output_index": index, "delta": delta})
+                emit(
+                    "response.function_call_arguments.delta",
+                    {"item_id": item["id"], "output_index": index, "delta": delta},
+                )
             if quirks.function_args_done_event:
-                emit("response.function_call_arguments.done", {"item_id": item["id"], "output_index": index,
-                                                               "name": item["name"], "arguments": item["arguments"]})
+                emit(
+                    "response.function_call_arguments.done",
+                    {
+                        "item_id": item["id"],
+                        "output_index": index,
+                        "name": item["name"],
+                        "arguments": item["arguments"],
+                    },
+                )
             emit("response.output_item.done", {"output_index": index, "item": item})
     completed = final if quirks.completed_has_output else {**final, "output": []}
     emit("response.completed", {"response": completed})
@@ -269,9 +315,13 @@ class Responses:
         if previous and q.previous_response_id == "resolve":
             stored = self.store.get(previous)
             if stored is None:
-                raise ApiError(404, f"Previous response with id '{previous}' not found.",
-                               kind="invalid_request_error", param="previous_response_id",
-                               code="previous_response_not_found")
+                raise ApiError(
+                    404,
+                    f"Previous response with id '{previous}' not found.",
+                    kind="invalid_request_error",
+                    param="previous_response_id",
+                    code="previous_response_not_found",
+                )
             history = list(stored.conversation)
         instructions = body.get("instructions")
         system = [brain.Message("system", instructions)] if instructions else []

@@ -21,7 +21,9 @@ def make_handler(emulator: Emulator, quiet: bool = True) -> type[BaseHTTPRequest
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             path = self.path.split("?", 1)[0]
-            reply = emulator.handle(HttpRequest(self.command, path, {k.lower(): v for k, v in self.headers.items()}, body))
+            reply = emulator.handle(
+                HttpRequest(self.command, path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)

@@ -37,9 +37,17 @@ class VLLMEmulator(Emulator):
         self.route("GET", r"/health", lambda r, m: HttpReply(200))
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(error.status, {"error": {"message": error.message,
-                                                       "type": error.kind or ERROR_TYPES.get(error.status, "BadRequestError"),
-                                                       "param": error.param, "code": error.status}})
+        return HttpReply.json(
+            error.status,
+            {
+                "error": {
+                    "message": error.message,
+                    "type": error.kind or ERROR_TYPES.get(error.status, "BadRequestError"),
+                    "param": error.param,
+                    "code": error.status,
+                }
+            },
+        )
 
     def _check(self, body: dict[str, Any]) -> str:
         model = body.get("model")
@@ -47,7 +55,9 @@ class VLLMEmulator(Emulator):
             raise ApiError(404, f"The model `{model}` does not exist.", param="model")
         choice = body.get("tool_choice", "auto")
         if body.get("tools") and choice in ("auto", None) and not self.auto_tool_choice:
-            raise ApiError(400, '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set')
+            raise ApiError(
+                400, '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+            )
         return model
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
@@ -68,5 +78,12 @@ class VLLMEmulator(Emulator):
         return HttpReply.json(200, stored.response)
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        return HttpReply.json(200, {"object": "list", "data": [
-            {"id": m, "object": "model", "created": 0, "owned_by": "vllm", "root": m} for m in self.models]})
+        return HttpReply.json(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 0, "owned_by": "vllm", "root": m} for m in self.models
+                ],
+            },
+        )

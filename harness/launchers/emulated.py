@@ -37,12 +37,14 @@ def mount(emulator: Emulator, base_url: str) -> httpx.AsyncBaseTransport:
     router = respx.Router(assert_all_mocked=True, assert_all_called=False)
 
     def answer(request: httpx.Request) -> httpx.Response:
-        reply = emulator.handle(HttpRequest(
-            method=request.method,
-            path=request.url.path,
-            headers={k.lower(): v for k, v in request.headers.items()},
-            body=request.content,
-        ))
+        reply = emulator.handle(
+            HttpRequest(
+                method=request.method,
+                path=request.url.path,
+                headers={k.lower(): v for k, v in request.headers.items()},
+                body=request.content,
+            )
+        )
         if reply.streamed:
             return httpx.Response(reply.status, headers=reply.headers, stream=_ReplyStream(reply.chunks or []))
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body)

@@ -1,0 +1,79 @@
+"""Renderers: terminal table, Markdown, and the expected-vs-observed failure message."""
+
+from __future__ import annotations
+
+from harness import render
+from harness.matrix import Matrix
+from harness.outcomes import Cell, Outcome
+from harness.profiles import load_profiles
+
+EXCHANGE = {
+    "request": {"method": "POST", "url": "http://h/v1/responses", "headers": {}, "body": {"model": "m"}},
+    "response": {
+        "status": 400,
+        "headers": {},
+        "body": {"error": {"message": "nope"}},
+        "streamed": False,
+        "complete": True,
+    },
+    "seconds": 0.01,
+}
+
+
+def matrix_with(*cells: Cell) -> Matrix:
+    profiles = load_profiles()
+    matrix = Matrix()
+    for cell in cells:
+        matrix.add(profiles[cell.backend], cell)
+    return matrix
+
+
+def cell(backend: str, feature: str, outcome: Outcome, expected: Outcome | None) -> Cell:
+    return Cell(backend, feature, "mocked", outcome, f"because {outcome.value}", expected, [EXCHANGE])
+
+
+def test_terminal_table_has_rows_columns_legend_and_marks_differences() -> None:
+    matrix = matrix_with(
+        cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
+        cell("ollama-chat", "previous_response_id", Outcome.SUPPORTED, Outcome.IGNORED),
+        cell("llamacpp-responses", "plain_text", Outcome.BROKEN, Outcome.BROKEN),
+    )
+    text = render.terminal(matrix)
+    lines = text.splitlines()
+    assert lines[0].split() == ["backend", "tier", "text", "prev_id"]
+    assert lines[2].split() == ["ollama-chat", "mocked", "ok", "ok!"]
+    assert lines[3].split() == ["llamacpp-responses", "mocked", "BRK"]
+    assert "ign=ignored" in text and "!=differs" in text
+    assert "prev_id=previous_response_id" in text
+
+
+def test_markdown_lists_differences_and_evidence() -> None:
+    matrix = matrix_with(cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED))
+    markdown = render.markdown(matrix)
+    assert "| vllm-responses | mocked | no!" in markdown
+    assert "expected supported, observed **unsupported**: because unsupported" in markdown
+
+
+def test_failure_message_shows_expected_observed_reason_and_exchange() -> None:
+    message = render.failure_message(cell("ollama-chat", "handoffs", Outcome.BROKEN, Outcome.SUPPORTED))
+    assert "expected: supported" in message
+    assert "observed: broken" in message
+    assert "reason:   because broken" in message
+    assert "POST http://h/v1/responses -> 400" in message
+    assert '{"error": {"message": "nope"}}' in message
+
+
+def test_streamed_exchange_summary_names_the_events() -> None:
+    streamed = {
+        **EXCHANGE,
+        "response": {
+            **EXCHANGE["response"],
+            "status": 200,
+            "streamed": True,
+            "body": [
+                {"event": "response.created", "data": {"type": "response.created"}},
+                {"event": None, "data": "[DONE]"},
+            ],
+        },
+    }
+    assert "SSE 2 events: response.created, [DONE]" in render.exchange_summary(streamed)

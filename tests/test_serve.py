@@ -1,0 +1,79 @@
+"""Emulators served over real HTTP answer the real SDK, streaming included; a busy port is a clear error."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
+from openai import AsyncOpenAI
+
+from harness.cli import main
+from harness.emulators import create
+from harness.emulators.server import make_server
+
+
+@pytest.fixture
+def served_url() -> Iterator[str]:
+    server = make_server(create("ollama", "qwen3:0.6b"), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+async def test_real_sdk_over_http_chat_and_responses_streaming(served_url: str) -> None:
+    client = AsyncOpenAI(base_url=served_url, api_key="ollama", max_retries=0)
+    chat = Agent(name="a", instructions="Be brief.", model=OpenAIChatCompletionsModel("qwen3:0.6b", client))
+    result = await Runner.run(chat, "Reply with exactly: served over HTTP")
+    assert result.final_output == "served over HTTP"
+
+    responses = Agent(name="a", instructions="Be brief.", model=OpenAIResponsesModel("qwen3:0.6b", client))
+    streamed = Runner.run_streamed(responses, "Reply with exactly: one two three")
+    deltas = [
+        e.data.delta
+        async for e in streamed.stream_events()
+        if e.type == "raw_response_event" and e.data.type == "response.output_text.delta"
+    ]
+    assert deltas == ["one ", "two ", "three"]
+    assert streamed.final_output == "one two three"
+    await client.close()
+
+
+def test_serve_on_a_busy_port_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "ollama", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_serve_unknown_name_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "nosuch"]) == 2
+    assert "unknown name 'nosuch'" in capsys.readouterr().err
+
+
+def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(pytest, "main", lambda argv: seen.append(argv) or 0)
+    assert main(["matrix", "--backend", "ollama-chat", "--report-dir", "out"]) == 0
+    assert seen == [
+        [
+            "--pyargs",
+            "suites",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "mocked",
+            "--backend",
+            "ollama-chat",
+            "--compat-report-dir",
+            "out",
+        ]
+    ]
