@@ -1,17 +1,23 @@
 """The GoModel gateway (image enterpilot/gomodel): one OpenAI-compatible front for many providers.
 
-Modelled from DESIGN.md "Backend facts" and GoModel's own Agents SDK guide (shared/seeds):
-- master key auth: a wrong or missing key gets 401 ``authentication_error``;
+Modelled from DESIGN.md "Backend facts", GoModel's Agents SDK guide (shared/seeds) and its source
+(internal/server/auth.go, internal/core/errors.go, internal/providers/responses_adapter.go,
+responses_converter.go at v0.1.22; internal/server/previous_response.go in later releases):
+- master key auth: 401 ``authentication_error`` "missing authorization header" / "invalid master key";
 - model ids are ``provider/model``; an unknown one gets 400 ``unsupported model: X``;
 - openai- and vllm-type upstreams get Responses passed through natively (previous_response_id too);
-- other upstreams (ollama, llamacpp, ...) are chat-translated: previous_response_id and conversation
-  get a clear 400 (older releases dropped them silently; the newest resolve previous_response_id from
-  GoModel's own store, with 404 "Previous response with id '...' not found." for streamed or
-  store:false responses) -- ``translated_previous_response_id`` picks the behaviour of a release;
-- the translated stream is reduced: created, output_item.added, output_text.delta,
-  function_call_arguments.delta/.done, output_item.done, completed, [DONE]; no in_progress,
-  content_part or output_text.done events;
-- errors: {"error": {"type", "message", "param", "code"}}.
+- other upstreams (ollama, llamacpp, ...) are chat-translated, and previous_response_id there changed
+  across releases (option ``translated_previous_response_id``):
+  "drop"    v0.1.22: copied upstream as an unknown field, history not rebuilt (silently dropped);
+  "reject"  later: 400 'responses field "previous_response_id" is only supported by native Responses
+            providers; ...' (conversation likewise);
+  "resolve" newest: resolved from GoModel's own store; 404 "Previous response with id '...' not
+            found." for one it did not keep (streamed, or store: false);
+- the translated stream (v0.1.22 responses_converter.go): event lines, no sequence_number; created,
+  output_item.added, output_text.delta carrying only {type, delta}, function_call_arguments.delta and
+  .done, output_item.done, completed (no ``output``, usage in chat names), then ``data: [DONE]``;
+  no in_progress, content_part or output_text.done events;
+- errors: {"error": {"type", "message", "param", "code"}} with ``code`` a string or null.
 """
 
 from __future__ import annotations
@@ -25,7 +31,19 @@ from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
 
 NATIVE_RESPONSES = {"openai", "vllm"}
-TRANSLATED_STREAM = ResponsesQuirks(in_progress_event=False, content_part_events=False, done_sentinel=True)
+TRANSLATED_STREAM = ResponsesQuirks(
+    in_progress_event=False,
+    content_part_events=False,
+    sequence_numbers=False,
+    delta_locators=False,
+    completed_has_output=False,
+    completed_chat_usage=True,
+    done_sentinel=True,
+)
+CHAT_ONLY_FIELD = (
+    'responses field "{field}" is only supported by native Responses providers; '
+    "use an OpenAI-compatible provider or passthrough for this request"
+)
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -73,13 +91,20 @@ class GoModelEmulator(Emulator):
         )
 
     def _authorize(self, request: HttpRequest) -> None:
+        header = request.headers.get("authorization")
+        if not header:
+            raise ApiError(401, "missing authorization header", kind="authentication_error")
+        if request.bearer() is None:
+            raise ApiError(
+                401, "invalid authorization header format, expected 'Bearer <token>'", kind="authentication_error"
+            )
         if request.bearer() != self.master_key:
-            raise ApiError(401, "invalid or missing API key", kind="authentication_error")
+            raise ApiError(401, "invalid master key", kind="authentication_error")
 
     def _route_model(self, body: dict[str, Any]) -> str:
         model = body.get("model")
         if model not in self.models:
-            raise ApiError(400, f"unsupported model: {model}", param="model")
+            raise ApiError(400, f"unsupported model: {model}")
         return model.split("/", 1)[1]
 
     def _upstream(self, request: HttpRequest, path: str, body: dict[str, Any]) -> HttpReply:
@@ -138,7 +163,7 @@ class GoModelEmulator(Emulator):
             return []
         stored = self.store.get(previous)
         if stored is None:
-            raise ApiError(404, f"Previous response with id '{previous}' not found.", param="previous_response_id")
+            raise ApiError(404, f"Previous response with id '{previous}' not found.")
         return stored.input_items
 
     def _get_response(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
@@ -147,7 +172,7 @@ class GoModelEmulator(Emulator):
             return self._upstream_get(match["id"])
         stored = self.store.get(match["id"])
         if stored is None:
-            raise ApiError(404, f"response '{match['id']}' not found", param="response_id")
+            raise ApiError(404, "response not found")
         return HttpReply.json(200, stored.response)
 
     def _upstream_get(self, response_id: str) -> HttpReply:

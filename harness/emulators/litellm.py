@@ -3,8 +3,10 @@
 Quirks modelled (DESIGN.md "Backend facts"):
 - previous_response_id needs the proxy's database to look up earlier turns; without one
   (option ``database = false``, the default) it is silently ignored;
-- errors carry ``code`` as a string: {"error": {"message", "type", "param", "code": "400"}};
-- an unknown model: 400 "Invalid model name passed in model=X".
+- errors carry ``code`` as a string, and type/param are often the literal string "None"
+  (proxy/_types.py ProxyException.to_dict, proxy_server.py);
+- an unknown model: 400 "/responses: Invalid model name passed in model=X. Call `/v1/models` ..."
+  (proxy/route_llm_request.py), seen by users as the stringified detail dict.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
 
-BRIDGED_STREAM = ResponsesQuirks()
+# litellm_completion_transformation/streaming_iterator.py: full event set with sequence_number;
+# tool-call arguments re-cut into 10-character deltas.
+BRIDGED_STREAM = ResponsesQuirks(argument_piece=10)
 
 
 class LiteLLMEmulator(Emulator):
@@ -45,7 +49,7 @@ class LiteLLMEmulator(Emulator):
                 "error": {
                     "message": error.message,
                     "type": error.kind or "None",
-                    "param": error.param,
+                    "param": error.param or "None",
                     "code": str(error.status),
                 }
             },
@@ -55,11 +59,12 @@ class LiteLLMEmulator(Emulator):
         if self.master_key is not None and request.bearer() != self.master_key:
             raise ApiError(401, "Authentication Error, Invalid proxy server token passed.", kind="auth_error")
         if body.get("model") not in self.models:
-            raise ApiError(
-                400,
-                f"Invalid model name passed in model={body.get('model')}. "
-                "Call `/v1/models` to view available models for your key.",
+            route = request.path.removeprefix("/v1")
+            detail = (
+                f"{route}: Invalid model name passed in model={body.get('model')}. "
+                "Call `/v1/models` to view available models for your key."
             )
+            raise ApiError(400, str({"error": detail}))
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)

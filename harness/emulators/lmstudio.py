@@ -1,7 +1,9 @@
 """LM Studio's local server (``lms server start``, port 1234): OpenAI-compatible Chat Completions.
 
 Tools and ``response_format`` json_schema are supported (LM Studio docs: "Tool Use", "Structured
-Output"); a model that is not downloaded gets 404 with an OpenAI-style error body.
+Output"). An unknown model gets 404 'Model "<m>" not found. Please specify a valid model.' with
+param "model" and code "model_not_found" (seen in letta-ai/letta PR #1876, LM Studio 0.3.5) -- except
+when exactly one model is loaded: then any name is answered by that model (lmstudio-bug-tracker #619).
 """
 
 from __future__ import annotations
@@ -42,13 +44,12 @@ class LMStudioEmulator(Emulator):
 
     def _model(self, body: dict[str, Any]) -> str:
         model = body.get("model")
+        if len(self.models) == 1:
+            return self.models[0]
         if model not in self.models:
-            raise ApiError(
-                404,
-                f"Model '{model}' not found. Please load or download it first.",
-                param="model",
-                code="model_not_found",
-            )
+            listed = "\n".join(self.models)
+            message = f'Model "{model}" not found. Please specify a valid model.\n\nYour models:\n\n{listed}'
+            raise ApiError(404, message, param="model", code="model_not_found")
         return model
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:

@@ -3,7 +3,7 @@
 Quirks modelled (DESIGN.md "Backend facts"; Ollama's openai/openai.go and docs/openai.md):
 - tool_choice and parallel_tool_calls are not read: the model decides;
 - streamed tool calls arrive whole in one chunk (Ollama parses the call after generation);
-- stream_options.include_usage is honoured;
+- stream_options.include_usage is honoured; chat ids are chatcmpl-<0..998> (middleware/openai.go);
 - /v1/responses is stateless: previous_response_id and conversation are silently ignored, no GET by id;
 - errors: {"error": {"message", "type", "param": null, "code": null}}, type from the status
   (400 invalid_request_error, 404 not_found_error, else api_error); unknown model 404 "model 'x' not found";
@@ -45,7 +45,7 @@ class OllamaEmulator(Emulator):
         self.models = [_with_tag(m) for m in self.models]
         # Models pulled with a template that has no tools section (``ollama show`` lists no "tools").
         self.without_tools = {_with_tag(m) for m in self.options.get("models_without_tools", [])}
-        self.chat = ChatCompletions(self.chat_quirks, self.next_id)
+        self.chat = ChatCompletions(self.chat_quirks, self._chat_id)
         self.responses = Responses(self.responses_quirks, self.next_id)
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
@@ -55,6 +55,9 @@ class OllamaEmulator(Emulator):
         )
         self.route("GET", r"/api/tags", self._tags)
         self.route("GET", r"", lambda r, m: HttpReply(200, b"Ollama is running", {"content-type": "text/plain"}))
+
+    def _chat_id(self, prefix: str) -> str:
+        return f"{prefix}{int(self.next_id('')) % 999}"  # rand.Intn(999) upstream: ids can repeat
 
     def error_reply(self, error: ApiError) -> HttpReply:
         kind = ERROR_TYPES.get(error.status, "api_error")

@@ -27,6 +27,11 @@ class ResponsesQuirks:
     function_args_done_event: bool = True
     completed_has_output: bool = True
     sequence_numbers: bool = True
+    output_index: bool = True  # output_index on item and delta events
+    delta_locators: bool = True  # item_id/output_index/content_index on output_text.delta
+    argument_piece: int | None = None  # re-cut function-call argument deltas to this size
+    completed_chat_usage: bool = False  # response.completed usage in chat names (prompt_tokens, ...)
+    call_items_without_id: bool = False  # function_call items carry only call_id ("fc_...")
     done_sentinel: bool = False  # a trailing "data: [DONE]" (not sent by OpenAI)
     event_lines: bool = True  # "event: <type>" lines before each data line
 
@@ -232,6 +237,8 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
     def emit(kind: str, payload: dict[str, Any]) -> None:
         nonlocal sequence
         event = {"type": kind, **payload}
+        if not quirks.output_index:
+            event.pop("output_index", None)
         if quirks.sequence_numbers:
             event["sequence_number"] = sequence
         sequence += 1
@@ -241,63 +248,68 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
     emit("response.created", {"response": in_progress})
     if quirks.in_progress_event:
         emit("response.in_progress", {"response": in_progress})
-    call_index = 0
+    call_deltas = iter(plan.call_deltas)
     for index, item in enumerate(final["output"]):
         if item["type"] == "message":
-            text = item["content"][0]["text"]
-            emit(
-                "response.output_item.added",
-                {"output_index": index, "item": {**item, "status": "in_progress", "content": []}},
-            )
-            part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-            if quirks.content_part_events:
-                emit(
-                    "response.content_part.added",
-                    {"item_id": item["id"], "output_index": index, "content_index": 0, "part": part},
-                )
-            for delta in plan.text_deltas or [text]:
-                emit(
-                    "response.output_text.delta",
-                    {"item_id": item["id"], "output_index": index, "content_index": 0, "delta": delta, "logprobs": []},
-                )
-            if quirks.content_part_events:
-                emit(
-                    "response.output_text.done",
-                    {"item_id": item["id"], "output_index": index, "content_index": 0, "text": text, "logprobs": []},
-                )
-                emit(
-                    "response.content_part.done",
-                    {"item_id": item["id"], "output_index": index, "content_index": 0, "part": {**part, "text": text}},
-                )
-            emit("response.output_item.done", {"output_index": index, "item": item})
+            _message_events(emit, index, item, plan.text_deltas, quirks)
         elif item["type"] == "function_call":
-            emit(
-                "response.output_item.added",
-                {"output_index": index, "item": {**item, "status": "in_progress", "arguments": ""}},
-            )
-            deltas = plan.call_deltas[call_index] if call_index < len(plan.call_deltas) else [item["arguments"]]
-            call_index += 1
-            for delta in deltas:
-                emit(
-                    "response.function_call_arguments.delta",
-                    {"item_id": item["id"], "output_index": index, "delta": delta},
-                )
-            if quirks.function_args_done_event:
-                emit(
-                    "response.function_call_arguments.done",
-                    {
-                        "item_id": item["id"],
-                        "output_index": index,
-                        "name": item["name"],
-                        "arguments": item["arguments"],
-                    },
-                )
-            emit("response.output_item.done", {"output_index": index, "item": item})
+            deltas = next(call_deltas, [item["arguments"]])
+            if quirks.argument_piece:
+                deltas = split_arguments("".join(deltas), quirks.argument_piece)
+            _call_events(emit, index, item, deltas, quirks)
     completed = final if quirks.completed_has_output else {**final, "output": []}
+    if quirks.completed_chat_usage and final.get("usage"):
+        usage = final["usage"]
+        completed = {
+            **completed,
+            "usage": {
+                "prompt_tokens": usage["input_tokens"],
+                "completion_tokens": usage["output_tokens"],
+                "total_tokens": usage["total_tokens"],
+            },
+        }
     emit("response.completed", {"response": completed})
     if quirks.done_sentinel:
         out.append(SSE_DONE)
     return out
+
+
+def _message_events(
+    emit: Any, index: int, item: dict[str, Any], deltas: list[str] | None, quirks: ResponsesQuirks
+) -> None:
+    text = item["content"][0]["text"]
+    where = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    emit(
+        "response.output_item.added", {"output_index": index, "item": {**item, "status": "in_progress", "content": []}}
+    )
+    if quirks.content_part_events:
+        emit("response.content_part.added", {**where, "part": part})
+    for delta in deltas or [text]:
+        emit(
+            "response.output_text.delta",
+            {**where, "delta": delta, "logprobs": []} if quirks.delta_locators else {"delta": delta},
+        )
+    if quirks.content_part_events:
+        emit("response.output_text.done", {**where, "text": text, "logprobs": []})
+        emit("response.content_part.done", {**where, "part": {**part, "text": text}})
+    emit("response.output_item.done", {"output_index": index, "item": item})
+
+
+def _call_events(emit: Any, index: int, item: dict[str, Any], deltas: list[str], quirks: ResponsesQuirks) -> None:
+    item_id = item.get("id") or item["call_id"]
+    emit(
+        "response.output_item.added",
+        {"output_index": index, "item": {**item, "status": "in_progress", "arguments": ""}},
+    )
+    for delta in deltas:
+        emit("response.function_call_arguments.delta", {"item_id": item_id, "output_index": index, "delta": delta})
+    if quirks.function_args_done_event:
+        emit(
+            "response.function_call_arguments.done",
+            {"item_id": item_id, "output_index": index, "name": item["name"], "arguments": item["arguments"]},
+        )
+    emit("response.output_item.done", {"output_index": index, "item": item})
 
 
 class Responses:
@@ -336,8 +348,18 @@ class Responses:
 
     def complete(self, parsed: ParsedRequest, model: str, decision: brain.Decision) -> dict[str, Any]:
         output = output_items(decision, self.next_id)
+        if self.quirks.call_items_without_id:
+            output = [
+                {k: v for k, v in item.items() if k != "id"} | {"call_id": "fc_" + item["call_id"]}
+                if item["type"] == "function_call"
+                else item
+                for item in output
+            ]
         usage = usage_of(brain.prompt_tokens(parsed.turn), brain.decision_tokens(decision))
-        final = response_object(self.next_id("resp_"), model, parsed.body, output, usage)
+        echoed = parsed.body
+        if self.quirks.previous_response_id == "ignore":  # a server that never read the field echoes null
+            echoed = {**parsed.body, "previous_response_id": None}
+        final = response_object(self.next_id("resp_"), model, echoed, output, usage)
         if parsed.body.get("store", True) is not False:
             answer = [brain.Message("assistant", decision.text or "", list(decision.tool_calls))]
             self.store.put(StoredResponse(final, parsed.messages + answer, parsed.input_items))

@@ -6,7 +6,9 @@ Quirks modelled (DESIGN.md "Backend facts"; vLLM's entrypoints/openai):
 - tools need ``--enable-auto-tool-choice --tool-call-parser ...`` (option ``auto_tool_choice``):
   without them an "auto" tool_choice gets 400;
 - unknown model: 404 "The model `x` does not exist.";
-- errors: {"error": {"message", "type", "param", "code": <int>}}.
+- errors: {"error": {"message", "type", "param", "code": <int>}} (nested since v0.10.1, PR #22099;
+  earlier releases sent a flat {"object": "error", ...}); previous id not found: 404
+  "Response with id '<id>' not found." (serving_responses.py _make_not_found_error).
 """
 
 from __future__ import annotations
@@ -67,8 +69,13 @@ class VLLMEmulator(Emulator):
     def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
         model = self._check(body)
-        if not self.store_enabled:
-            body = {**body, "store": False}  # nothing is kept, so nothing can be found later
+        previous = body.get("previous_response_id")
+        if previous and self.responses.store.get(previous) is None:
+            raise ApiError(
+                404, f"Response with id '{previous}' not found.", kind="invalid_request_error", param="response_id"
+            )
+        if not self.store_enabled:  # store=true is silently downgraded (serving_responses.py)
+            body = {**body, "store": False}
         return self.responses.reply(body, model)
 
     def _get_response(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
