@@ -15,7 +15,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_inprocess(
-        "--pyargs", "suites", "-p", "no:cacheprovider", "--compat-report-dir", str(pytester.path / "out"), *args
+        "--pyargs",
+        "suites",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        "--compat-report-dir",
+        str(pytester.path / "out"),
+        *args,
     )
 
 

@@ -69,6 +69,8 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "-q",
             "-p",
             "no:cacheprovider",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
             "-m",
             "mocked",
             "--backend",

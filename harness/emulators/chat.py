@@ -24,14 +24,15 @@ class ChatQuirks:
     system_fingerprint: str | None = None
 
 
-def _text_of(content: Any) -> str:
+def text_of(content: Any, param: str = "messages") -> str:
+    """A message's text: a string, or the text parts of a content array."""
     if content is None:
         return ""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    raise ApiError(400, "message content must be a string or an array of parts", param="messages")
+    raise ApiError(400, "message content must be a string or an array of content parts", param=param)
 
 
 def parse_messages(messages: Any) -> list[brain.Message]:
@@ -50,7 +51,7 @@ def parse_messages(messages: Any) -> list[brain.Message]:
             )
             for c in item.get("tool_calls") or []
         ]
-        parsed.append(brain.Message(role, _text_of(item.get("content")), calls, item.get("tool_call_id")))
+        parsed.append(brain.Message(role, text_of(item.get("content")), calls, item.get("tool_call_id")))
     return parsed
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .local import model_list
 from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
 
 NATIVE_RESPONSES = {"openai", "vllm"}
@@ -182,16 +183,7 @@ class GoModelEmulator(Emulator):
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         self._authorize(request)
-        created = int(time.time())
-        return HttpReply.json(
-            200,
-            {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": created, "owned_by": self.provider} for m in self.models
-                ],
-            },
-        )
+        return model_list(self.models, self.provider)
 
 
 def _input_list(body: dict[str, Any]) -> list[dict[str, Any]]:

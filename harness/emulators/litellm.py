@@ -16,6 +16,7 @@ from typing import Any
 
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .local import model_list
 from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
 
 # litellm_completion_transformation/streaming_iterator.py: full event set with sequence_number;
@@ -91,12 +92,4 @@ class LiteLLMEmulator(Emulator):
         return bridge.reply_for(translated, BRIDGED_STREAM)
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        return HttpReply.json(
-            200,
-            {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"} for m in self.models
-                ],
-            },
-        )
+        return model_list(self.models, "openai")

@@ -16,16 +16,17 @@ Quirks modelled:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .chat import ChatCompletions, ChatQuirks
-from .responses import Responses, ResponsesQuirks
+from .base import ApiError, HttpReply, HttpRequest
+from .chat import ChatQuirks
+from .local import ModelServer
+from .responses import ResponsesQuirks
 
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
+    403: "permission_error",
     404: "not_found_error",
     500: "server_error",
     501: "not_supported_error",
@@ -33,8 +34,9 @@ ERROR_TYPES = {
 }
 
 
-class LlamaCppEmulator(Emulator):
+class LlamaCppEmulator(ModelServer):
     family = "llamacpp"
+    owned_by = "llamacpp"
     chat_quirks = ChatQuirks(tool_choice="strings", parallel_tool_calls_false=False, usage_chunk="always")
     responses_quirks = ResponsesQuirks(
         sequence_numbers=False,
@@ -50,57 +52,25 @@ class LlamaCppEmulator(Emulator):
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
         self.api_key: str | None = self.options.get("api_key")  # llama-server --api-key
-        self.chat = ChatCompletions(self.chat_quirks, self.next_id)
-        self.responses = Responses(self.responses_quirks, self.next_id)
-        self.route("POST", r"/v1/chat/completions", self._chat)
-        self.route("POST", r"/v1/responses", self._responses)
-        self.route("GET", r"/v1/models", self._models)
         self.route("GET", r"/health", lambda r, m: HttpReply.json(200, {"status": "ok"}))
-        self.route(
-            "POST",
-            r"/v1/embeddings",
-            lambda r, m: self.error_reply(
-                ApiError(501, "This server does not support embeddings. Start it with `--embeddings`")
-            ),
-        )
+        embeddings = ApiError(501, "This server does not support embeddings. Start it with `--embeddings`")
+        self.route("POST", r"/v1/embeddings", lambda r, m: self.error_reply(embeddings))
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(
-            error.status,
-            {
-                "error": {
-                    "code": error.status,
-                    "message": error.message,
-                    "type": ERROR_TYPES.get(error.status, "server_error"),
-                }
-            },
-        )
+        kind = ERROR_TYPES.get(error.status, "server_error")
+        return HttpReply.json(error.status, {"error": {"code": error.status, "message": error.message, "type": kind}})
 
-    def _authorize(self, request: HttpRequest) -> None:
+    def authorize(self, request: HttpRequest) -> None:
         if self.api_key is not None and request.bearer() != self.api_key:
             raise ApiError(401, "Invalid API Key")
 
-    def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        self._authorize(request)
-        body = self.read_json(request)
-        return self.chat.reply(body, str(body.get("model") or self.models[0]))
+    def check_model(self, body: dict[str, Any]) -> str:
+        return str(body.get("model") or self.models[0])  # never checked
 
-    def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        self._authorize(request)
-        body = self.read_json(request)
+    def prepare_responses(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("previous_response_id"):
             raise ApiError(400, "llama.cpp does not support 'previous_response_id'.")
         for item in body.get("input") if isinstance(body.get("input"), list) else []:
             if isinstance(item, dict) and item.get("role") == "assistant" and "type" not in item:
                 raise ApiError(400, "Cannot determine type of 'item'")
-        return self.responses.reply(body, str(body.get("model") or self.models[0]))
-
-    def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        self._authorize(request)
-        return HttpReply.json(
-            200,
-            {
-                "object": "list",
-                "data": [{"id": m, "object": "model", "created": 0, "owned_by": "llamacpp"} for m in self.models],
-            },
-        )
+        return body

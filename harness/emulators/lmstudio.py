@@ -8,67 +8,32 @@ when exactly one model is loaded: then any name is answered by that model (lmstu
 
 from __future__ import annotations
 
-import re
-import time
 from typing import Any
 
-from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .chat import ChatCompletions, ChatQuirks
-from .responses import Responses, ResponsesQuirks
+from .base import ApiError, HttpReply
+from .chat import ChatQuirks
+from .local import ModelServer
 
 
-class LMStudioEmulator(Emulator):
+class LMStudioEmulator(ModelServer):
     family = "lmstudio"
+    owned_by = "organization_owner"
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
-        self.chat = ChatCompletions(ChatQuirks(system_fingerprint=model), self.next_id)
-        # Recent releases serve /v1/responses too; state is kept in memory by the server.
-        self.responses = Responses(ResponsesQuirks(), self.next_id)
-        self.route("POST", r"/v1/chat/completions", self._chat)
-        self.route("POST", r"/v1/responses", self._responses)
-        self.route("GET", r"/v1/models", self._models)
+        self.chat.quirks = ChatQuirks(system_fingerprint=model)
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(
-            error.status,
-            {
-                "error": {
-                    "message": error.message,
-                    "type": error.kind or "invalid_request_error",
-                    "param": error.param,
-                    "code": error.code,
-                }
-            },
-        )
+        kind = error.kind or "invalid_request_error"
+        body = {"message": error.message, "type": kind, "param": error.param, "code": error.code}
+        return HttpReply.json(error.status, {"error": body})
 
-    def _model(self, body: dict[str, Any]) -> str:
-        model = body.get("model")
+    def check_model(self, body: dict[str, Any]) -> str:
         if len(self.models) == 1:
             return self.models[0]
-        if model not in self.models:
-            listed = "\n".join(self.models)
-            message = f'Model "{model}" not found. Please specify a valid model.\n\nYour models:\n\n{listed}'
-            raise ApiError(404, message, param="model", code="model_not_found")
-        return model
+        return super().check_model(body)
 
-    def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        body = self.read_json(request)
-        return self.chat.reply(body, self._model(body))
-
-    def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        body = self.read_json(request)
-        return self.responses.reply(body, self._model(body))
-
-    def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        created = int(time.time())
-        return HttpReply.json(
-            200,
-            {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": created, "owned_by": "organization_owner"}
-                    for m in self.models
-                ],
-            },
-        )
+    def unknown_model(self, model: Any) -> ApiError:
+        listed = "\n".join(self.models)
+        message = f'Model "{model}" not found. Please specify a valid model.\n\nYour models:\n\n{listed}'
+        return ApiError(404, message, param="model", code="model_not_found")

@@ -12,13 +12,12 @@ Quirks modelled (DESIGN.md "Backend facts"; Ollama's openai/openai.go and docs/o
 
 from __future__ import annotations
 
-import re
-import time
 from typing import Any
 
-from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .chat import ChatCompletions, ChatQuirks
-from .responses import Responses, ResponsesQuirks
+from .base import ApiError, HttpReply, HttpRequest
+from .chat import ChatQuirks
+from .local import ModelServer
+from .responses import ResponsesQuirks
 
 ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
 
@@ -27,8 +26,9 @@ def _with_tag(name: str) -> str:
     return name if ":" in name else f"{name}:latest"
 
 
-class OllamaEmulator(Emulator):
+class OllamaEmulator(ModelServer):
     family = "ollama"
+    owned_by = "library"
     chat_quirks = ChatQuirks(
         tool_choice="ignored",
         parallel_tool_calls_false=False,
@@ -45,18 +45,16 @@ class OllamaEmulator(Emulator):
         self.models = [_with_tag(m) for m in self.models]
         # Models pulled with a template that has no tools section (``ollama show`` lists no "tools").
         self.without_tools = {_with_tag(m) for m in self.options.get("models_without_tools", [])}
-        self.chat = ChatCompletions(self.chat_quirks, self._chat_id)
-        self.responses = Responses(self.responses_quirks, self.next_id)
-        self.route("POST", r"/v1/chat/completions", self._chat)
-        self.route("POST", r"/v1/responses", self._responses)
-        self.route("GET", r"/v1/models", self._models)
+        version = self.options.get("version", "0.13.3")
+        self.route("GET", r"/api/version", lambda r, m: HttpReply.json(200, {"version": version}))
         self.route(
-            "GET", r"/api/version", lambda r, m: HttpReply.json(200, {"version": self.options.get("version", "0.13.3")})
+            "GET",
+            r"/api/tags",
+            lambda r, m: HttpReply.json(200, {"models": [{"name": n, "model": n} for n in self.models]}),
         )
-        self.route("GET", r"/api/tags", self._tags)
         self.route("GET", r"", lambda r, m: HttpReply(200, b"Ollama is running", {"content-type": "text/plain"}))
 
-    def _chat_id(self, prefix: str) -> str:
+    def chat_id(self, prefix: str) -> str:
         return f"{prefix}{int(self.next_id('')) % 999}"  # rand.Intn(999) upstream: ids can repeat
 
     def error_reply(self, error: ApiError) -> HttpReply:
@@ -68,7 +66,7 @@ class OllamaEmulator(Emulator):
     def not_found(self, request: HttpRequest) -> HttpReply:
         return HttpReply(404, b"404 page not found", {"content-type": "text/plain"})
 
-    def _model(self, body: dict[str, Any]) -> str:
+    def check_model(self, body: dict[str, Any]) -> str:
         name = body.get("model")
         if not isinstance(name, str) or not name:
             raise ApiError(400, "model is required")
@@ -77,24 +75,3 @@ class OllamaEmulator(Emulator):
         if body.get("tools") and _with_tag(name) in self.without_tools:
             raise ApiError(400, f"registry.ollama.ai/library/{_with_tag(name)} does not support tools")
         return name
-
-    def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        body = self.read_json(request)
-        return self.chat.reply(body, self._model(body))
-
-    def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        body = self.read_json(request)
-        return self.responses.reply(body, self._model(body))
-
-    def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        created = int(time.time())
-        return HttpReply.json(
-            200,
-            {
-                "object": "list",
-                "data": [{"id": m, "object": "model", "created": created, "owned_by": "library"} for m in self.models],
-            },
-        )
-
-    def _tags(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        return HttpReply.json(200, {"models": [{"name": m, "model": m} for m in self.models]})

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from . import brain
 from .base import SSE_DONE, ApiError, HttpReply, sse_data
-from .chat import split_arguments, split_text
+from .chat import split_arguments, split_text, text_of
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,7 @@ class ParsedRequest:
 
 
 def _content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    raise ApiError(400, "message content must be a string or an array of content parts", param="input")
+    return text_of(content, param="input")
 
 
 def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:

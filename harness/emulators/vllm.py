@@ -13,84 +13,50 @@ Quirks modelled (DESIGN.md "Backend facts"; vLLM's entrypoints/openai):
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .chat import ChatCompletions, ChatQuirks
-from .responses import Responses, ResponsesQuirks
+from .base import ApiError, HttpReply
+from .local import ModelServer
 
 ERROR_TYPES = {400: "BadRequestError", 404: "NotFoundError", 500: "InternalServerError"}
 
 
-class VLLMEmulator(Emulator):
+class VLLMEmulator(ModelServer):
     family = "vllm"
+    owned_by = "vllm"
+    lifecycle = True
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
         self.store_enabled = bool(self.options.get("responses_store", False))
         self.auto_tool_choice = bool(self.options.get("auto_tool_choice", True))
-        self.chat = ChatCompletions(ChatQuirks(id_prefix="chatcmpl-"), self.next_id)
-        self.responses = Responses(ResponsesQuirks(), self.next_id)
-        self.route("POST", r"/v1/chat/completions", self._chat)
-        self.route("POST", r"/v1/responses", self._responses)
-        self.route("GET", r"/v1/responses/(?P<id>[^/]+)", self._get_response)
-        self.route("GET", r"/v1/models", self._models)
         self.route("GET", r"/health", lambda r, m: HttpReply(200))
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(
-            error.status,
-            {
-                "error": {
-                    "message": error.message,
-                    "type": error.kind or ERROR_TYPES.get(error.status, "BadRequestError"),
-                    "param": error.param,
-                    "code": error.status,
-                }
-            },
-        )
+        kind = error.kind or ERROR_TYPES.get(error.status, "BadRequestError")
+        body = {"message": error.message, "type": kind, "param": error.param, "code": error.status}
+        return HttpReply.json(error.status, {"error": body})
 
-    def _check(self, body: dict[str, Any]) -> str:
-        model = body.get("model")
-        if model not in self.models:
-            raise ApiError(404, f"The model `{model}` does not exist.", param="model")
-        choice = body.get("tool_choice", "auto")
-        if body.get("tools") and choice in ("auto", None) and not self.auto_tool_choice:
+    def check_model(self, body: dict[str, Any]) -> str:
+        model = super().check_model(body)
+        if body.get("tools") and body.get("tool_choice", "auto") in ("auto", None) and not self.auto_tool_choice:
             raise ApiError(
                 400, '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
             )
         return model
 
-    def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        body = self.read_json(request)
-        return self.chat.reply(body, self._check(body))
+    def unknown_model(self, model: Any) -> ApiError:
+        return ApiError(404, f"The model `{model}` does not exist.", kind="NotFoundError", param="model")
 
-    def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        body = self.read_json(request)
-        model = self._check(body)
+    def not_stored(self, response_id: str) -> ApiError:
+        return ApiError(
+            404, f"Response with id '{response_id}' not found.", kind="invalid_request_error", param="response_id"
+        )
+
+    def prepare_responses(self, body: dict[str, Any]) -> dict[str, Any]:
         previous = body.get("previous_response_id")
         if previous and self.responses.store.get(previous) is None:
-            raise ApiError(
-                404, f"Response with id '{previous}' not found.", kind="invalid_request_error", param="response_id"
-            )
+            raise self.not_stored(previous)
         if not self.store_enabled:  # store=true is silently downgraded (serving_responses.py)
             body = {**body, "store": False}
-        return self.responses.reply(body, model)
-
-    def _get_response(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
-        stored = self.responses.store.get(match["id"])
-        if stored is None:
-            raise ApiError(404, f"Response with id '{match['id']}' not found.", kind="invalid_request_error")
-        return HttpReply.json(200, stored.response)
-
-    def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
-        return HttpReply.json(
-            200,
-            {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": 0, "owned_by": "vllm", "root": m} for m in self.models
-                ],
-            },
-        )
+        return body
