@@ -23,7 +23,6 @@ responses_converter.go at v0.1.22; internal/server/previous_response.go in later
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from . import bridge
