@@ -7,6 +7,7 @@ backend) failed to cooperate, a live cell is inconclusive rather than ignored.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import openai
@@ -17,6 +18,10 @@ from . import evidence
 from .backend import RunRecord
 from .outcomes import Observation, Outcome
 
+# A misconfigured model id is a setup error, not a missing feature (each backend words it its own way).
+MODEL_MISSING = re.compile(
+    r"unsupported model|invalid model name|model_not_found|model .{0,80}(not found|does not exist)", re.IGNORECASE
+)
 SUPPORTED, UNSUPPORTED, IGNORED = Outcome.SUPPORTED, Outcome.UNSUPPORTED, Outcome.IGNORED
 BROKEN, ERROR, INCONCLUSIVE = Outcome.BROKEN, Outcome.ERROR, Outcome.INCONCLUSIVE
 
@@ -50,8 +55,8 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
             return Observation(ERROR, f"{at}credentials rejected: {status} {message}")
         if status == 429:
             return Observation(ERROR, f"{at}rate limited: 429 {message}")
-        if status == 404 and "model" in message.lower() and "response" not in message.lower():
-            return Observation(ERROR, f"{at}model not available: 404 {message}")
+        if MODEL_MISSING.search(message):
+            return Observation(ERROR, f"{at}model not available: {status} {message}")
         if 400 <= status < 500 and message:
             return Observation(UNSUPPORTED, f"{at}refused: {status} {message}")
         return Observation(BROKEN, f"{at}{status} {message or 'without a message'}")
@@ -172,7 +177,9 @@ def previous_response_id(turn1: RunRecord, turn2: RunRecord, code_word: str) -> 
     dropped = [w for w in turn2.warnings if "previous_response_id" in w]
     if (failed := failure(turn2, "turn 2")) is not None:
         return failed
-    request = turn2.exchanges[0].request_body if turn2.exchanges else {}
+    if not turn2.exchanges:
+        return Observation(BROKEN, "turn 2 finished without any HTTP request")
+    request = turn2.exchanges[0].request_body
     if evidence.mentions(request, code_word):
         return Observation(BROKEN, "turn 2's request repeated turn 1 locally; the scenario is not testing the server")
     if not evidence.request_field(turn2.exchanges[0], "previous_response_id"):

@@ -17,7 +17,7 @@ from typing import Any
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .local import model_list
-from .responses import ResponsesQuirks, ResponseStore, StoredResponse, parse_input
+from .responses import ResponsesQuirks, ResponseStore, StoredResponse, as_input, parse_input
 
 # litellm_completion_transformation/streaming_iterator.py: full event set with sequence_number;
 # tool-call arguments re-cut into 10-character deltas.
@@ -42,6 +42,9 @@ class LiteLLMEmulator(Emulator):
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
         self.route("GET", r"/v1/models", self._models)
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        return HttpReply.json(404, {"detail": "Not Found"})  # FastAPI's default for an unknown route
 
     def error_reply(self, error: ApiError) -> HttpReply:
         return HttpReply.json(
@@ -77,18 +80,21 @@ class LiteLLMEmulator(Emulator):
     def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
         self._check(request, body)
+        own_items = parse_input(body.get("input"))[1]
+        history: list[dict[str, Any]] = []
         previous = body.get("previous_response_id")
-        if previous and self.database:
-            stored = self.store.get(previous)
-            if stored is not None:
-                body = {**body, "input": stored.input_items + parse_input(body.get("input"))[1]}
+        if previous and self.database:  # rebuilt from the spend logs; an unknown id yields no history
+            found = self.store.get(previous)
+            history = found.context_items if found is not None else []
         try:
-            translated = bridge.translate(body, self.upstream, self.upstream_model, body["model"], self.next_id)
+            translated = bridge.translate(
+                {**body, "input": history + own_items}, self.upstream, self.upstream_model, body["model"], self.next_id
+            )
         except ApiError as exc:
             raise ApiError(exc.status, f"litellm.APIError: {exc.message}") from None
         if self.database:
-            output = [i for i in translated.response["output"] if i["type"] in ("message", "function_call")]
-            self.store.put(StoredResponse(translated.response, [], parse_input(body.get("input"))[1] + output))
+            context = history + own_items + as_input(translated.response["output"])
+            self.store.put(StoredResponse(translated.response, context, own_items))
         return bridge.reply_for(translated, BRIDGED_STREAM)
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:

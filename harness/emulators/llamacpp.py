@@ -48,6 +48,7 @@ class LlamaCppEmulator(ModelServer):
         previous_response_id="reject",
         function_args_done_event=False,
     )
+    utilities = frozenset({"input_tokens"})  # /v1/responses/input_tokens (DESIGN.md, measured at 0c1e570)
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
@@ -55,6 +56,9 @@ class LlamaCppEmulator(ModelServer):
         self.route("GET", r"/health", lambda r, m: HttpReply.json(200, {"status": "ok"}))
         embeddings = ApiError(501, "This server does not support embeddings. Start it with `--embeddings`")
         self.route("POST", r"/v1/embeddings", lambda r, m: self.error_reply(embeddings))
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        return self.error_reply(ApiError(404, "File Not Found"))  # server.cpp's error handler for 404
 
     def error_reply(self, error: ApiError) -> HttpReply:
         kind = ERROR_TYPES.get(error.status, "server_error")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ApiError, HttpReply
+from .base import ApiError, HttpReply, HttpRequest
 from .chat import ChatQuirks
 from .local import ModelServer
 
@@ -22,6 +22,10 @@ class LMStudioEmulator(ModelServer):
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
         self.chat.quirks = ChatQuirks(system_fingerprint=model)
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        # LM Studio's wording for routes it does not serve (status not verified against a live server)
+        return HttpReply.json(404, {"error": f"Unexpected endpoint or method. ({request.method} {request.path})"})
 
     def error_reply(self, error: ApiError) -> HttpReply:
         kind = error.kind or "invalid_request_error"

@@ -13,13 +13,15 @@ from typing import Any, ClassVar
 
 from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .chat import ChatCompletions, ChatQuirks
-from .responses import Responses, ResponsesQuirks, StoredResponse
+from .responses import ConversationStore, Responses, ResponsesQuirks, StoredResponse, parse_input
 
 
 class ModelServer(Emulator):
     chat_quirks: ClassVar[ChatQuirks | None] = ChatQuirks()  # None: no /v1/chat/completions
     responses_quirks: ClassVar[ResponsesQuirks | None] = ResponsesQuirks()  # None: no /v1/responses
     lifecycle: ClassVar[bool] = False  # GET/DELETE /v1/responses/{id} and /input_items
+    conversations: ClassVar[bool] = False  # /v1/conversations and the ``conversation`` field
+    utilities: ClassVar[frozenset[str]] = frozenset()  # "input_tokens", "compact"
     owned_by: ClassVar[str] = "system"
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
@@ -28,8 +30,17 @@ class ModelServer(Emulator):
             self.chat = ChatCompletions(self.chat_quirks, self.chat_id)
             self.route("POST", r"/v1/chat/completions", self._chat)
         if self.responses_quirks is not None:
-            self.responses = Responses(self.responses_quirks, self.next_id)
+            store = ConversationStore(self.next_id) if self.conversations else None
+            self.responses = Responses(self.responses_quirks, self.next_id, store)
             self.route("POST", r"/v1/responses", self._create_response)
+        if "input_tokens" in self.utilities:
+            self.route("POST", r"/v1/responses/input_tokens", self._input_tokens)
+        if "compact" in self.utilities:
+            self.route("POST", r"/v1/responses/compact", self._compact)
+        if self.conversations:
+            self.route("POST", r"/v1/conversations", self._create_conversation)
+            self.route("GET", r"/v1/conversations/(?P<id>[^/]+)", self._get_conversation)
+            self.route("GET", r"/v1/conversations/(?P<id>[^/]+)/items", self._conversation_items)
         if self.lifecycle:
             self.route("GET", r"/v1/responses/(?P<id>[^/]+)", self._get_response)
             self.route("DELETE", r"/v1/responses/(?P<id>[^/]+)", self._delete_response)
@@ -72,6 +83,39 @@ class ModelServer(Emulator):
         body = self.read_json(request)
         model = self.check_model(body)
         return self.responses.reply(self.prepare_responses(body), model)
+
+    def _input_tokens(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        self.authorize(request)
+        body = self.read_json(request)
+        self.check_model(body)
+        return HttpReply.json(200, self.responses.count_input_tokens(body))
+
+    def _compact(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        self.authorize(request)
+        body = self.read_json(request)
+        return HttpReply.json(200, self.responses.compact(body, self.check_model(body)))
+
+    def _conversation(self, request: HttpRequest, conversation_id: str) -> list[dict[str, Any]]:
+        self.authorize(request)
+        items = self.responses.conversations.items(conversation_id)
+        if items is None:
+            raise ApiError(404, f"Conversation with id '{conversation_id}' not found.", param="conversation_id")
+        return items
+
+    def _create_conversation(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        self.authorize(request)
+        body = self.read_json(request) if request.body else {}
+        items = parse_input(body.get("items") or [])[1]
+        return HttpReply.json(200, self.responses.conversations.create(items))
+
+    def _get_conversation(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
+        self._conversation(request, match["id"])
+        return HttpReply.json(200, self.responses.conversations.describe(match["id"]))
+
+    def _conversation_items(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
+        items = self._conversation(request, match["id"])
+        page = {"object": "list", "data": items, "has_more": False, "first_id": None, "last_id": None}
+        return HttpReply.json(200, page)
 
     def stored(self, request: HttpRequest, response_id: str) -> StoredResponse:
         self.authorize(request)

@@ -20,6 +20,8 @@ class OpenAIEmulator(ModelServer):
     chat_quirks = ChatQuirks(system_fingerprint="fp_emulated")
     responses_quirks = ResponsesQuirks()
     lifecycle = True
+    conversations = True
+    utilities = frozenset({"input_tokens", "compact"})
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)

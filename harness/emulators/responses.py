@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,8 +41,8 @@ class ResponsesQuirks:
 @dataclass
 class StoredResponse:
     response: dict[str, Any]
-    conversation: list[brain.Message]  # input (resolved) + output, without instructions
-    input_items: list[dict[str, Any]] = field(default_factory=list)
+    context_items: list[dict[str, Any]]  # everything the model saw (minus instructions), then its output
+    input_items: list[dict[str, Any]] = field(default_factory=list)  # this request's own input
 
 
 class ResponseStore:
@@ -57,13 +59,52 @@ class ResponseStore:
         return self._items.pop(response_id, None) is not None
 
 
+class ConversationStore:
+    """Server-side conversations: an id and the items appended to it by each response."""
+
+    def __init__(self, next_id: Any) -> None:
+        self.next_id = next_id
+        self._items: dict[str, list[dict[str, Any]]] = {}
+        self._created: dict[str, int] = {}
+
+    def create(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        conversation_id = self.next_id("conv_")
+        self._items[conversation_id] = list(items)
+        self._created[conversation_id] = int(time.time())
+        return self.describe(conversation_id)
+
+    def describe(self, conversation_id: str) -> dict[str, Any]:
+        return {
+            "id": conversation_id,
+            "object": "conversation",
+            "created_at": self._created[conversation_id],
+            "metadata": {},
+        }
+
+    def items(self, conversation_id: str) -> list[dict[str, Any]] | None:
+        return self._items.get(conversation_id)
+
+    def append(self, conversation_id: str, items: list[dict[str, Any]]) -> None:
+        self._items[conversation_id].extend(items)
+
+
+def conversation_id_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def as_input(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A response's output items, as input items for a later turn."""
+    return [item for item in output if item.get("type") in ("message", "function_call")]
+
+
 @dataclass
 class ParsedRequest:
     body: dict[str, Any]
-    instructions: str | None
-    messages: list[brain.Message]  # this request's own input items
-    turn: brain.Turn  # what the model sees (instructions + resolved history + input)
-    input_items: list[dict[str, Any]]
+    turn: brain.Turn  # what the model sees: instructions, resolved history, this input
+    history_items: list[dict[str, Any]]  # from previous_response_id or the conversation
+    input_items: list[dict[str, Any]]  # this request's own input
 
 
 def _content_text(content: Any) -> str:
@@ -101,6 +142,12 @@ def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
                     tool_call_id=item.get("call_id"),
                 )
             )
+        elif kind == "compaction":  # our own opaque encoding of the compacted items
+            try:
+                expanded = json.loads(base64.b64decode(item.get("encrypted_content", "")))
+            except ValueError:
+                raise ApiError(400, "invalid compaction item", param="input") from None
+            messages.extend(parse_input(expanded)[0])
         elif kind in ("reasoning", "item_reference"):
             continue
         else:
@@ -167,7 +214,7 @@ def output_items(decision: brain.Decision, next_id: Any) -> list[dict[str, Any]]
 def usage_of(input_tokens: int, output_tokens: int) -> dict[str, Any]:
     return {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": output_tokens,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": input_tokens + output_tokens,
@@ -309,16 +356,14 @@ def _call_events(emit: Any, index: int, item: dict[str, Any], deltas: list[str],
 class Responses:
     """A Responses endpoint backed by the brain, with optional server-side state."""
 
-    def __init__(self, quirks: ResponsesQuirks, next_id: Any, store: ResponseStore | None = None):
+    def __init__(self, quirks: ResponsesQuirks, next_id: Any, conversations: ConversationStore | None = None):
         self.quirks, self.next_id = quirks, next_id
-        self.store = store if store is not None else ResponseStore()
+        self.store = ResponseStore()
+        self.conversations = conversations  # None: the ``conversation`` field is not read
 
-    def parse(self, body: dict[str, Any]) -> ParsedRequest:
-        q = self.quirks
-        messages, items = parse_input(body.get("input"))
-        history: list[brain.Message] = []
+    def history(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         previous = body.get("previous_response_id")
-        if previous and q.previous_response_id == "resolve":
+        if previous and self.quirks.previous_response_id == "resolve":
             stored = self.store.get(previous)
             if stored is None:
                 raise ApiError(
@@ -328,17 +373,29 @@ class Responses:
                     param="previous_response_id",
                     code="previous_response_not_found",
                 )
-            history = list(stored.conversation)
+            return list(stored.context_items)
+        conversation = conversation_id_of(body.get("conversation"))
+        if conversation and self.conversations is not None:
+            items = self.conversations.items(conversation)
+            if items is None:
+                raise ApiError(404, f"Conversation with id '{conversation}' not found.", param="conversation")
+            return list(items)
+        return []
+
+    def parse(self, body: dict[str, Any]) -> ParsedRequest:
+        q = self.quirks
+        own_items = parse_input(body.get("input"))[1]
+        history = self.history(body)
         instructions = body.get("instructions")
         system = [brain.Message("system", instructions)] if instructions else []
         turn = brain.Turn(
-            messages=system + history + messages,
+            messages=system + parse_input(history + own_items)[0],
             tools=parse_tools(body.get("tools")),
             tool_choice=tool_choice_of(body.get("tool_choice"), q.tool_choice),
             schema=schema_of_text_format(body.get("text")) if q.text_format == "enforced" else None,
             parallel_tool_calls=body.get("parallel_tool_calls") is not False or not q.parallel_tool_calls_false,
         )
-        return ParsedRequest(body, instructions, history + messages, turn, items)
+        return ParsedRequest(body, turn, history, own_items)
 
     def complete(self, parsed: ParsedRequest, model: str, decision: brain.Decision) -> dict[str, Any]:
         output = output_items(decision, self.next_id)
@@ -355,8 +412,11 @@ class Responses:
             echoed = {**parsed.body, "previous_response_id": None}
         final = response_object(self.next_id("resp_"), model, echoed, output, usage)
         if parsed.body.get("store", True) is not False:
-            answer = [brain.Message("assistant", decision.text or "", list(decision.tool_calls))]
-            self.store.put(StoredResponse(final, parsed.messages + answer, parsed.input_items))
+            context = parsed.history_items + parsed.input_items + as_input(output)
+            self.store.put(StoredResponse(final, context, parsed.input_items))
+        conversation = conversation_id_of(parsed.body.get("conversation"))
+        if conversation and self.conversations is not None:
+            self.conversations.append(conversation, parsed.input_items + as_input(output))
         return final
 
     def reply(self, body: dict[str, Any], model: str) -> HttpReply:
@@ -366,3 +426,26 @@ class Responses:
         if body.get("stream"):
             return HttpReply.sse(response_events(final, plan_from_decision(decision), self.quirks))
         return HttpReply.json(200, final)
+
+    def count_input_tokens(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/responses/input_tokens: what a run of the same request would count as input."""
+        return {"object": "response.input_tokens", "input_tokens": brain.prompt_tokens(self.parse(body).turn)}
+
+    def compact(self, body: dict[str, Any], model: str) -> dict[str, Any]:
+        """POST /v1/responses/compact: the user messages, then one opaque compaction item."""
+        parsed = self.parse(body)
+        items = parsed.history_items + parsed.input_items
+        users = [i for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
+        sealed = base64.b64encode(json.dumps(items).encode()).decode()
+        output = [
+            {**u, "id": u.get("id") or self.next_id("msg_"), "type": "message", "status": "completed"} for u in users
+        ]
+        output.append({"type": "compaction", "id": self.next_id("cmp_"), "encrypted_content": sealed})
+        prompt = brain.prompt_tokens(parsed.turn)
+        return {
+            "id": self.next_id("resp_"),
+            "object": "response.compaction",
+            "created_at": int(time.time()),
+            "output": output,
+            "usage": usage_of(prompt, 1),
+        }

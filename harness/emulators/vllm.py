@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ApiError, HttpReply
+from .base import ApiError, HttpReply, HttpRequest
 from .local import ModelServer
 
 ERROR_TYPES = {400: "BadRequestError", 404: "NotFoundError", 500: "InternalServerError"}
@@ -31,6 +31,9 @@ class VLLMEmulator(ModelServer):
         self.store_enabled = bool(self.options.get("responses_store", False))
         self.auto_tool_choice = bool(self.options.get("auto_tool_choice", True))
         self.route("GET", r"/health", lambda r, m: HttpReply(200))
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        return HttpReply.json(404, {"detail": "Not Found"})  # FastAPI's default for an unknown route
 
     def error_reply(self, error: ApiError) -> HttpReply:
         kind = error.kind or ERROR_TYPES.get(error.status, "BadRequestError")
