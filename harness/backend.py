@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ import httpx
 from agents import Agent, Model, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
 from openai import AsyncOpenAI
 
+from .launchers.emulated import Faults
 from .profiles import Profile
 from .wire import CapturingTransport, Exchange
 
@@ -60,9 +61,17 @@ class _WarningCollector(logging.Handler):
 
 class Backend:
     def __init__(
-        self, profile: Profile, base_url: str, transport: httpx.AsyncBaseTransport, *, api_key: str, timeout: float
+        self,
+        profile: Profile,
+        base_url: str,
+        transport: httpx.AsyncBaseTransport,
+        *,
+        api_key: str,
+        timeout: float,
+        faults: Faults | None = None,
     ):
         self.profile = profile
+        self.faults = faults
         self.base_url = base_url
         self.api_key = api_key
         self.timeout = timeout
@@ -86,11 +95,25 @@ class Backend:
             )
         return self._client
 
-    def model(self, model_id: str | None = None) -> Model:
+    def other_client(self, *, api_key: str | None = None, max_retries: int = 0) -> AsyncOpenAI:
+        """A second client on the same captured transport (a wrong key, the SDK's default retries)."""
+        return AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=api_key or self.api_key,
+            max_retries=max_retries,
+            http_client=self._http,
+            timeout=self.timeout,
+        )
+
+    @property
+    def uses_responses(self) -> bool:
+        return self.profile.api == "responses"
+
+    def model(self, model_id: str | None = None, client: AsyncOpenAI | None = None) -> Model:
         name = model_id or self.profile.model
         if self.profile.api == "chat_completions":
-            return OpenAIChatCompletionsModel(model=name, openai_client=self.client())
-        return OpenAIResponsesModel(model=name, openai_client=self.client())
+            return OpenAIChatCompletionsModel(model=name, openai_client=client or self.client())
+        return OpenAIResponsesModel(model=name, openai_client=client or self.client())
 
     def agent(self, name: str, instructions: str, **kwargs: Any) -> Agent[Any]:
         """An agent on this backend's model (never the SDK's default model)."""
@@ -103,6 +126,17 @@ class Backend:
             except TimeoutError:
                 record.timed_out = True
             except Exception as exc:  # the classifier decides what it means
+                record.error = exc
+        return record
+
+    async def call(self, operation: Callable[[AsyncOpenAI], Awaitable[Any]]) -> RunRecord:
+        """A direct API call (conversations, input token counting, retrieval), recorded like a run."""
+        with self._recording() as record:
+            try:
+                record.result = await asyncio.wait_for(operation(self.client()), self.timeout)
+            except TimeoutError:
+                record.timed_out = True
+            except Exception as exc:
                 record.error = exc
         return record
 

@@ -142,3 +142,17 @@ def response_error(exchange: Exchange) -> str | None:
     if isinstance(body, str) and body.strip():
         return body.strip()[:200]
     return None
+
+
+def argument_pieces(exchange: Exchange) -> list[int]:
+    """For a streamed response: how many non-empty argument deltas each function call arrived in."""
+    pieces: dict[Any, int] = {}
+    for data in _chunks(exchange):
+        if data.get("type") == "response.function_call_arguments.delta" and data.get("delta"):
+            key = data.get("item_id", data.get("output_index"))
+            pieces[key] = pieces.get(key, 0) + 1
+        for choice in data.get("choices") or []:
+            for delta in (choice.get("delta") or {}).get("tool_calls") or []:
+                if (delta.get("function") or {}).get("arguments"):
+                    pieces[delta.get("index", 0)] = pieces.get(delta.get("index", 0), 0) + 1
+    return list(pieces.values())

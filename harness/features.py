@@ -47,6 +47,81 @@ FEATURES: tuple[Feature, ...] = (
         "Turn 2 sends only previous_response_id and a new question; supported only if the backend used "
         "turn 1 (it answered from turn 1's context, or turn 2's input tokens include turn 1).",
     ),
+    Feature(
+        "streaming_tool_calls",
+        "st_tool",
+        "A streamed tool call: its arguments arrive (in pieces or whole, the reason says which), the SDK "
+        "assembles them, runs the tool and reports a tool_call_item stream event.",
+    ),
+    Feature(
+        "agents_as_tools",
+        "as_tool",
+        "agent.as_tool(...) inside another agent's run: the inner agent's request carries its own "
+        "instructions, and its answer comes back as the outer tool's result.",
+    ),
+    Feature(
+        "tool_choice_required",
+        "tc_req",
+        'ModelSettings(tool_choice="required") with a question that names no tool: the request carries it '
+        "and the backend answers with a tool call.",
+    ),
+    Feature(
+        "parallel_tool_calls",
+        "par_tool",
+        "Two tool calls in one model turn: both run, both results go back in one request, the answer uses both.",
+    ),
+    Feature(
+        "usage",
+        "usage",
+        "result.context_wrapper.usage carries input and output tokens equal to what the wire reported, "
+        "for a plain and a streamed run (with ModelSettings(include_usage=True)).",
+    ),
+    Feature(
+        "session_replay",
+        "session",
+        "An SDK SQLiteSession replays turn 1 locally in turn 2's request, and the answer uses it.",
+    ),
+    Feature(
+        "conversations",
+        "conv",
+        "POST /v1/conversations, then two runs with conversation_id: turn 2 answers from turn 1, which "
+        "turn 2's request did not carry.",
+    ),
+    Feature(
+        "input_tokens",
+        "in_tok",
+        "POST /v1/responses/input_tokens counts a prompt, and the count is the input_tokens a real run of "
+        "the same prompt reports.",
+    ),
+    Feature(
+        "compaction",
+        "compact",
+        "POST /v1/responses/compact returns a compaction item, and a run given the compacted output "
+        "still answers from the earlier turns.",
+    ),
+    Feature(
+        "response_retrieval",
+        "retrieve",
+        "GET /v1/responses/{id} and /input_items after a run return that response and its input.",
+    ),
+    Feature(
+        "store_false",
+        "no_store",
+        "With ModelSettings(store=False) the response is not retrievable and previous_response_id to it "
+        "fails with a clear error.",
+    ),
+    Feature(
+        "namespaced_model_ids",
+        "ns_ids",
+        'MultiProvider(unknown_prefix_mode="model_id", openai_prefix_mode="model_id") sends a '
+        "provider/model id unchanged and the run works; the reason says what the default MultiProvider does.",
+    ),
+    Feature(
+        "error_surfacing",
+        "errors",
+        "An unknown model, a wrong API key, a 429 and a 500 reach the user as the right openai exception "
+        "with the backend's message, and no 4xx is retried.",
+    ),
 )
 
 FEATURE_IDS: tuple[str, ...] = tuple(f.id for f in FEATURES)

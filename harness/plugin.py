@@ -106,6 +106,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             endpoint.transport,
             api_key=endpoint.api_key,
             timeout=_timeout(request.config, profile),
+            faults=endpoint.faults,
         )
         try:
             yield connected

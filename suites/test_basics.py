@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from agents import ModelSettings
 from pydantic import BaseModel
 
 from harness import classify
@@ -30,3 +31,12 @@ async def test_structured_output(backend: Backend, judge) -> None:
     agent = backend.agent("facts", "Extract the facts the user gives, as JSON.", output_type=CityFacts)
     record = await backend.run(agent, "Facts: city=Lisbon country=Portugal population_millions=0.55")
     judge(classify.structured_output(record, CityFacts), record)
+
+
+@pytest.mark.feature("usage")
+async def test_usage(backend: Backend, judge) -> None:
+    plain = await backend.run(backend.agent("assistant", "Answer briefly."), "Reply with exactly: counted")
+    # Outside api.openai.com the SDK asks for streamed usage only when told to, as a user would.
+    streaming = backend.agent("assistant", "Answer briefly.", model_settings=ModelSettings(include_usage=True))
+    streamed = await backend.run_streamed(streaming, "Reply with exactly: counted as well")
+    judge(classify.usage(plain, streamed), plain, streamed)

@@ -1,16 +1,21 @@
-"""Server-managed conversation state: previous_response_id."""
+"""Conversation state: server-managed (previous_response_id, conversations, store=false) and SDK sessions."""
 
 from __future__ import annotations
 
 import pytest
+from agents import ModelSettings, SQLiteSession
 
 from harness import classify
 from harness.backend import Backend, RunRecord
+from harness.outcomes import Observation, Outcome
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
 pytestmark = pytest.mark.asyncio
 
 CODE_WORD = "KIWI-4817"
+REMEMBER = f"Remember this: the code word is {CODE_WORD}."
+ASK = "What is the code word?"
+RESPONSES_ONLY = "a Responses API feature; this profile's SDK path is Chat Completions"
 
 
 def _response_id(turn1: RunRecord) -> str | None:
@@ -29,6 +34,39 @@ def _response_id(turn1: RunRecord) -> str | None:
 @pytest.mark.feature("previous_response_id")
 async def test_previous_response_id(backend: Backend, judge) -> None:
     agent = backend.agent("assistant", "Answer briefly.")
-    turn1 = await backend.run(agent, f"Remember this: the code word is {CODE_WORD}.")
-    turn2 = await backend.run(agent, "What is the code word?", previous_response_id=_response_id(turn1))
+    turn1 = await backend.run(agent, REMEMBER)
+    turn2 = await backend.run(agent, ASK, previous_response_id=_response_id(turn1))
     judge(classify.previous_response_id(turn1, turn2, CODE_WORD), turn1, turn2)
+
+
+@pytest.mark.feature("session_replay")
+async def test_session_replay(backend: Backend, judge) -> None:
+    agent = backend.agent("assistant", "Answer briefly.")
+    session = SQLiteSession("compat-session")  # in memory
+    turn1 = await backend.run(agent, REMEMBER, session=session)
+    turn2 = await backend.run(agent, ASK, session=session)
+    session.close()
+    judge(classify.session_replay(turn1, turn2, CODE_WORD, live=backend.profile.tier == "live"), turn1, turn2)
+
+
+@pytest.mark.feature("conversations")
+async def test_conversations(backend: Backend, judge) -> None:
+    create = await backend.call(lambda client: client.conversations.create())
+    conversation_id = getattr(create.result, "id", None)
+    agent = backend.agent("assistant", "Answer briefly.")
+    turn1 = await backend.run(agent, REMEMBER, conversation_id=conversation_id)
+    turn2 = await backend.run(agent, ASK, conversation_id=conversation_id)
+    judge(classify.conversations(create, turn1, turn2, CODE_WORD), create, turn1, turn2)
+
+
+@pytest.mark.feature("store_false")
+async def test_store_false(backend: Backend, judge) -> None:
+    if not backend.uses_responses:
+        judge(Observation(Outcome.SKIPPED, RESPONSES_ONLY))
+        return
+    agent = backend.agent("assistant", "Answer briefly.", model_settings=ModelSettings(store=False))
+    run = await backend.run(agent, REMEMBER)
+    response_id = getattr(run.result, "last_response_id", None) or "resp_missing"
+    fetch = await backend.call(lambda client: client.responses.retrieve(response_id))
+    turn2 = await backend.run(backend.agent("assistant", "Answer briefly."), ASK, previous_response_id=response_id)
+    judge(classify.store_false(run, fetch, turn2, CODE_WORD), run, fetch, turn2)

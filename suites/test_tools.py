@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from agents import Agent
+from agents import Agent, ModelSettings
 
 from harness import classify
 from harness.backend import Backend
-from suites.tools import WEATHER_MARKER, get_weather
+from suites.tools import TIME_MARKER, WEATHER_MARKER, get_time, get_weather
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
 pytestmark = pytest.mark.asyncio
@@ -31,3 +31,48 @@ async def test_handoffs(backend: Backend, judge) -> None:
     judge(
         classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, live=backend.profile.tier == "live"), record
     )
+
+
+@pytest.mark.feature("streaming_tool_calls")
+async def test_streaming_tool_calls(backend: Backend, judge) -> None:
+    agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
+    record = await backend.run_streamed(agent, "Use get_weather to find the weather in Oslo.")
+    live = backend.profile.tier == "live"
+    judge(classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER, live), record)
+
+
+TRANSLATOR_INSTRUCTIONS = "You translate the user's text into French. Answer with the translation only."
+
+
+@pytest.mark.feature("agents_as_tools")
+async def test_agents_as_tools(backend: Backend, judge) -> None:
+    translator = backend.agent("French translator", TRANSLATOR_INSTRUCTIONS)
+    tool = translator.as_tool(tool_name="translate_to_french", tool_description="Translate text into French.")
+    orchestrator = backend.agent("Orchestrator", "Use your tools to answer.", tools=[tool])
+    record = await backend.run(orchestrator, "Use translate_to_french with input=Bonjour-7731")
+    live = backend.profile.tier == "live"
+    judge(classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, live), record)
+
+
+@pytest.mark.feature("tool_choice_required")
+async def test_tool_choice_required(backend: Backend, judge) -> None:
+    agent = backend.agent(
+        "assistant", "Answer the question.", tools=[get_weather], model_settings=ModelSettings(tool_choice="required")
+    )
+    record = await backend.run(agent, "How is it outside in Madrid today?")
+    judge(classify.tool_choice_required(record, live=backend.profile.tier == "live"), record)
+
+
+@pytest.mark.feature("parallel_tool_calls")
+async def test_parallel_tool_calls(backend: Backend, judge) -> None:
+    agent = backend.agent(
+        "assistant",
+        "Use your tools to answer.",
+        tools=[get_weather, get_time],
+        model_settings=ModelSettings(parallel_tool_calls=True),
+    )
+    record = await backend.run(agent, "Use get_weather and get_time for Paris.")
+    observation = classify.parallel_tool_calls(
+        record, ("get_weather", "get_time"), (WEATHER_MARKER, TIME_MARKER), live=backend.profile.tier == "live"
+    )
+    judge(observation, record)

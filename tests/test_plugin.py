@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.emulators.ollama import OllamaEmulator
+from harness.features import FEATURE_IDS
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -31,7 +32,9 @@ def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, m
     honouring = dataclasses.replace(OllamaEmulator.responses_quirks, previous_response_id="resolve")
     monkeypatch.setattr(OllamaEmulator, "responses_quirks", honouring)
     result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-responses,ollama-chat")
-    result.assert_outcomes(passed=11, failed=1)
+    # Honouring previous_response_id changes two cells of ollama-responses: the feature itself, and
+    # store_false (chaining to an unstored response now fails clearly). Nothing else may move.
+    result.assert_outcomes(passed=2 * len(FEATURE_IDS) - 2, failed=2)
     result.stdout.fnmatch_lines(
         [
             "*ollama-responses / previous_response_id: observed outcome differs from the profile",
@@ -44,7 +47,7 @@ def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, m
     )
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
     differing = [(c["backend"], c["feature"]) for c in cells if not c["as_expected"]]
-    assert differing == [("ollama-responses", "previous_response_id")]
+    assert differing == [("ollama-responses", "previous_response_id"), ("ollama-responses", "store_false")]
 
 
 def test_reports_hold_every_cell_with_evidence(
@@ -53,15 +56,16 @@ def test_reports_hold_every_cell_with_evidence(
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     result = run_suites(pytester, "-m", "mocked", "--backend", "gomodel-translated,llamacpp-responses")
-    result.assert_outcomes(passed=12)
+    result.assert_outcomes(passed=2 * len(FEATURE_IDS))
     result.stdout.fnmatch_lines(
-        ["*Agents SDK compatibility matrix*", "gomodel-translated*mocked*ok*no", "legend: ok=supported*"]
+        ["*Agents SDK compatibility matrix*", "gomodel-translated*mocked*ok*", "legend: ok=supported*"]
     )
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     assert report["versions"]["openai-agents"]
-    assert len(report["cells"]) == 12
+    assert len(report["cells"]) == 2 * len(FEATURE_IDS)
     for cell in report["cells"]:
-        assert cell["reason"] and cell["exchanges"], cell
+        assert cell["reason"], cell
+        assert cell["exchanges"] or cell["outcome"] == "skipped", cell  # a skip sends nothing
         assert cell["outcome"] == cell["expected"]
     markdown = (pytester.path / "out" / "compat-matrix.md").read_text()
     assert "| gomodel-translated |" in markdown
@@ -71,7 +75,7 @@ def test_reports_hold_every_cell_with_evidence(
 def test_api_key_never_reaches_a_report(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", keyed='[profiles.ollama-chat]\napi_key = "sk-planted-secret-0042"\n')
     result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-chat", "--backends", "keyed.toml")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=len(FEATURE_IDS))
     for name in ("compat-matrix.json", "compat-matrix.md"):
         assert "sk-planted-secret-0042" not in (pytester.path / "out" / name).read_text()
     assert "sk-planted-secret-0042" not in result.stdout.str()
@@ -109,5 +113,5 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
         'reach = "url"\nbase_url_env = "MY_GATEWAY_URL"\n',
     )
     result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "-rs")
-    result.assert_outcomes(skipped=6)
+    result.assert_outcomes(skipped=len(FEATURE_IDS))
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])

@@ -17,7 +17,8 @@ responses_converter.go at v0.1.22; internal/server/previous_response.go in later
   introduced "reject" and "resolve" are not known here, so those are chosen by the option itself;
 - behind a translated upstream, /v1/responses/input_tokens and /compact answer 501
   ``unsupported_response_operation``; only non-streamed responses can be fetched by id, and they are
-  stored in the background, so an immediate GET can 404 (option ``store_delay_ms``, default 30);
+  stored in the background, so an immediate GET can 404 (option ``store_delay_ms``, default 30; DESIGN.md
+  reports it for GET; chaining is modelled without the delay, as nothing reports a race there);
 - the translated stream (v0.1.22 responses_converter.go): event lines, no sequence_number; created,
   output_item.added, output_text.delta carrying only {type, delta}, function_call_arguments.delta and
   .done, output_item.done, completed (no ``output``, usage in chat names), then ``data: [DONE]``;
@@ -181,7 +182,7 @@ class GoModelEmulator(Emulator):
             raise ApiError(400, "previous_response_id cannot be used together with conversation")
         previous = body.get("previous_response_id")
         if previous:
-            found = self._visible(previous)
+            found = self.stored.get(previous, (0.0, None))[1]  # the background delay is modelled for GET only
             if found is None:
                 raise ApiError(404, f"Previous response with id '{previous}' not found.")
             return found.context_items

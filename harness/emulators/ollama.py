@@ -36,8 +36,9 @@ class OllamaEmulator(ModelServer):
         usage_chunk="requested",
         system_fingerprint="fp_ollama",
     )
+    # openai/responses.go: one function_call_arguments.delta carries the whole arguments.
     responses_quirks = ResponsesQuirks(
-        tool_choice="ignored", parallel_tool_calls_false=False, previous_response_id="ignore"
+        tool_choice="ignored", parallel_tool_calls_false=False, previous_response_id="ignore", argument_piece=0
     )
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):

@@ -31,7 +31,7 @@ class ResponsesQuirks:
     sequence_numbers: bool = True
     output_index: bool = True  # output_index on item and delta events
     delta_locators: bool = True  # item_id/output_index/content_index on output_text.delta
-    argument_piece: int | None = None  # re-cut function-call argument deltas to this size
+    argument_piece: int | None = None  # re-cut argument deltas to this size; 0 sends the arguments whole
     completed_chat_usage: bool = False  # response.completed usage in chat names (prompt_tokens, ...)
     call_items_without_id: bool = False  # function_call items carry only call_id ("fc_...")
     done_sentinel: bool = False  # a trailing "data: [DONE]" (not sent by OpenAI)
@@ -152,7 +152,16 @@ def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
             continue
         else:
             raise ApiError(400, f"unsupported input item type {kind!r}", param="input")
-    return messages, list(value)
+    return messages, [normalize_item(item) for item in value]
+
+
+def normalize_item(item: dict[str, Any]) -> dict[str, Any]:
+    """An input item as a server stores and lists it: typed, with content as a list of parts."""
+    kind = item.get("type", "message" if "role" in item else None)
+    if kind != "message" or not isinstance(item.get("content"), str):
+        return {**item, "type": kind} if kind else item
+    part = "output_text" if item.get("role") == "assistant" else "input_text"
+    return {**item, "type": "message", "content": [{"type": part, "text": item["content"]}]}
 
 
 def parse_tools(tools: Any) -> list[brain.ToolSpec]:
@@ -295,8 +304,9 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
             _message_events(emit, index, item, plan.text_deltas, quirks)
         elif item["type"] == "function_call":
             deltas = next(call_deltas, [item["arguments"]])
-            if quirks.argument_piece:
-                deltas = split_arguments("".join(deltas), quirks.argument_piece)
+            if quirks.argument_piece is not None:
+                joined = "".join(deltas)
+                deltas = split_arguments(joined, quirks.argument_piece) if quirks.argument_piece else [joined]
             _call_events(emit, index, item, deltas, quirks)
     completed = final if quirks.completed_has_output else {**final, "output": []}
     if quirks.completed_chat_usage and final.get("usage"):

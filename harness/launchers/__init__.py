@@ -16,7 +16,7 @@ import pytest
 
 from ..emulators import create
 from ..profiles import Profile
-from .emulated import mount
+from .emulated import Faults, mount
 
 DEFAULT_EMULATOR_KEY = "emulated-key"
 
@@ -26,6 +26,7 @@ class Endpoint:
     base_url: str
     transport: httpx.AsyncBaseTransport
     api_key: str
+    faults: Faults | None = None  # emulators only: errors a scenario can ask for
 
 
 def _api_key(profile: Profile, default: str) -> str:
@@ -39,7 +40,8 @@ async def endpoint_for(profile: Profile) -> AsyncIterator[Endpoint]:
     if profile.reach == "emulator":
         base_url = profile.base_url or f"http://{profile.name}.emulated/v1"
         emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
-        yield Endpoint(base_url, mount(emulator, base_url), _api_key(profile, DEFAULT_EMULATOR_KEY))
+        faults = Faults()
+        yield Endpoint(base_url, mount(emulator, base_url, faults), _api_key(profile, DEFAULT_EMULATOR_KEY), faults)
         return
     if profile.reach == "url":
         base_url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url

@@ -12,7 +12,7 @@ import asyncio
 import httpx
 import respx
 
-from ..emulators import Emulator, HttpRequest
+from ..emulators import ApiError, Emulator, HttpRequest
 
 
 class _ReplyStream(httpx.AsyncByteStream):
@@ -31,12 +31,30 @@ class _ReplyStream(httpx.AsyncByteStream):
             await asyncio.sleep(0)
 
 
-def mount(emulator: Emulator, base_url: str) -> httpx.AsyncBaseTransport:
+class Faults:
+    """Errors a scenario asks for (a 429, a 500): the next request gets one, in the backend's own error body.
+
+    Real backends cannot be made to rate-limit on demand; the emulator's ``error_reply`` still shapes the
+    body exactly as that backend would, so what reaches the SDK is what the backend would send.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[int, str]] = []
+
+    def inject(self, status: int, message: str) -> None:
+        self.pending.append((status, message))
+
+
+def mount(emulator: Emulator, base_url: str, faults: Faults | None = None) -> httpx.AsyncBaseTransport:
     """A transport whose every request under ``base_url``'s host is answered by ``emulator``."""
     base = httpx.URL(base_url)
     router = respx.Router(assert_all_mocked=True, assert_all_called=False)
 
     def answer(request: httpx.Request) -> httpx.Response:
+        if faults is not None and faults.pending:
+            status, message = faults.pending.pop(0)
+            reply = emulator.error_reply(ApiError(status, message))
+            return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
         reply = emulator.handle(
             HttpRequest(
                 method=request.method,

@@ -1,0 +1,37 @@
+"""Classifiers: from one scenario's RunRecords (result or exception, captured wire) to an Observation.
+
+A classifier never sees the profile's expectation. It judges from the wire first and from the SDK's
+result second, and says why in one line. ``live`` only changes one thing: where the model (not the
+backend) failed to cooperate, a live cell is inconclusive rather than ignored.
+"""
+
+from .common import failure
+from .core import function_tools, handoffs, plain_text, streaming, structured_output
+from .gateway import ErrorCase, error_surfacing, namespaced_model_ids
+from .lifecycle import compaction, input_tokens, response_retrieval
+from .state import conversations, previous_response_id, session_replay, store_false, usage
+from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_required
+
+__all__ = [
+    "ErrorCase",
+    "agents_as_tools",
+    "compaction",
+    "conversations",
+    "error_surfacing",
+    "failure",
+    "function_tools",
+    "handoffs",
+    "input_tokens",
+    "namespaced_model_ids",
+    "parallel_tool_calls",
+    "plain_text",
+    "previous_response_id",
+    "response_retrieval",
+    "session_replay",
+    "store_false",
+    "streaming",
+    "streaming_tool_calls",
+    "structured_output",
+    "tool_choice_required",
+    "usage",
+]

@@ -1,0 +1,108 @@
+"""Classifiers of the first six features: plain text, tools, handoffs, structured output, streaming, state."""
+
+from __future__ import annotations
+
+from agents.exceptions import ModelBehaviorError
+from pydantic import BaseModel
+
+from .. import evidence
+from ..backend import RunRecord
+from ..outcomes import Observation
+from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short
+
+
+def plain_text(record: RunRecord) -> Observation:
+    if (failed := failure(record)) is not None:
+        return failed
+    sent = [t for e in record.exchanges for t in evidence.texts(e)]
+    output = record.final_output
+    if not isinstance(output, str) or not output.strip():
+        return Observation(BROKEN, f"run finished with no text (final_output={output!r})")
+    if not sent or output != sent[-1]:
+        return Observation(BROKEN, f"final output {short(output, 60)!r} is not the text on the wire {sent[-1:]!r}")
+    return Observation(SUPPORTED, f"final output is the backend's text: {short(output, 80)!r}")
+
+
+def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
+    if (failed := failure(record)) is not None:
+        return failed
+    calls = [c for e in record.exchanges for c in evidence.tool_calls(e) if c.name == tool]
+    if not calls:
+        return model_missed(live, f"{tool} was offered but the backend never returned a call to it")
+    returned = [e for e in record.exchanges[1:] if evidence.mentions(e.request_body, marker)]
+    if not returned:
+        return Observation(BROKEN, f"{tool} was called but its result never went back to the backend")
+    if marker not in str(record.final_output):
+        return model_missed(
+            live, f"the tool result went back but the final answer does not use it: {short(record.final_output, 80)!r}"
+        )
+    return Observation(SUPPORTED, f"{tool}{calls[0].arguments} ran; its result went back and the answer uses it")
+
+
+def handoffs(record: RunRecord, specialist: str, specialist_instructions: str, live: bool) -> Observation:
+    if (failed := failure(record)) is not None:
+        return failed
+    transfers = [c.name for e in record.exchanges for c in evidence.tool_calls(e) if c.name.startswith("transfer_to_")]
+    if not transfers:
+        return model_missed(live, "the handoff tool was offered but the backend never called it")
+    last_agent = getattr(record.result, "last_agent", None)
+    if getattr(last_agent, "name", None) != specialist:
+        return Observation(BROKEN, f"{transfers[0]} was called but last_agent is {getattr(last_agent, 'name', None)!r}")
+    final_request = record.exchanges[-1].request_body
+    if not evidence.mentions(final_request, specialist_instructions):
+        return Observation(BROKEN, "the final request did not carry the specialist's instructions")
+    if not str(record.final_output or "").strip():
+        return Observation(BROKEN, "the specialist produced no answer")
+    return Observation(SUPPORTED, f"{transfers[0]} -> {specialist} answered {short(record.final_output, 60)!r}")
+
+
+def structured_output(record: RunRecord, output_type: type[BaseModel]) -> Observation:
+    schema_sent = any(evidence.request_schema(e) for e in record.exchanges)
+    if isinstance(record.error, ModelBehaviorError) and schema_sent:
+        text = next((t for e in reversed(record.exchanges) for t in evidence.texts(e)), "")
+        return Observation(
+            IGNORED,
+            f"the request carried the JSON schema but the reply did not follow it: "
+            f"{short(text, 60)!r} ({short(record.error.message, 60)})",
+        )
+    if (failed := failure(record)) is not None:
+        return failed
+    if not schema_sent:
+        return Observation(BROKEN, "no request carried the output schema")
+    if not isinstance(record.final_output, output_type):
+        return Observation(BROKEN, f"final output is {type(record.final_output).__name__}, not {output_type.__name__}")
+    return Observation(SUPPORTED, f"schema sent; reply validated as {short(repr(record.final_output), 80)}")
+
+
+def _text_deltas(record: RunRecord) -> list[str]:
+    deltas = []
+    for event in record.stream_events:
+        data = getattr(event, "data", None)
+        if (
+            getattr(event, "type", None) == "raw_response_event"
+            and getattr(data, "type", None) == "response.output_text.delta"
+        ):
+            deltas.append(data.delta)
+    return deltas
+
+
+def streaming(text_run: RunRecord, tool_run: RunRecord, tool: str, marker: str, live: bool) -> Observation:
+    if (failed := failure(text_run, "text stream")) is not None:
+        return failed
+    if not any(e.streamed for e in text_run.exchanges):
+        return Observation(BROKEN, "the backend answered stream=true with a non-streamed body")
+    deltas = _text_deltas(text_run)
+    if not deltas:
+        return Observation(BROKEN, "the stream produced no text deltas")
+    if "".join(deltas) != text_run.final_output:
+        return Observation(
+            BROKEN,
+            f"{len(deltas)} deltas join to {short(''.join(deltas), 50)!r}, "
+            f"final output is {short(text_run.final_output, 50)!r}",
+        )
+    tools = function_tools(tool_run, tool, marker, live)
+    if tools.outcome is not SUPPORTED:
+        return Observation(tools.outcome, f"streamed tool call: {tools.reason}")
+    return Observation(
+        SUPPORTED, f"{len(deltas)} text deltas joined to the final output; streamed {tool} call completed"
+    )

@@ -1,0 +1,72 @@
+"""Classifiers for what gateways change: model ids, and how errors reach the user."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import openai
+
+from .. import evidence
+from ..backend import RunRecord
+from ..outcomes import Observation
+from .common import BROKEN, SUPPORTED, failure, short
+
+
+def _default_provider(record: RunRecord) -> str:
+    sent = evidence.request_field(record.exchanges[0], "model") if record.exchanges else None
+    if record.ok:
+        return f"the default MultiProvider sent {sent!r} and it worked"
+    if not record.exchanges:
+        return f"the default MultiProvider raises {type(record.error).__name__}: {short(record.error, 60)}"
+    return f"the default MultiProvider sent {sent!r}: {short(record.error, 70)}"
+
+
+def namespaced_model_ids(default: RunRecord, passthrough: RunRecord, model_id: str) -> Observation:
+    if (failed := failure(passthrough, "pass-through")) is not None:
+        return Observation(failed.outcome, f"{failed.reason}; {_default_provider(default)}")
+    sent = evidence.request_field(passthrough.exchanges[0], "model")
+    if sent != model_id:
+        return Observation(BROKEN, f"pass-through mode sent {sent!r}, not {model_id!r}")
+    return Observation(SUPPORTED, f"{model_id!r} reached the backend unchanged; {_default_provider(default)}")
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    label: str  # "unknown model", "wrong API key", "429", "500"
+    record: RunRecord | None  # None: the case could not be produced here (a live backend)
+    expected: tuple[type[openai.APIStatusError], ...]
+
+
+def error_surfacing(cases: list[ErrorCase]) -> Observation:
+    notes = []
+    for case in cases:
+        record = case.record
+        if record is None:
+            notes.append(f"{case.label}: not producible on this backend")
+            continue
+        if record.ok:
+            notes.append(f"{case.label}: accepted (the backend does not check it)")
+            continue
+        error = record.error
+        if not isinstance(error, openai.APIStatusError):
+            return Observation(BROKEN, f"{case.label} reached the user as {type(error).__name__}: {short(error, 60)}")
+        if not isinstance(error, case.expected):
+            wanted = " or ".join(c.__name__ for c in case.expected)
+            return Observation(
+                BROKEN, f"{case.label} reached the user as {type(error).__name__} ({error.status_code}), not {wanted}"
+            )
+        said = evidence.response_error(record.exchanges[-1])
+        where = "message"
+        if said and said not in str(error):
+            if said not in json.dumps(error.body):
+                return Observation(BROKEN, f"{case.label}: the backend's message {short(said, 50)!r} is lost")
+            where = "message only in .body"
+        if not said:
+            where = "no message from the backend"
+        if error.status_code < 500 and error.status_code != 429 and len(record.exchanges) > 1:
+            return Observation(
+                BROKEN, f"{case.label}: a {error.status_code} was retried {len(record.exchanges) - 1} time(s)"
+            )
+        notes.append(f"{case.label}: {type(error).__name__} ({where})")
+    return Observation(SUPPORTED, "; ".join(notes))

@@ -1,0 +1,112 @@
+"""Classifiers for conversation state: previous_response_id, conversations, SDK sessions, store=false, usage."""
+
+from __future__ import annotations
+
+import openai
+
+from .. import evidence
+from ..backend import RunRecord
+from ..outcomes import Observation
+from .common import BROKEN, ERROR, IGNORED, SUPPORTED, failure, model_missed, short
+
+
+def server_state(turn1: RunRecord, turn2: RunRecord, code_word: str, field: str) -> Observation:
+    """Turn 2 carried only ``field`` (previous_response_id or conversation) and a new question."""
+    if (failed := failure(turn1, "turn 1")) is not None:
+        return failed
+    dropped = [w for w in turn2.warnings if field.split("_")[0] in w]
+    if (failed := failure(turn2, "turn 2")) is not None:
+        return failed
+    if not turn2.exchanges:
+        return Observation(BROKEN, "turn 2 finished without any HTTP request")
+    request = turn2.exchanges[0].request_body
+    if evidence.mentions(request, code_word):
+        return Observation(BROKEN, "turn 2's request repeated turn 1 locally; the scenario is not testing the server")
+    if not evidence.request_field(turn2.exchanges[0], field):
+        why = f" (SDK warning: {short(dropped[0], 90)})" if dropped else ""
+        return Observation(IGNORED, f"{field} never reached the backend{why}")
+    answer = str(turn2.final_output or "")
+    if code_word in answer:
+        return Observation(SUPPORTED, f"the backend resolved {field}: turn 2 answered {code_word!r}")
+    used1 = evidence.usage(turn1.exchanges[-1]) if turn1.exchanges else None
+    used2 = evidence.usage(turn2.exchanges[0])
+    if used1 and used2 and used2.input_tokens >= used1.input_tokens + used1.output_tokens:
+        return Observation(
+            SUPPORTED,
+            f"turn 2 input tokens ({used2.input_tokens}) include turn 1 ({used1.input_tokens}+{used1.output_tokens})",
+        )
+    tokens = f"; input tokens {used2.input_tokens} vs turn 1's {used1.input_tokens}" if used1 and used2 else ""
+    return Observation(IGNORED, f"{field} was accepted but turn 1 was not used: answer {short(answer, 50)!r}{tokens}")
+
+
+def previous_response_id(turn1: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
+    return server_state(turn1, turn2, code_word, "previous_response_id")
+
+
+def conversations(create: RunRecord, turn1: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
+    if (failed := failure(create, "POST /v1/conversations")) is not None:
+        return failed
+    return server_state(turn1, turn2, code_word, "conversation")
+
+
+def session_replay(turn1: RunRecord, turn2: RunRecord, code_word: str, live: bool) -> Observation:
+    if (failed := failure(turn1, "turn 1")) is not None:
+        return failed
+    if (failed := failure(turn2, "turn 2")) is not None:
+        return failed
+    if not turn2.exchanges or not evidence.mentions(turn2.exchanges[0].request_body, code_word):
+        return Observation(BROKEN, "the SDK session did not replay turn 1 in turn 2's request")
+    if code_word not in str(turn2.final_output):
+        return model_missed(
+            live, f"turn 1 was replayed but the answer does not use it: {short(turn2.final_output, 60)!r}"
+        )
+    return Observation(SUPPORTED, f"turn 2's request replayed turn 1 and the answer used {code_word!r}")
+
+
+def usage(plain: RunRecord, streamed: RunRecord) -> Observation:
+    counted = []
+    for label, record in (("run", plain), ("streamed run", streamed)):
+        if (failed := failure(record, label)) is not None:
+            return failed
+        wire = [evidence.usage(e) for e in record.exchanges]
+        if not wire or any(w is None for w in wire):
+            asked = any(evidence.mentions(e.request_body, "include_usage") for e in record.exchanges)
+            return Observation(IGNORED, f"{label}: the backend sent no usage" + (" although asked" if asked else ""))
+        tokens_in = sum(w.input_tokens for w in wire if w)
+        tokens_out = sum(w.output_tokens for w in wire if w)
+        sdk = record.result.context_wrapper.usage
+        if (sdk.input_tokens, sdk.output_tokens) != (tokens_in, tokens_out):
+            return Observation(
+                BROKEN,
+                f"{label}: the wire reported {tokens_in} in / {tokens_out} out, the SDK "
+                f"counted {sdk.input_tokens} / {sdk.output_tokens}",
+            )
+        counted.append(f"{label} {tokens_in}/{tokens_out}")
+    return Observation(SUPPORTED, f"SDK usage equals the wire's (in/out tokens): {', '.join(counted)}")
+
+
+def _refused(record: RunRecord) -> str | None:
+    error = record.error
+    if isinstance(error, openai.APIStatusError) and 400 <= error.status_code < 500:
+        return f"{error.status_code} {short(evidence.response_error(record.exchanges[-1]) or error.message, 70)}"
+    return None
+
+
+def store_false(run: RunRecord, fetch: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
+    if (failed := failure(run, "store=false run")) is not None:
+        return failed
+    if fetch.ok:
+        return Observation(IGNORED, "GET /v1/responses/{id} returned a response created with store=false")
+    not_kept = _refused(fetch)
+    if not_kept is None:
+        return failure(fetch, "GET /v1/responses/{id}") or Observation(ERROR, "GET failed without a status")
+    if turn2.ok:
+        if code_word in str(turn2.final_output):
+            return Observation(IGNORED, "previous_response_id resolved a response created with store=false")
+        return Observation(
+            IGNORED, f"not retrievable ({not_kept}), but previous_response_id to it was accepted without an error"
+        )
+    refused = _refused(turn2)
+    if refused is None:
+        return failure(turn2, "turn 2") or Observation(ERROR, "turn 2 failed without a status")
+    return Observation(SUPPORTED, f"not retrievable ({not_kept}); chaining to it refused ({refused})")

@@ -1,0 +1,79 @@
+"""Classifiers for tool features: streamed calls, agents as tools, tool_choice, parallel calls."""
+
+from __future__ import annotations
+
+from .. import evidence
+from ..backend import RunRecord
+from ..outcomes import Observation
+from .common import BROKEN, SUPPORTED, failure, model_missed, short
+from .core import function_tools
+
+
+def _stream_items(record: RunRecord, name: str) -> list[object]:
+    return [
+        e.item
+        for e in record.stream_events
+        if getattr(e, "type", None) == "run_item_stream_event" and getattr(e, "name", None) == name
+    ]
+
+
+def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
+    ran = function_tools(record, tool, marker, live)
+    if ran.outcome is not SUPPORTED:
+        return ran
+    streamed = [e for e in record.exchanges if e.streamed and any(c.name == tool for c in evidence.tool_calls(e))]
+    if not streamed:
+        return Observation(BROKEN, "the tool call did not arrive over a stream")
+    if not _stream_items(record, "tool_called") or not _stream_items(record, "tool_output"):
+        return Observation(BROKEN, "the SDK emitted no tool_called / tool_output stream events")
+    pieces = evidence.argument_pieces(streamed[0])
+    shape = f"in {pieces[0]} pieces" if pieces and pieces[0] > 1 else "whole in one chunk"
+    return Observation(SUPPORTED, f"the {tool} arguments arrived {shape}; the SDK assembled and ran the call")
+
+
+def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, live: bool) -> Observation:
+    if (failed := failure(record)) is not None:
+        return failed
+    if not any(c.name == tool for e in record.exchanges for c in evidence.tool_calls(e)):
+        return model_missed(live, f"{tool} was offered but the backend never called it")
+    inner = [e for e in record.exchanges if evidence.mentions(e.request_body, inner_instructions)]
+    if not inner:
+        return Observation(BROKEN, "no request carried the inner agent's instructions")
+    inner_answer = next((t for t in evidence.texts(inner[-1]) if t), "")
+    if not inner_answer:
+        return model_missed(live, "the inner agent produced no text")
+    if inner_answer not in str(record.final_output):
+        return model_missed(live, f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
+    return Observation(SUPPORTED, f"{tool} ran the inner agent; its answer {short(inner_answer, 50)!r} came back")
+
+
+def tool_choice_required(record: RunRecord, live: bool) -> Observation:
+    if (failed := failure(record)) is not None:
+        return failed
+    first = record.exchanges[0] if record.exchanges else None
+    if first is None or evidence.request_field(first, "tool_choice") != "required":
+        return Observation(BROKEN, "the first request did not carry tool_choice='required'")
+    calls = evidence.tool_calls(first)
+    if not calls:
+        return model_missed(live, "tool_choice='required' was sent but the backend answered without a tool call")
+    return Observation(
+        SUPPORTED, f"tool_choice='required' forced a call to {calls[0].name} for a question naming no tool"
+    )
+
+
+def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str], live: bool) -> Observation:
+    if (failed := failure(record)) is not None:
+        return failed
+    turns = [[c.name for c in evidence.tool_calls(e)] for e in record.exchanges]
+    together = [names for names in turns if set(tools) <= set(names)]
+    if not together:
+        called = [n for names in turns for n in names]
+        if set(tools) <= set(called):
+            return model_missed(live, f"both tools ran, but one per model turn: {turns}")
+        return model_missed(live, f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
+    returned = [e for e in record.exchanges if all(evidence.mentions(e.request_body, m) for m in markers)]
+    if not returned:
+        return Observation(BROKEN, "both tools were called but their results never went back together")
+    if not all(m in str(record.final_output) for m in markers):
+        return model_missed(live, f"the answer does not use both results: {short(record.final_output, 80)!r}")
+    return Observation(SUPPORTED, f"one turn called {together[0]}; both results went back and the answer uses both")
