@@ -57,7 +57,7 @@ async def test_response_retrieval(backend: Backend, judge) -> None:
     run = await backend.run(backend.agent("assistant", INSTRUCTIONS), PROMPT)
     response_id = getattr(run.result, "last_response_id", None) or "resp_missing"
     # A gateway may store responses in the background; a user would retry a 404 briefly.
-    for attempt in range(1, 11):
+    for attempt in range(1, 11):  # noqa: B007 (attempt is reported after the loop)
         fetch = await backend.call(lambda client: client.responses.retrieve(response_id))
         if fetch.ok or getattr(fetch.error, "status_code", None) != 404 or not run.ok:
             break
