@@ -55,7 +55,17 @@ def run_matrix(args: argparse.Namespace) -> int:
     import pytest
 
     # The harness package is already imported here, so pytest cannot rewrite its asserts: say nothing of it.
-    argv = ["--pyargs", "suites", "-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    # --assert=plain: the scenarios assert nothing themselves (verdicts are pytest.fail), so skip rewriting.
+    argv = [
+        "--pyargs",
+        "suites",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
     if args.tier != "all":
         argv += ["-m", args.tier]
     for path in args.backends:

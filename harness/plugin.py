@@ -96,7 +96,7 @@ def _timeout(config: pytest.Config, profile: Profile) -> float:
     return given if given is not None else (10.0 if profile.tier == "mocked" else 120.0)
 
 
-@pytest_asyncio.fixture(loop_scope="function")
+@pytest_asyncio.fixture(loop_scope="session")
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
     async with endpoint_for(profile) as endpoint:

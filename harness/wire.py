@@ -85,11 +85,15 @@ class Exchange:
     raw_response: bytearray = field(default_factory=bytearray, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
+    _decoded: tuple[int, Any] = field(default=(-1, None), repr=False)
+
     @property
     def response_body(self) -> Any:
-        """The response as received so far: JSON, text, or a list of SSE events."""
-        content_type = self.response_headers.get("content-type", "")
-        return _decode_body(bytes(self.raw_response), content_type, self.secrets)
+        """The response as received so far: JSON, text, or a list of SSE events (decoded once per size)."""
+        if self._decoded[0] != len(self.raw_response):
+            content_type = self.response_headers.get("content-type", "")
+            self._decoded = (len(self.raw_response), _decode_body(bytes(self.raw_response), content_type, self.secrets))
+        return self._decoded[1]
 
     @property
     def path(self) -> str:

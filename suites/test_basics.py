@@ -10,7 +10,7 @@ from harness import classify
 from harness.backend import Backend
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.feature("plain_text")

@@ -12,7 +12,7 @@ from harness.classify import ErrorCase
 from harness.outcomes import Observation, Outcome
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.feature("namespaced_model_ids")

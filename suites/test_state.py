@@ -10,7 +10,7 @@ from harness.backend import Backend, RunRecord
 from harness.outcomes import Observation, Outcome
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 CODE_WORD = "KIWI-4817"
 REMEMBER = f"Remember this: the code word is {CODE_WORD}."

@@ -10,7 +10,7 @@ from harness.backend import Backend
 from suites.tools import TIME_MARKER, WEATHER_MARKER, get_time, get_weather
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.feature("function_tools")

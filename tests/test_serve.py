@@ -69,6 +69,7 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "-q",
             "-p",
             "no:cacheprovider",
+            "--assert=plain",
             "-W",
             "ignore::pytest.PytestAssertRewriteWarning",
             "-m",

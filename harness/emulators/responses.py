@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -158,10 +159,15 @@ def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
 def normalize_item(item: dict[str, Any]) -> dict[str, Any]:
     """An input item as a server stores and lists it: typed, with content as a list of parts."""
     kind = item.get("type", "message" if "role" in item else None)
-    if kind != "message" or not isinstance(item.get("content"), str):
+    if kind != "message":
         return {**item, "type": kind} if kind else item
-    part = "output_text" if item.get("role") == "assistant" else "input_text"
-    return {**item, "type": "message", "content": [{"type": part, "text": item["content"]}]}
+    content = item.get("content")
+    if isinstance(content, str):
+        part = "output_text" if item.get("role") == "assistant" else "input_text"
+        content = [{"type": part, "text": content}]
+    # listed items carry an id and a status; a content hash keeps the id deterministic
+    digest = hashlib.sha1(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
+    return {"id": f"msg_{digest}", "status": "completed", **item, "type": "message", "content": content}
 
 
 def parse_tools(tools: Any) -> list[brain.ToolSpec]:
