@@ -7,10 +7,21 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .features import BY_ID
 from .matrix import Matrix
 from .outcomes import SYMBOLS, Cell, Outcome
 from .wire import Exchange
+
+# One ASCII character per outcome keeps 19 columns inside an 80-column terminal.
+TERMINAL_MARKS: dict[Outcome, str] = {
+    Outcome.SUPPORTED: "+",
+    Outcome.UNSUPPORTED: "x",
+    Outcome.IGNORED: "~",
+    Outcome.BROKEN: "!",
+    Outcome.INCONCLUSIVE: "?",
+    Outcome.ERROR: "E",
+    Outcome.SKIPPED: "-",
+}
+DIFFERS = "*"
 
 
 def _symbol(cell: Cell | None) -> str:
@@ -32,11 +43,38 @@ def _rows(matrix: Matrix) -> list[list[str]]:
     ]
 
 
+def _column_keys(count: int) -> list[str]:
+    return [chr(ord("a") + i) if i < 26 else str(i) for i in range(count)]
+
+
 def terminal(matrix: Matrix) -> str:
-    headers = ["backend", "tier"] + [BY_ID[f].short for f in matrix.features]
-    table = tabulate(_rows(matrix), headers=headers, tablefmt="simple")
-    columns = "  ".join(f"{BY_ID[f].short}={f}" for f in matrix.features)
-    return f"{table}\n{legend()}\ncolumns: {columns}"
+    """A compact table: one character per cell, lettered columns, then the legend and the letters."""
+    features = matrix.features
+    keys = _column_keys(len(features))
+    width = max((len(name) for name in matrix.backends), default=7)
+    lines = [f"{'backend'.ljust(width)}  tier    " + " ".join(keys)]
+    for name in matrix.backends:
+        marks = []
+        for feature in features:
+            cell = matrix.cells.get((name, feature))
+            mark = " " if cell is None else TERMINAL_MARKS[cell.outcome]
+            marks.append(mark + (DIFFERS if cell is not None and not cell.as_expected else " "))
+        lines.append(f"{name.ljust(width)}  {matrix.profiles[name].tier:<6}  " + "".join(marks).rstrip())
+    lines += _wrap([f"{TERMINAL_MARKS[o]} {o.value}" for o in Outcome] + [f"{DIFFERS} differs from the profile"], 78)
+    columns = [f"{key}={feature}" for key, feature in zip(keys, features, strict=True)]
+    lines += _wrap(columns, 78)
+    return "\n".join(lines)
+
+
+def _wrap(words: list[str], width: int) -> list[str]:
+    lines, current = [], ""
+    for word in words:
+        if current and len(current) + 2 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current}  {word}" if current else word
+    return lines + ([current] if current else [])
 
 
 def markdown(matrix: Matrix) -> str:

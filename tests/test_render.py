@@ -32,7 +32,7 @@ def cell(backend: str, feature: str, outcome: Outcome, expected: Outcome | None)
     return Cell(backend, feature, "mocked", outcome, f"because {outcome.value}", expected, [EXCHANGE])
 
 
-def test_terminal_table_has_rows_columns_legend_and_marks_differences() -> None:
+def test_terminal_table_is_compact_with_lettered_columns_and_marks_differences() -> None:
     matrix = matrix_with(
         cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
         cell("ollama-chat", "previous_response_id", Outcome.SUPPORTED, Outcome.IGNORED),
@@ -40,11 +40,23 @@ def test_terminal_table_has_rows_columns_legend_and_marks_differences() -> None:
     )
     text = render.terminal(matrix)
     lines = text.splitlines()
-    assert lines[0].split() == ["backend", "tier", "text", "prev_id"]
-    assert lines[2].split() == ["ollama-chat", "mocked", "ok", "ok!"]
-    assert lines[3].split() == ["llamacpp-responses", "mocked", "BRK"]
-    assert "ign=ignored" in text and "!=differs" in text
-    assert "prev_id=previous_response_id" in text
+    assert lines[0].split() == ["backend", "tier", "a", "b"]
+    assert lines[1].split() == ["ollama-chat", "mocked", "+", "+*"]
+    assert lines[2].split() == ["llamacpp-responses", "mocked", "!"]
+    assert "~ ignored" in text and "* differs from the profile" in text
+    assert "b=previous_response_id" in text
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_full_matrix_fits_eighty_columns() -> None:
+    from harness.features import FEATURE_IDS
+
+    profiles = load_profiles()
+    matrix = Matrix()
+    for profile in profiles.values():
+        for feature in FEATURE_IDS:
+            matrix.add(profile, cell(profile.name, feature, Outcome.IGNORED, Outcome.SUPPORTED))
+    assert max(len(line) for line in render.terminal(matrix).splitlines()) <= 80
 
 
 def test_markdown_lists_differences_and_evidence() -> None:
