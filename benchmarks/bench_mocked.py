@@ -1,6 +1,6 @@
 """Benchmark the mocked tier (a script, not a test): run it with ``python benchmarks/bench_mocked.py``.
 
-1. Wall time of the full mocked matrix under pytest (a fresh process each time, imports included),
+1. Wall time of ``python -m harness matrix`` (README's main job: a fresh process, imports included),
    and the session time pytest itself reports.
 2. Per-cell overhead: one plain_text cell as the harness runs it (fresh emulator and mount, wire
    capture, classification, cell) against a bare ``Runner.run`` on the same respx route.
@@ -70,7 +70,7 @@ async def bare_cell(profile_name: str) -> None:
     base_url = profile.base_url or "http://bench.emulated/v1"
     transport = mount(create(profile.emulator_name, profile.model, profile.emulator_options), base_url)
     async with httpx.AsyncClient(transport=transport) as http:
-        client = AsyncOpenAI(base_url=base_url, api_key="k", max_retries=0, http_client=http)
+        client = AsyncOpenAI(base_url=base_url, api_key=profile.api_key or "k", max_retries=0, http_client=http)
         agent = Agent(
             name="assistant",
             instructions="Answer briefly.",
@@ -99,17 +99,21 @@ async def harness_cell(profile_name: str) -> None:
         await backend.aclose()
 
 
-def per_cell(fn, profile: str, repeats: int) -> float:
-    async def loop() -> list[float]:
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            await fn(profile)
-            times.append(time.perf_counter() - started)
-        return times
+def per_cell(profile: str, repeats: int) -> tuple[float, float]:
+    """Median seconds of a bare cell and a harness cell, interleaved so drift hits both alike."""
 
-    asyncio.run(loop())  # warm-up: imports, pydantic schema caches
-    return statistics.median(asyncio.run(loop()))
+    async def loop(count: int) -> tuple[list[float], list[float]]:
+        bare, harnessed = [], []
+        for _ in range(count):
+            for fn, times in ((bare_cell, bare), (harness_cell, harnessed)):
+                started = time.perf_counter()
+                await fn(profile)
+                times.append(time.perf_counter() - started)
+        return bare, harnessed
+
+    asyncio.run(loop(20))  # warm-up: imports, pydantic schema caches
+    bare, harnessed = asyncio.run(loop(repeats))
+    return statistics.median(bare), statistics.median(harnessed)
 
 
 def main() -> None:
@@ -120,8 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     set_tracing_disabled(True)
 
-    bare = per_cell(bare_cell, args.profile, args.repeats)
-    harnessed = per_cell(harness_cell, args.profile, args.repeats)
+    bare, harnessed = per_cell(args.profile, args.repeats)
     print(
         f"per cell ({args.profile}, plain_text, median of {args.repeats}): bare Runner.run {bare * 1000:.2f} ms, "
         f"harness cell {harnessed * 1000:.2f} ms, ratio {harnessed / bare:.2f}x (target <= 1.5x)"
@@ -131,7 +134,7 @@ def main() -> None:
     print(
         f"full mocked matrix ({summary}): wall {statistics.median(walls):.2f} s median of {args.runs} "
         f"(min {min(walls):.2f}, max {max(walls):.2f}); pytest session {statistics.median(sessions):.2f} s "
-        f"(target < 10 s)"
+        f"(targets: session < 10 s, wall < 15 s)"
     )
 
 
