@@ -51,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)",
     )
     group.addoption(
+        "--compat-faults",
+        action="store_true",
+        default=False,
+        help="also run the built-in fault profiles (harness/faults.toml): broken streams, bodies and connections",
+    )
+    group.addoption(
         "--compat-timeout",
         type=float,
         default=None,
@@ -69,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         files.insert(0, default_file)
     names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
     try:
-        profiles = select(load_profiles(files), names)
+        profiles = select(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILES_KEY] = profiles
@@ -93,7 +99,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _timeout(config: pytest.Config, profile: Profile) -> float:
     given = config.getoption("compat_timeout")
-    return given if given is not None else (10.0 if profile.tier == "mocked" else 120.0)
+    if given is not None:
+        return given
+    if profile.timeout is not None:
+        return profile.timeout
+    return 10.0 if profile.tier == "mocked" else 120.0
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -36,12 +36,22 @@ def _api_key(profile: Profile, default: str) -> str:
 
 
 @asynccontextmanager
+async def _network(base_url: str, api_key: str) -> AsyncIterator[Endpoint]:
+    transport = httpx.AsyncHTTPTransport()
+    try:
+        yield Endpoint(base_url, transport, api_key)
+    finally:
+        await transport.aclose()
+
+
+@asynccontextmanager
 async def endpoint_for(profile: Profile) -> AsyncIterator[Endpoint]:
     if profile.reach == "emulator":
         base_url = profile.base_url or f"http://{profile.name}.emulated/v1"
         emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
         faults = Faults()
-        yield Endpoint(base_url, mount(emulator, base_url, faults), _api_key(profile, DEFAULT_EMULATOR_KEY), faults)
+        transport = mount(emulator, base_url, faults, profile.fault)
+        yield Endpoint(base_url, transport, _api_key(profile, DEFAULT_EMULATOR_KEY), faults)
         return
     if profile.reach == "url":
         base_url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url
@@ -49,10 +59,7 @@ async def endpoint_for(profile: Profile) -> AsyncIterator[Endpoint]:
             pytest.skip(f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL")
         if profile.api_key_env and not os.environ.get(profile.api_key_env):
             pytest.skip(f"{profile.name}: no API key: set ${profile.api_key_env}")
-        transport = httpx.AsyncHTTPTransport()
-        try:
-            yield Endpoint(base_url, transport, _api_key(profile, "not-needed"))
-        finally:
-            await transport.aclose()
+        async with _network(base_url, _api_key(profile, "not-needed")) as endpoint:
+            yield endpoint
         return
     raise ValueError(f"{profile.name}: no launcher for reach={profile.reach!r}")
