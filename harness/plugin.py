@@ -20,12 +20,14 @@ from . import render
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for
+from .launchers.process import ProcessPool
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
+PROCESSES_KEY = pytest.StashKey[ProcessPool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,7 +82,22 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
+    config.stash[PROCESSES_KEY] = ProcessPool()
+    config.pluginmanager.register(_ProcessReaper(config.stash[PROCESSES_KEY]), "agents-compat-processes")
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+class _ProcessReaper:
+    """Stops the session's processes however it ends: passed, failed, or interrupted."""
+
+    def __init__(self, processes: ProcessPool):
+        self.processes = processes
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.processes.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
+
+    def pytest_unconfigure(self) -> None:
+        self.processes.close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -109,7 +126,7 @@ def _timeout(config: pytest.Config, profile: Profile) -> float:
 @pytest_asyncio.fixture(loop_scope="session")
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
-    async with endpoint_for(profile) as endpoint:
+    async with endpoint_for(profile, request.config.stash[PROCESSES_KEY]) as endpoint:
         connected = Backend(
             profile,
             endpoint.base_url,

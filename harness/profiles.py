@@ -22,11 +22,12 @@ from .outcomes import Outcome
 
 Family = Literal["openai", "ollama", "gomodel", "llamacpp", "vllm", "lmstudio", "litellm", "custom"]
 Api = Literal["chat_completions", "responses"]
-# container and process launchers arrive with the live tier; until then a profile cannot ask for them.
-Reach = Literal["emulator", "url"]
+# The container launcher arrives with the live tier; until then a profile cannot ask for it.
+Reach = Literal["emulator", "url", "process"]
 
 DEFAULT_USER_FILE = "compat-backends.toml"
 FAULTS_FILE = "faults.toml"  # built-in fault profiles, loaded only when asked for
+PROCESS_ONLY = ("command", "port", "ready_path", "start_timeout")
 
 
 class ProfileError(Exception):
@@ -51,6 +52,10 @@ class Profile(BaseModel):
     emulator_options: dict[str, Any] = Field(default_factory=dict)
     fault: Fault | None = Field(default=None, description="emulators only: what a broken server does to replies")
     timeout: float | None = Field(default=None, gt=0, description="per-run seconds (default 10 emulated, 120 live)")
+    command: list[str] = Field(default_factory=list, description='process: argv; "{port}" is replaced by the port')
+    port: int | None = Field(default=None, ge=1, le=65535, description="process: port (default: a free one)")
+    ready_path: str = Field(default="/v1/models", description="process: GET path that answers 200 once ready")
+    start_timeout: float = Field(default=30.0, gt=0, description="process: seconds to wait for readiness")
     expect: dict[str, Outcome] = Field(default_factory=dict)
 
     @field_validator("expect")
@@ -63,6 +68,11 @@ class Profile(BaseModel):
 
     @model_validator(mode="after")
     def _reach_fields(self) -> Profile:
+        if self.reach == "process" and not self.command:
+            raise ValueError("reach = \"process\" needs 'command', the server's command line as a list of strings")
+        given = sorted(name for name in PROCESS_ONLY if name in self.model_fields_set)
+        if given and self.reach != "process":
+            raise ValueError(f'{", ".join(repr(n) for n in given)} only apply to reach = "process"')
         if self.fault is not None and self.reach != "emulator":
             raise ValueError(
                 "'fault' applies to reach = \"emulator\"; a served emulator takes it as `serve NAME --fault KIND`"
