@@ -19,11 +19,12 @@ from agents import set_tracing_disabled
 from . import render
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
-from .launchers import endpoint_for
+from .launchers import endpoint_for, secrets_of
 from .launchers.process import ProcessPool
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
+from .wire import scrub
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
@@ -148,6 +149,7 @@ def judge(
     """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration."""
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
+    secrets = secrets_of(profile)
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
@@ -156,7 +158,7 @@ def judge(
             feature=feature,
             tier=profile.tier,
             outcome=observation.outcome,
-            reason=observation.reason,
+            reason=scrub(observation.reason, secrets),  # a 401 may echo the key it refused
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
@@ -181,11 +183,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     callspec = getattr(item, "callspec", None)
     profile = callspec.params.get("backend") if callspec else None
+    if not isinstance(profile, Profile):
+        return report
+    secrets = secrets_of(profile)
+    _scrub_report(report, secrets)
     marker = item.get_closest_marker("feature")
-    if report.failed and isinstance(profile, Profile) and marker and call.excinfo is not None:
+    if report.failed and marker and call.excinfo is not None:
         matrix = item.config.stash[MATRIX_KEY]
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
-            first_line = (str(call.excinfo.value).splitlines() or [""])[0][:160]
+            first_line = scrub((str(call.excinfo.value).splitlines() or [""])[0][:160], secrets)
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
             matrix.add(
                 profile,
@@ -199,6 +205,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 ),
             )
     return report
+
+
+def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
+    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
+    if not secrets:
+        return
+    if report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
+        report.longrepr = scrub(str(report.longrepr), secrets)
+    report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

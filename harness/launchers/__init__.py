@@ -36,6 +36,12 @@ def _api_key(profile: Profile, default: str) -> str:
     return profile.api_key or default
 
 
+def secrets_of(profile: Profile) -> tuple[str, ...]:
+    """Every key the profile can send: never to be written anywhere the harness reports."""
+    keys = [profile.api_key or "", os.environ.get(profile.api_key_env, "") if profile.api_key_env else ""]
+    return tuple(k for k in keys if k)
+
+
 @asynccontextmanager
 async def _network(base_url: str, api_key: str) -> AsyncIterator[Endpoint]:
     transport = httpx.AsyncHTTPTransport()
