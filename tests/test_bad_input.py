@@ -12,6 +12,7 @@ import pytest
 
 from harness.features import FEATURE_IDS
 from harness.launchers.process import free_port
+from harness.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -73,20 +74,7 @@ def test_an_unreachable_url_is_an_error_cell_at_once(pytester: pytest.Pytester) 
         gone=f'[profiles.gone]\nfamily = "custom"\napi = "responses"\nmodel = "m"\nreach = "url"\n'
         f'base_url = "http://127.0.0.1:{port}/v1"\n',
     )
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "-m",
-        "live",
-        "--backends",
-        "gone.toml",
-        "--compat-report-dir",
-        str(pytester.path / "out"),
-    )
+    result = run_suites(pytester, "-m", "live", "--backends", "gone.toml")
     result.assert_outcomes(passed=len(FEATURE_IDS))  # nothing declared, so every cell is reported, none fails
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
     for cell in cells:

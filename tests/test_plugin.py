@@ -10,22 +10,9 @@ import pytest
 
 from harness.emulators.ollama import OllamaEmulator
 from harness.features import FEATURE_IDS
+from harness.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "--compat-report-dir",
-        str(pytester.path / "out"),
-        *args,
-    )
 
 
 def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
