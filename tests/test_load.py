@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "load_serve.py"
 
 
@@ -25,10 +23,7 @@ def test_200_requests_from_10_clients_all_complete_and_valid() -> None:
     assert summary["requests_per_second"] > 0 and summary["p99_ms"] >= summary["p50_ms"]
 
 
-@pytest.mark.parametrize(
-    ("fault", "said"), [("no_end_event", "did not end with"), ("malformed_json", "JSONDecodeError")]
-)
-def test_the_load_checks_catch_incomplete_answers(fault: str, said: str) -> None:
-    done = load("--fault", fault)
+def test_the_load_checks_catch_incomplete_answers() -> None:
+    done = load("--fault", "no_end_event")
     assert done.returncode == 1
-    assert json.loads(done.stdout)["errors"] > 0 and said in done.stderr
+    assert json.loads(done.stdout)["errors"] > 0 and "did not end with" in done.stderr
