@@ -264,3 +264,53 @@ def test_function_tools_broken_when_result_never_sent_back() -> None:
     call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", "{}"),)))
     obs = classify.function_tools(record(call, output="done"), "get_weather", "MARKER-7", live=False)
     assert obs.outcome is Outcome.BROKEN
+
+
+# --- faults named from the wire ------------------------------------------------------------------
+
+
+def sse_exchange(raw: bytes, path: str = "/v1/chat/completions", complete: bool = True) -> Exchange:
+    ex = Exchange("POST", f"http://backend{path}", {}, {"stream": True}, status=200, streamed=True, complete=complete)
+    ex.response_headers = {"content-type": "text/event-stream"}
+    ex.raw_response.extend(raw)
+    return ex
+
+
+CHUNK = b'data: {"choices": [{"index": 0, "delta": {"content": "hi"}}]}\n\n'
+
+
+def test_a_finished_run_on_a_chat_stream_without_done_is_broken() -> None:
+    obs = classify.failure(record(sse_exchange(CHUNK), output="hi"))
+    assert obs.outcome is Outcome.BROKEN and "without data: [DONE]" in obs.reason and "without an error" in obs.reason
+    assert classify.failure(record(sse_exchange(CHUNK + b"data: [DONE]\n\n"), output="hi")) is None
+
+
+def test_a_stream_cut_mid_event_is_broken_whatever_the_sdk_raised() -> None:
+    obs = classify.failure(record(sse_exchange(CHUNK[:30]), error=json.JSONDecodeError("Unterminated", "{", 1)))
+    assert obs.outcome is Outcome.BROKEN and obs.reason.startswith("the stream ended mid-event: JSONDecodeError")
+
+
+def test_an_html_502_is_broken_and_says_so() -> None:
+    page = Exchange("POST", "http://backend/v1/responses", {}, {}, status=502, complete=True)
+    page.response_headers = {"content-type": "text/html"}
+    page.raw_response.extend(b"<html><head><title>502 Bad Gateway</title></head></html>")
+    error = status_error(openai.InternalServerError, 502, "")
+    obs = classify.failure(record(page, error=error))
+    assert obs.outcome is Outcome.BROKEN and "HTML error page ('502 Bad Gateway')" in obs.reason
+
+
+def test_a_connection_lost_after_the_status_line_is_broken_before_it_an_error() -> None:
+    error = openai.APIConnectionError(request=httpx2.Request("POST", "http://backend/v1/responses"))
+    cut = sse_exchange(CHUNK, path="/v1/responses", complete=False)
+    assert classify.failure(record(cut, error=error)).reason.startswith("the connection was reset mid-response")
+    never = Exchange("POST", "http://backend/v1/responses", {}, {})
+    assert classify.failure(record(never, error=error)).outcome is Outcome.ERROR
+
+
+def test_error_surfacing_hands_an_unasked_429_to_failure() -> None:
+    limited = record(
+        exchange({}, {"error": {"message": "slow down"}}, status=429),
+        error=status_error(openai.RateLimitError, 429, "slow down"),
+    )
+    obs = classify.error_surfacing([classify.ErrorCase("unknown model", limited, (openai.NotFoundError,))])
+    assert obs.outcome is Outcome.ERROR and obs.reason.startswith("unknown model: rate limited: 429")
