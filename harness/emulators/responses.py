@@ -115,7 +115,7 @@ def _content_text(content: Any) -> str:
 def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
     if isinstance(value, str):
         item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": value}]}
-        return [brain.Message("user", value)], [item]
+        return [brain.Message("user", value)], [normalize_item(item)]
     if not isinstance(value, list):
         raise ApiError(400, "'input' must be a string or an array of input items", param="input")
     messages: list[brain.Message] = []
