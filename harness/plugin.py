@@ -23,6 +23,7 @@ from .launchers import endpoint_for
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
+from .strict import cell_deviations
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
@@ -133,6 +134,7 @@ def judge(
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
+            strict=cell_deviations([e for r in records for e in r.exchanges]),
         )
         request.config.stash[MATRIX_KEY].add(profile, cell)
         for name, value in (
@@ -144,6 +146,8 @@ def judge(
             record_property(name, value)
         if not cell.as_expected:
             pytest.fail(render.failure_message(cell), pytrace=False)
+        if profile.strict == "clean" and cell.strict:
+            pytest.fail(render.strict_failure_message(cell), pytrace=False)
         return cell
 
     return verdict
@@ -180,6 +184,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
     terminalreporter.write_line(render.terminal(matrix))
+    terminalreporter.write_line(render.strict_grid(matrix))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
     out.mkdir(parents=True, exist_ok=True)
     matrix.write_json(out / "compat-matrix.json")

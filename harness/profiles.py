@@ -47,6 +47,9 @@ class Profile(BaseModel):
     emulator: str | None = Field(default=None, description="emulator module; defaults to the family")
     emulator_options: dict[str, Any] = Field(default_factory=dict)
     expect: dict[str, Outcome] = Field(default_factory=dict)
+    strict: Literal["clean"] | None = Field(
+        default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
+    )
 
     @field_validator("expect")
     @classmethod

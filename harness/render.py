@@ -66,6 +66,33 @@ def terminal(matrix: Matrix) -> str:
     return "\n".join(lines)
 
 
+def strict_grid(matrix: Matrix) -> str:
+    """Beside the outcome grid: which cells deviate from the published OpenAI types."""
+    features = matrix.features
+    deviating = [
+        name
+        for name in matrix.backends
+        if any(matrix.cells[(name, f)].strict for f in features if (name, f) in matrix.cells)
+    ]
+    if not deviating:
+        return "strict: every cell's wire matches the published OpenAI types"
+    width = max(len(name) for name in matrix.backends)
+    lines = [f"{'strict'.ljust(width)}          " + " ".join(_column_keys(len(features)))]
+    for name in deviating:
+        marks = ["d" if (name, f) in matrix.cells and matrix.cells[(name, f)].strict else "." for f in features]
+        lines.append(f"{name.ljust(width)}          " + " ".join(marks))
+    lines.append("d: the wire deviates from the published OpenAI types (details in the Markdown and JSON)")
+    return "\n".join(lines)
+
+
+def strict_failure_message(cell: Cell) -> str:
+    lines = [f"{cell.backend} / {cell.feature}: the profile is declared strict-clean, but the wire deviates:"]
+    lines += [f"  - {line}" for line in cell.strict]
+    lines.append(f"  exchange ({len(cell.exchanges)} HTTP requests):")
+    lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
+    return "\n".join(lines)
+
+
 def _wrap(words: list[str], width: int) -> list[str]:
     lines, current = [], ""
     for word in words:
@@ -90,6 +117,24 @@ def markdown(matrix: Matrix) -> str:
             for c in differing
         ]
         lines.append("")
+    lines += ["### Strict conformance", ""]
+    lines += [
+        "Each object on the wire validated against the `openai` package's published types; the SDK "
+        "parses leniently, so a supported cell can still deviate.",
+        "",
+    ]
+    for name in matrix.backends:
+        found: dict[str, list[str]] = {}
+        for feature in matrix.features:
+            cell = matrix.cells.get((name, feature))
+            for line in cell.strict if cell else []:
+                found.setdefault(line, []).append(feature)
+        if not found:
+            lines.append(f"- **{name}**: clean")
+            continue
+        lines.append(f"- **{name}**: {len(found)} deviation(s)")
+        lines += [f"  - {line} (in {', '.join(f'`{f}`' for f in features)})" for line, features in found.items()]
+    lines.append("")
     lines += ["### Evidence", ""]
     lines += [
         f"- **{c.backend}** `{c.feature}` {c.outcome.value}: {c.reason}"

@@ -58,10 +58,9 @@ def test_openai_compaction_round_trip_keeps_the_earlier_turn() -> None:
     ]
     compacted = call(emulator, "POST", "/v1/responses/compact", {"model": "gpt-4.1-mini", "input": history}).payload()
     assert compacted["object"] == "response.compaction"
-    assert [i["type"] for i in compacted["output"]] == ["message", "compaction"]
-    assert "PEAR-5" not in compacted["output"][1]["encrypted_content"]  # opaque to the client
-    # drop the plain user message so only the compaction item can carry the code word
-    follow_up = [compacted["output"][1], {"role": "user", "content": "What is the code word?"}]
+    assert [i["type"] for i in compacted["output"]] == ["compaction"]
+    assert "PEAR-5" not in compacted["output"][0]["encrypted_content"]  # opaque to the client
+    follow_up = [compacted["output"][0], {"role": "user", "content": "What is the code word?"}]
     answer = call(emulator, "POST", "/v1/responses", {"model": "gpt-4.1-mini", "input": follow_up}).payload()
     assert text(answer) == "The code word is PEAR-5."
 
