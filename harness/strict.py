@@ -33,19 +33,19 @@ def _event_models() -> dict[str, type[BaseModel]]:
 
 
 EVENT_MODELS = _event_models()
-MAX_PER_EXCHANGE = 8  # the first few say enough; a broken stream repeats itself
+MAX_PER_EXCHANGE = 20  # a broken stream repeats itself; the first lines say enough
 
 
 def _problems(label: str, error: ValidationError) -> list[str]:
-    found = []
+    """One line for all missing fields of an object, one line per wrong value."""
+    missing, wrong = [], []
     for problem in error.errors(include_url=False):
         where = ".".join(str(part) for part in problem["loc"])
-        kind = problem["type"]
-        if kind == "missing":
-            found.append(f"{label}: missing {where}")
+        if problem["type"] == "missing":
+            missing.append(where)
         else:
-            found.append(f"{label}: {where} {problem['msg'].lower()} (got {str(problem.get('input'))[:40]!r})")
-    return found
+            wrong.append(f"{label}: {where} {problem['msg'].lower()} (got {str(problem.get('input'))[:40]!r})")
+    return ([f"{label}: missing {', '.join(missing)}"] if missing else []) + wrong
 
 
 def _check(model: type[BaseModel], label: str, data: Any) -> list[str]:
