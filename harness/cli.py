@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--tier", choices=["mocked", "live", "all"], default="mocked", help="which tier to run (default: mocked)"
     )
     matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON and Markdown go")
+    matrix.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="readiness for an agent's features, e.g. 'bot:function_tools,handoffs,streaming'",
+    )
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
@@ -72,6 +79,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--backends", path]
     for name in args.backend:
         argv += ["--backend", name]
+    for spec in args.agent:
+        argv += ["--compat-agent", spec]
     if args.report_dir:
         argv += ["--compat-report-dir", args.report_dir]
     return int(pytest.main(argv))

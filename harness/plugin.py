@@ -6,6 +6,7 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +17,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import render
+from . import readiness, render
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for
@@ -27,6 +28,7 @@ from .strict import cell_deviations
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
+AGENTS_KEY = pytest.StashKey[list[readiness.AgentSpec]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)",
     )
     group.addoption(
+        "--compat-agent",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="an agent's features, e.g. 'support-bot:function_tools,handoffs,streaming' (repeatable); "
+        "[agents.NAME] tables in the backends files count too",
+    )
+    group.addoption(
         "--compat-timeout",
         type=float,
         default=None,
@@ -71,8 +81,11 @@ def pytest_configure(config: pytest.Config) -> None:
     names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
     try:
         profiles = select(load_profiles(files), names)
+        agents = readiness.load_agents(files)
+        agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[AGENTS_KEY] = agents
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
@@ -185,10 +198,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
     terminalreporter.write_line(render.terminal(matrix))
     terminalreporter.write_line(render.strict_grid(matrix))
+    assessed = [(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]]
+    for agent, results in assessed:
+        terminalreporter.write_line("\n".join(readiness.render_text(agent, results)))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
     out.mkdir(parents=True, exist_ok=True)
-    matrix.write_json(out / "compat-matrix.json")
+    payload = matrix.to_json()
+    payload["readiness"] = [readiness.to_json(agent, results) for agent, results in assessed]
+    (out / "compat-matrix.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     markdown = render.markdown(matrix)
+    if assessed:
+        markdown += "\n".join(
+            ["## Readiness", ""]
+            + [line for agent, results in assessed for line in readiness.render_text(agent, results, True)]
+        )
     (out / "compat-matrix.md").write_text(markdown, encoding="utf-8")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

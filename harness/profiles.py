@@ -88,9 +88,12 @@ def _read_toml(source: str, text: str) -> dict[str, dict[str, Any]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
-    unexpected = sorted(set(data) - {"profiles"})
+    unexpected = sorted(set(data) - {"profiles", "agents"})  # agents: see harness/readiness.py
     if unexpected:
-        raise ProfileError(f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME]")
+        raise ProfileError(
+            f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME], "
+            "agent descriptions under [agents.NAME]"
+        )
     profiles = data.get("profiles", {})
     for name, table in profiles.items():
         if not isinstance(table, dict):
