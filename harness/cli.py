@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON and Markdown go")
     matrix.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run each live cell K times (the rule: README, 'Repeated live runs')",
+    )
+    matrix.add_argument(
         "--agent",
         action="append",
         default=[],
@@ -79,6 +86,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--backends", path]
     for name in args.backend:
         argv += ["--backend", name]
+    if args.repeat != 1:
+        argv += ["--compat-repeat", str(args.repeat)]
     for spec in args.agent:
         argv += ["--compat-agent", spec]
     if args.report_dir:

@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from .features import FEATURE_IDS, FEATURES
-from .outcomes import Cell
+from .outcomes import Cell, Observation
 from .profiles import Profile
 
 
@@ -28,6 +28,7 @@ def package_versions() -> dict[str, str]:
 class Matrix:
     profiles: dict[str, Profile] = field(default_factory=dict)  # rows, in insertion order
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    runs: dict[tuple[str, str], list[Observation]] = field(default_factory=dict)  # repeated live cells
 
     def add(self, profile: Profile, cell: Cell) -> None:
         self.profiles.setdefault(profile.name, profile)

@@ -49,6 +49,7 @@ class Cell:
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     strict: list[str] = field(default_factory=list)  # deviations from the published OpenAI types
+    runs: dict[str, Any] | None = None  # a repeated live cell: total, supported, outcomes
 
     @property
     def as_expected(self) -> bool:
@@ -64,6 +65,7 @@ class Cell:
             "as_expected": self.as_expected,
             "reason": self.reason,
             "strict": self.strict,
+            "runs": self.runs,
             "seconds": round(self.seconds, 4),
             "exchanges": self.exchanges,
         }

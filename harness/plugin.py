@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import readiness, render
+from . import readiness, render, repeat
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for
@@ -62,6 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "[agents.NAME] tables in the backends files count too",
     )
     group.addoption(
+        "--compat-repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
+    )
+    group.addoption(
         "--compat-timeout",
         type=float,
         default=None,
@@ -86,6 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[AGENTS_KEY] = agents
+    if config.getoption("compat_repeat") < 1:
+        raise pytest.UsageError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
@@ -99,10 +108,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(
             f"{metafunc.definition.nodeid}: a scenario needs @pytest.mark.feature(<one of {', '.join(FEATURE_IDS)}>)"
         )
-    params = [
-        pytest.param(p, id=p.name, marks=[getattr(pytest.mark, p.tier)]) for p in metafunc.config.stash[PROFILES_KEY]
-    ]
-    metafunc.parametrize("backend", params, indirect=True)
+    repeat = metafunc.config.getoption("compat_repeat")
+    params = []
+    for profile in metafunc.config.stash[PROFILES_KEY]:
+        runs = repeat if profile.tier == "live" else 1  # emulators are deterministic: once is enough
+        for run in range(runs):
+            label = profile.name if runs == 1 else f"{profile.name}-run{run + 1}"
+            params.append(pytest.param(profile, (run, runs), id=label, marks=[getattr(pytest.mark, profile.tier)]))
+    metafunc.parametrize(("backend", "compat_run"), params, indirect=["backend"])
+
+
+@pytest.fixture
+def compat_run() -> tuple[int, int]:
+    """(this run, of how many); parametrized per profile by pytest_generate_tests."""
+    return (0, 1)
 
 
 def _timeout(config: pytest.Config, profile: Profile) -> float:
@@ -130,14 +149,26 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
 @pytest.fixture
 def judge(
-    request: pytest.FixtureRequest, backend: Backend, record_property: Callable[[str, Any], None]
+    request: pytest.FixtureRequest,
+    backend: Backend,
+    compat_run: tuple[int, int],
+    record_property: Callable[[str, Any], None],
 ) -> Callable[..., Cell]:
-    """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration."""
+    """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration.
+
+    A repeated live cell records each run; the last run folds them (harness/repeat.py) and judges that.
+    """
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
+    run, runs = compat_run
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
+        matrix = request.config.stash[MATRIX_KEY]
+        history = matrix.runs.setdefault((profile.name, feature), [])
+        history.append(observation)
+        if runs > 1:
+            observation = repeat.fold(history)
         cell = Cell(
             backend=profile.name,
             feature=feature,
@@ -148,8 +179,9 @@ def judge(
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
             strict=cell_deviations([e for r in records for e in r.exchanges]),
+            runs=repeat.stats(history) if runs > 1 else None,
         )
-        request.config.stash[MATRIX_KEY].add(profile, cell)
+        matrix.add(profile, cell)
         for name, value in (
             ("backend", cell.backend),
             ("feature", feature),
@@ -157,6 +189,8 @@ def judge(
             ("reason", cell.reason),
         ):
             record_property(name, value)
+        if run + 1 < runs:  # judged once, on the folded outcome of the last run
+            return cell
         if not cell.as_expected:
             pytest.fail(render.failure_message(cell), pytrace=False)
         if profile.strict == "clean" and cell.strict:
