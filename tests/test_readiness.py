@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from suite_runner import run_suites
 
 from harness import readiness
 from harness.matrix import Matrix
@@ -104,21 +105,7 @@ def test_three_agents_across_all_profiles(pytester: pytest.Pytester) -> None:
     # session_replay too: it is the workaround that makes a dropped previous_response_id a mere limitation
     features = "plain_text or function_tools or structured_output or previous_response_id or session_replay or usage"
     agents = [arg for name, spec in AGENTS.items() for arg in ("--compat-agent", f"{name}:{spec}")]
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-m",
-        "mocked",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "-k",
-        features,
-        "--compat-report-dir",
-        str(pytester.path),
-        *agents,
-    )
+    result = run_suites(pytester, "-m", "mocked", "-k", features, *agents)
     assert result.ret == 0
     report = json.loads((pytester.path / "compat-matrix.json").read_text())
     seen = {entry["agent"]: {b["backend"]: b["verdict"] for b in entry["backends"]} for entry in report["readiness"]}

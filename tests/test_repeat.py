@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from suite_runner import run_suites
 
 from harness.emulators import create
 from harness.emulators.server import make_server
@@ -58,15 +59,10 @@ def test_a_live_row_runs_each_cell_k_times(pytester: pytest.Pytester, served_oll
         f'model = "qwen3:0.6b"\nreach = "url"\nbase_url = "{served_ollama}"\n'
         f"[profiles.served.expect]\n{expect}\n",
     )
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
+    result = run_suites(
+        pytester,
         "-m",
         "live",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
         "--backends",
         "live.toml",
         "--backend",
@@ -76,8 +72,6 @@ def test_a_live_row_runs_each_cell_k_times(pytester: pytest.Pytester, served_oll
         "-k",
         "plain_text or function_tools",
         "-v",
-        "--compat-report-dir",
-        str(pytester.path),
     )
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
@@ -92,15 +86,6 @@ def test_a_live_row_runs_each_cell_k_times(pytester: pytest.Pytester, served_oll
 
 
 def test_repeat_must_be_positive(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "--compat-repeat",
-        "0",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-    )
+    result = run_suites(pytester, "--compat-repeat", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--compat-repeat must be 1 or more (got 0)*"])

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from suite_runner import run_suites
 
 from harness.emulators import HttpRequest, create
 from harness.emulators.openai import OpenAIEmulator
@@ -138,20 +139,7 @@ def test_a_deviation_on_a_strict_clean_profile_fails_its_cell(
 ) -> None:
     sloppy = dataclasses.replace(OpenAIEmulator.responses_quirks, sequence_numbers=False)
     monkeypatch.setattr(OpenAIEmulator, "responses_quirks", sloppy)
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "--compat-report-dir",
-        str(pytester.path),
-        "--backend",
-        "openai-responses",
-        "-k",
-        "streaming",
-    )
+    result = run_suites(pytester, "--backend", "openai-responses", "-k", "streaming")
     # -k streaming selects streaming and streaming_tool_calls: both stream Responses events
     result.assert_outcomes(failed=len([f for f in FEATURE_IDS if "streaming" in f]))
     result.stdout.fnmatch_lines(
