@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 from .features import FEATURE_IDS, FEATURES
@@ -77,6 +75,3 @@ class Matrix:
     def _order(self, key: tuple[str, str]) -> tuple[int, int]:
         names = list(self.profiles)
         return names.index(key[0]), FEATURE_IDS.index(key[1])
-
-    def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -6,7 +6,6 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import render
+from . import render, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for
@@ -26,6 +25,7 @@ from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, s
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
+REPORT_KEY = pytest.StashKey[dict[str, Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--compat-report-dir",
         default=None,
         metavar="DIR",
-        help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)",
+        help="where compat-matrix.json, .md and .html are written (default: rootdir)",
     )
     group.addoption(
         "--compat-timeout",
@@ -174,21 +174,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
+        return
+    config.stash[REPORT_KEY] = matrix.to_json()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    matrix = config.stash.get(MATRIX_KEY, None)
+    report = config.stash.get(REPORT_KEY, None)
+    if not matrix or report is None:
         return
     terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
     terminalreporter.write_line(render.terminal(matrix))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
-    out.mkdir(parents=True, exist_ok=True)
-    matrix.write_json(out / "compat-matrix.json")
-    markdown = render.markdown(matrix)
-    (out / "compat-matrix.md").write_text(markdown, encoding="utf-8")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown)
+    reports.write(out, matrix, report)
     terminalreporter.write_line(
-        f"matrix: {len(matrix.cells)} cells written to {out / 'compat-matrix.json'} and {out / 'compat-matrix.md'}"
+        f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
     )

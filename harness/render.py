@@ -77,10 +77,15 @@ def _wrap(words: list[str], width: int) -> list[str]:
     return lines + ([current] if current else [])
 
 
-def markdown(matrix: Matrix) -> str:
+def versions_line(versions: dict[str, str]) -> str:
+    return " · ".join(f"{name} {value}" for name, value in versions.items())
+
+
+def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
     headers = ["backend", "tier"] + [f"`{f}`" for f in matrix.features]
     table = tabulate(_rows(matrix), headers=headers, tablefmt="github")
-    lines = ["## Agents SDK backend compatibility", "", table, "", legend(), ""]
+    lines = ["## Agents SDK backend compatibility", "", f"Produced with {versions_line(versions)}.", ""]
+    lines += [table, "", legend(), ""]
     differing = matrix.unexpected()
     if differing:
         lines += ["### Cells that differ from their profile", ""]

@@ -69,6 +69,9 @@ def test_reports_hold_every_cell_with_evidence(
         assert cell["outcome"] == cell["expected"]
     markdown = (pytester.path / "out" / "compat-matrix.md").read_text()
     assert "| gomodel-translated |" in markdown
+    assert f"openai-agents {report['versions']['openai-agents']}" in markdown
+    html = (pytester.path / "out" / "compat-matrix.html").read_text()
+    assert html.count('<details class="cell"') == 2 * len(FEATURE_IDS)
     assert summary.read_text() == markdown
 
 

@@ -61,7 +61,8 @@ def test_full_matrix_fits_eighty_columns() -> None:
 
 def test_markdown_lists_differences_and_evidence() -> None:
     matrix = matrix_with(cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED))
-    markdown = render.markdown(matrix)
+    markdown = render.markdown(matrix, {"openai-agents": "0.24.0", "openai": "3.54.0"})
+    assert "Produced with openai-agents 0.24.0 · openai 3.54.0." in markdown
     assert "| vllm-responses | mocked | no!" in markdown
     assert "expected supported, observed **unsupported**: because unsupported" in markdown
 
