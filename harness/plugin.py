@@ -135,18 +135,24 @@ def judge(
             seconds=time.perf_counter() - started,
         )
         request.config.stash[MATRIX_KEY].add(profile, cell)
-        for name, value in (
-            ("backend", cell.backend),
-            ("feature", feature),
-            ("outcome", cell.outcome.value),
-            ("reason", cell.reason),
-        ):
+        for name, value in _properties(cell):
             record_property(name, value)
         if not cell.as_expected:
             pytest.fail(render.failure_message(cell), pytrace=False)
         return cell
 
     return verdict
+
+
+def _properties(cell: Cell) -> list[tuple[str, str]]:
+    """The cell as JUnit properties, so CI tools can read the matrix from the XML alone."""
+    return [
+        ("backend", cell.backend),
+        ("feature", cell.feature),
+        ("outcome", cell.outcome.value),
+        ("expected", cell.expected.value if cell.expected else ""),
+        ("reason", cell.reason),
+    ]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -160,17 +166,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
             first_line = (str(call.excinfo.value).splitlines() or [""])[0][:160]
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
-            matrix.add(
-                profile,
-                Cell(
-                    profile.name,
-                    marker.args[0],
-                    profile.tier,
-                    Outcome.ERROR,
-                    reason,
-                    profile.expect.get(marker.args[0]),
-                ),
+            cell = Cell(
+                profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason, profile.expect.get(marker.args[0])
             )
+            matrix.add(profile, cell)
+            # junitxml reads the teardown report's properties, which pytest copies from the item.
+            item.user_properties.extend(_properties(cell))
     return report
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -118,3 +119,55 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
     result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
+
+
+def test_junit_cases_carry_the_cell_as_properties(pytester: pytest.Pytester) -> None:
+    xml = pytester.path / "junit.xml"
+    result = run_suites(pytester, "-m", "mocked", "--backend", "llamacpp-responses", f"--junitxml={xml}")
+    result.assert_outcomes(passed=len(FEATURE_IDS))
+    cells = {
+        (c["backend"], c["feature"]): c
+        for c in json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
+    }
+    cases = ElementTree.parse(xml).getroot().iter("testcase")
+    seen = set()
+    for case in cases:
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        cell = cells[(properties["backend"], properties["feature"])]
+        assert properties == {
+            "backend": cell["backend"],
+            "feature": cell["feature"],
+            "outcome": cell["outcome"],
+            "expected": cell["expected"],
+            "reason": cell["reason"],
+        }
+        seen.add(properties["feature"])
+    assert seen == set(FEATURE_IDS)
+
+
+def test_a_crashed_scenario_still_carries_its_properties(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_crash="""
+        import pytest
+        pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+        @pytest.mark.feature("plain_text")
+        async def test_crash(backend, judge):
+            raise RuntimeError("scenario bug")
+        """
+    )
+    xml = pytester.path / "junit.xml"
+    result = pytester.runpytest_inprocess(
+        *("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"),
+        *("--backend", "ollama-chat", f"--junitxml={xml}", "test_crash.py"),
+    )
+    result.assert_outcomes(failed=1)
+    case = next(ElementTree.parse(xml).getroot().iter("testcase"))
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties == {
+        "backend": "ollama-chat",
+        "feature": "plain_text",
+        "outcome": "error",
+        "expected": "supported",
+        "reason": "scenario crashed: RuntimeError: scenario bug",
+    }
