@@ -54,12 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 def run_matrix(args: argparse.Namespace) -> int:
     import pytest
 
+    # -q quiets pytest's progress, but the matrix is this command's whole output: keep its legend.
     # The harness package is already imported here, so pytest cannot rewrite its asserts: say nothing of it.
     # --assert=plain: the scenarios assert nothing themselves (verdicts are pytest.fail), so skip rewriting.
     argv = [
         "--pyargs",
         "suites",
         "-q",
+        "--compat-matrix",
+        "full",
         "-p",
         "no:cacheprovider",
         "--assert=plain",

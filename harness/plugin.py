@@ -51,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where compat-matrix.json, .md and .html are written (default: rootdir)",
     )
     group.addoption(
+        "--compat-matrix",
+        choices=["auto", "full", "rows"],
+        default="auto",
+        help="terminal matrix: full (with legend), rows (one line per backend); auto is rows under -q",
+    )
+    group.addoption(
         "--compat-timeout",
         type=float,
         default=None,
@@ -188,8 +194,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     report = config.stash.get(REPORT_KEY, None)
     if not matrix or report is None:
         return
-    terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
-    terminalreporter.write_line(render.terminal(matrix))
+    style = config.getoption("compat_matrix")
+    rows_only = style == "rows" or (style == "auto" and config.option.verbose < 0)
+    if not rows_only:
+        terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
+    paint = reports.painter(config.get_terminal_writer())
+    terminalreporter.write_line(render.terminal(matrix, rows_only=rows_only, paint=paint))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
     reports.write(out, matrix, report)
     terminalreporter.write_line(

@@ -171,3 +171,22 @@ def test_a_crashed_scenario_still_carries_its_properties(pytester: pytest.Pytest
         "expected": "supported",
         "reason": "scenario crashed: RuntimeError: scenario bug",
     }
+
+
+def test_quiet_run_prints_one_line_per_backend_and_the_html_report(pytester: pytest.Pytester) -> None:
+    result = run_suites(pytester, "-q", "-m", "mocked", "--backend", "ollama-chat,vllm-responses", "-k", "plain_text")
+    result.assert_outcomes(passed=2)
+    lines = result.stdout.lines
+    rows = [line for line in lines if line.startswith(("ollama-chat ", "vllm-responses "))]
+    assert [row.split() for row in rows] == [["ollama-chat", "+"], ["vllm-responses", "+"]]
+    assert not any("supported" in line or "a=plain_text" in line or "compatibility matrix" in line for line in lines)
+    assert "<table" in (pytester.path / "out" / "compat-matrix.html").read_text()
+
+
+def test_full_matrix_under_quiet_on_request_and_colour_only_when_asked(pytester: pytest.Pytester) -> None:
+    args = ("-m", "mocked", "--backend", "ollama-chat", "-k", "plain_text or tool_choice_required")
+    plain = run_suites(pytester, "-q", "--compat-matrix", "full", "--color=no", *args)
+    plain.stdout.fnmatch_lines(["*Agents SDK compatibility matrix*", "ollama-chat*mocked*+ ~", "+ supported*"])
+    assert "\x1b[" not in plain.stdout.str()
+    coloured = run_suites(pytester, "--color=yes", *args)
+    assert "\x1b[32m+\x1b[0m \x1b[33m~\x1b[0m" in coloured.stdout.str()

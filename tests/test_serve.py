@@ -67,6 +67,8 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "--pyargs",
             "suites",
             "-q",
+            "--compat-matrix",
+            "full",
             "-p",
             "no:cacheprovider",
             "--assert=plain",
