@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import render, reports
+from . import diff, render, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for
@@ -25,7 +25,9 @@ from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, s
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
+BASELINE_KEY = pytest.StashKey[tuple[Path, dict[str, Any]] | None]()
 REPORT_KEY = pytest.StashKey[dict[str, Any]]()
+DIFF_KEY = pytest.StashKey[diff.Diff]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,11 +53,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where compat-matrix.json, .md and .html are written (default: rootdir)",
     )
     group.addoption(
+        "--compat-baseline",
+        default=None,
+        metavar="FILE",
+        help="a matrix report to compare with at session end; a lost capability fails the session "
+        "(default: the compat_baseline ini value)",
+    )
+    group.addoption(
         "--compat-matrix",
         choices=["auto", "full", "rows"],
         default="auto",
         help="terminal matrix: full (with legend), rows (one line per backend); auto is rows under -q",
     )
+    parser.addini("compat_baseline", "baseline matrix report, relative to the ini file", default="")
     group.addoption(
         "--compat-timeout",
         type=float,
@@ -80,7 +90,23 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
+    config.stash[BASELINE_KEY] = _baseline(config)
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
+    given = config.getoption("compat_baseline")
+    ini = config.getini("compat_baseline")
+    if given:
+        path = Path(given)
+    elif ini:
+        path = (config.inipath.parent if config.inipath else config.rootpath) / ini
+    else:
+        return None
+    try:
+        return path, diff.load(path)
+    except diff.ReportError as exc:
+        raise pytest.UsageError(f"--compat-baseline: {exc}") from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -186,7 +212,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
         return
-    config.stash[REPORT_KEY] = matrix.to_json()
+    report = config.stash[REPORT_KEY] = matrix.to_json()
+    baseline = config.stash.get(BASELINE_KEY, None)
+    if baseline is None:
+        return
+    found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
+    # Tests pass when a cell matches its profile; a loss against the baseline must fail the run even
+    # when the profile was changed to match it.
+    if found.lost and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -205,3 +239,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(
         f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
     )
+    found = config.stash.get(DIFF_KEY, None)
+    baseline = config.stash.get(BASELINE_KEY, None)
+    if found is None or baseline is None:
+        return
+    terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
+    for line in diff.render(found).splitlines():
+        terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
+    if found.lost:
+        terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)

@@ -121,6 +121,9 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
 
 
+BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
+
+
 def test_junit_cases_carry_the_cell_as_properties(pytester: pytest.Pytester) -> None:
     xml = pytester.path / "junit.xml"
     result = run_suites(pytester, "-m", "mocked", "--backend", "llamacpp-responses", f"--junitxml={xml}")
@@ -190,3 +193,48 @@ def test_full_matrix_under_quiet_on_request_and_colour_only_when_asked(pytester:
     assert "\x1b[" not in plain.stdout.str()
     coloured = run_suites(pytester, "--color=yes", *args)
     assert "\x1b[32m+\x1b[0m \x1b[33m~\x1b[0m" in coloured.stdout.str()
+
+
+def test_baseline_catches_a_lost_capability_even_when_the_profile_agrees(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ollama starts ignoring response_format and the profile is edited to match: every test passes,
+    # so only the baseline can notice that structured output was lost.
+    monkeypatch.setattr(
+        OllamaEmulator, "chat_quirks", dataclasses.replace(OllamaEmulator.chat_quirks, response_format="ignored")
+    )
+    pytester.makefile(".toml", agree='[profiles.ollama-chat.expect]\nstructured_output = "ignored"\n')
+    result = run_suites(
+        pytester,
+        *("-m", "mocked", "--backend", "ollama-chat", "-k", "structured_output or plain_text"),
+        *("--backends", "agree.toml", "--compat-baseline", str(BASELINE)),
+    )
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*compared with the baseline*mocked.json*",
+            "lost    ollama-chat / structured_output: supported -> ignored (*",
+            "1 lost, 0 gained, 0 changed of 2 cells in both",
+            "baseline: 1 lost: the session fails",
+        ]
+    )
+
+
+def test_baseline_reports_a_gain_without_failing(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    honouring = dataclasses.replace(OllamaEmulator.responses_quirks, previous_response_id="resolve")
+    monkeypatch.setattr(OllamaEmulator, "responses_quirks", honouring)
+    pytester.makefile(".toml", agree='[profiles.ollama-responses.expect]\nprevious_response_id = "supported"\n')
+    result = run_suites(
+        pytester,
+        *("-m", "mocked", "--backend", "ollama-responses", "-k", "previous_response_id"),
+        *("--backends", "agree.toml", "--compat-baseline", str(BASELINE)),
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["gained  ollama-responses / previous_response_id: ignored -> supported (*"])
+
+
+def test_a_bad_baseline_stops_the_run_with_one_message(pytester: pytest.Pytester) -> None:
+    result = run_suites(pytester, "--compat-baseline", "nosuch.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--compat-baseline: nosuch.json: no such file"])
