@@ -6,8 +6,6 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import readiness, render, repeat
+from . import diff, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for
@@ -29,6 +27,9 @@ from .strict import cell_deviations
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
 AGENTS_KEY = pytest.StashKey[list[readiness.AgentSpec]]()
+BASELINE_KEY = pytest.StashKey[tuple[Path, dict[str, Any]] | None]()
+REPORT_KEY = pytest.StashKey[dict[str, Any]]()
+DIFF_KEY = pytest.StashKey[diff.Diff]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,7 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--compat-report-dir",
         default=None,
         metavar="DIR",
-        help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)",
+        help="where compat-matrix.json, .md and .html are written (default: rootdir)",
     )
     group.addoption(
         "--compat-agent",
@@ -68,6 +69,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="K",
         help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
     )
+    group.addoption(
+        "--compat-baseline",
+        default=None,
+        metavar="FILE",
+        help="a matrix report to compare with at session end; a lost capability fails the session "
+        "(default: the compat_baseline ini value)",
+    )
+    group.addoption(
+        "--compat-matrix",
+        choices=["auto", "full", "rows"],
+        default="auto",
+        help="terminal matrix: full (with legend), rows (one line per backend); auto is rows under -q",
+    )
+    parser.addini("compat_baseline", "baseline matrix report, relative to the ini file", default="")
     group.addoption(
         "--compat-timeout",
         type=float,
@@ -97,7 +112,23 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
+    config.stash[BASELINE_KEY] = _baseline(config)
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
+    given = config.getoption("compat_baseline")
+    ini = config.getini("compat_baseline")
+    if given:
+        path = Path(given)
+    elif ini:
+        path = (config.inipath.parent if config.inipath else config.rootpath) / ini
+    else:
+        return None
+    try:
+        return path, diff.load(path)
+    except diff.ReportError as exc:
+        raise pytest.UsageError(f"--compat-baseline: {exc}") from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -182,12 +213,7 @@ def judge(
             runs=repeat.stats(history) if runs > 1 else None,
         )
         matrix.add(profile, cell)
-        for name, value in (
-            ("backend", cell.backend),
-            ("feature", feature),
-            ("outcome", cell.outcome.value),
-            ("reason", cell.reason),
-        ):
+        for name, value in _properties(cell):
             record_property(name, value)
         if run + 1 < runs:  # judged once, on the folded outcome of the last run
             return cell
@@ -198,6 +224,17 @@ def judge(
         return cell
 
     return verdict
+
+
+def _properties(cell: Cell) -> list[tuple[str, str]]:
+    """The cell as JUnit properties, so CI tools can read the matrix from the XML alone."""
+    return [
+        ("backend", cell.backend),
+        ("feature", cell.feature),
+        ("outcome", cell.outcome.value),
+        ("expected", cell.expected.value if cell.expected else ""),
+        ("reason", cell.reason),
+    ]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -211,46 +248,60 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
             first_line = (str(call.excinfo.value).splitlines() or [""])[0][:160]
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
-            matrix.add(
-                profile,
-                Cell(
-                    profile.name,
-                    marker.args[0],
-                    profile.tier,
-                    Outcome.ERROR,
-                    reason,
-                    profile.expect.get(marker.args[0]),
-                ),
+            cell = Cell(
+                profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason, profile.expect.get(marker.args[0])
             )
+            matrix.add(profile, cell)
+            # junitxml reads the teardown report's properties, which pytest copies from the item.
+            item.user_properties.extend(_properties(cell))
     return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    matrix = config.stash.get(MATRIX_KEY, None)
+    if not matrix or not matrix.cells:
+        return
+    report = config.stash[REPORT_KEY] = matrix.to_json()
+    report["readiness"] = [
+        readiness.to_json(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]
+    ]
+    baseline = config.stash.get(BASELINE_KEY, None)
+    if baseline is None:
+        return
+    found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
+    # Tests pass when a cell matches its profile; a loss against the baseline must fail the run even
+    # when the profile was changed to match it.
+    if found.lost and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     matrix = config.stash.get(MATRIX_KEY, None)
-    if not matrix or not matrix.cells:
+    report = config.stash.get(REPORT_KEY, None)
+    if not matrix or report is None:
         return
-    terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
-    terminalreporter.write_line(render.terminal(matrix))
-    terminalreporter.write_line(render.strict_grid(matrix))
-    assessed = [(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]]
-    for agent, results in assessed:
-        terminalreporter.write_line("\n".join(readiness.render_text(agent, results)))
+    style = config.getoption("compat_matrix")
+    rows_only = style == "rows" or (style == "auto" and config.option.verbose < 0)
+    if not rows_only:
+        terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
+    paint = reports.painter(config.get_terminal_writer())
+    terminalreporter.write_line(render.terminal(matrix, rows_only=rows_only, paint=paint))
+    if not rows_only:
+        terminalreporter.write_line(render.strict_grid(matrix))
+        for entry in report["readiness"]:
+            terminalreporter.write_line("\n".join(readiness.render_text(entry)))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
-    out.mkdir(parents=True, exist_ok=True)
-    payload = matrix.to_json()
-    payload["readiness"] = [readiness.to_json(agent, results) for agent, results in assessed]
-    (out / "compat-matrix.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    markdown = render.markdown(matrix)
-    if assessed:
-        markdown += "\n".join(
-            ["## Readiness", ""]
-            + [line for agent, results in assessed for line in readiness.render_text(agent, results, True)]
-        )
-    (out / "compat-matrix.md").write_text(markdown, encoding="utf-8")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown)
+    reports.write(out, matrix, report)
     terminalreporter.write_line(
-        f"matrix: {len(matrix.cells)} cells written to {out / 'compat-matrix.json'} and {out / 'compat-matrix.md'}"
+        f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
     )
+    found = config.stash.get(DIFF_KEY, None)
+    baseline = config.stash.get(BASELINE_KEY, None)
+    if found is None or baseline is None:
+        return
+    terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
+    for line in diff.render(found).splitlines():
+        terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
+    if found.lost:
+        terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)

@@ -150,14 +150,21 @@ def to_json(agent: AgentSpec, results: list[BackendReadiness]) -> dict[str, Any]
     }
 
 
-def render_text(agent: AgentSpec, results: list[BackendReadiness], markdown: bool = False) -> list[str]:
-    title = f"Readiness of agent '{agent.name}' ({', '.join(agent.features)})"
+def render_text(entry: dict[str, Any], markdown: bool = False) -> list[str]:
+    """One agent's verdicts (an entry of ``to_json``) as terminal lines or Markdown."""
+    title = f"Readiness of agent '{entry['agent']}' ({', '.join(entry['features'])})"
     lines = [f"### {title}", ""] if markdown else [title]
-    width = max((len(r.backend) for r in results), default=0)
-    for r in results:
-        head = f"- **{r.backend}**: {r.verdict}" if markdown else f"  {r.backend.ljust(width)}  {r.verdict}"
+    width = max((len(b["backend"]) for b in entry["backends"]), default=0)
+    for b in entry["backends"]:
+        head = f"- **{b['backend']}**: {b['verdict']}" if markdown else f"  {b['backend'].ljust(width)}  {b['verdict']}"
         lines.append(head)
         pad = "  - " if markdown else "      "
-        lines += [f"{pad}{b['feature']} {b['outcome']}: {b['reason']}" for b in r.blockers]
-        lines += [f"{pad}{lim['feature']} {lim['outcome']}: {lim['workaround']}" for lim in r.limitations]
+        lines += [f"{pad}{x['feature']} {x['outcome']}: {x['reason']}" for x in b["blockers"]]
+        lines += [f"{pad}{x['feature']} {x['outcome']}: {x['workaround']}" for x in b["limitations"]]
     return lines + ([""] if markdown else [])
+
+
+def markdown(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return ""
+    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in render_text(entry, True)])
