@@ -153,6 +153,9 @@ class Backend:
                 await asyncio.wait_for(consume(), self.timeout)
             except TimeoutError:
                 record.timed_out = True
+                # The run loop is a task of its own: stop it, or it waits on the stalled backend after the cell.
+                if record.result is not None:
+                    record.result.cancel()
             except Exception as exc:
                 record.error = exc
         return record

@@ -9,8 +9,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from . import diff
 from .emulators import EMULATORS, create
+from .emulators.faults import FAULT_KINDS, Fault
 from .profiles import ProfileError, load_profiles
 
 
@@ -36,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON, Markdown and HTML go")
     matrix.add_argument("--baseline", default=None, metavar="FILE", help="compare with this report; fail on a loss")
+    matrix.add_argument("--faults", action="store_true", help="also run the built-in fault profiles")
     matrix.add_argument(
         "--repeat",
         type=int,
@@ -71,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=_parse_option,
         metavar="KEY=VALUE",
         help="emulator option (the server's own configuration), JSON values allowed",
+    )
+    serve.add_argument(
+        "--fault", choices=sorted(FAULT_KINDS), default=None, help='serve through a fault (README, "Faults")'
+    )
+    serve.add_argument(
+        "--fault-option",
+        action="append",
+        default=[],
+        type=_parse_option,
+        metavar="KEY=VALUE",
+        help="the fault's settings: seconds=S (slow), retry_after=N (rate_limited)",
     )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -108,6 +123,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--compat-report-dir", args.report_dir]
     if args.baseline:
         argv += ["--compat-baseline", args.baseline]
+    if args.faults:
+        argv.append("--compat-faults")
     return int(pytest.main(argv))
 
 
@@ -126,18 +143,32 @@ def run_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_target(args: argparse.Namespace) -> tuple[str, str, dict[str, Any]]:
-    profiles = load_profiles()
+def _fault(args: argparse.Namespace, default: Fault | None) -> Fault | None:
+    if args.fault is None:
+        if args.fault_option:
+            raise ProfileError("serve: --fault-option needs --fault KIND")
+        return default
+    try:
+        return Fault(kind=args.fault, **dict(args.fault_option))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ProfileError(f"serve: --fault {args.fault}: {where} {first['msg']}") from None
+
+
+def _serve_target(args: argparse.Namespace) -> tuple[str, str, dict[str, Any], Fault | None]:
+    profiles = load_profiles(include_faults=True)
     if args.name in profiles:
         profile = profiles[args.name]
-        return profile.emulator_name, args.model or profile.model, {**profile.emulator_options, **dict(args.option)}
+        options = {**profile.emulator_options, **dict(args.option)}
+        return profile.emulator_name, args.model or profile.model, options, _fault(args, profile.fault)
     if args.name in EMULATORS:
         default = next((p for p in profiles.values() if p.emulator_name == args.name), None)
         model = args.model or (default.model if default else None)
         if model is None:
             raise ProfileError(f"serve {args.name}: give --model")
         options = {**(default.emulator_options if default else {}), **dict(args.option)}
-        return args.name, model, options
+        return args.name, model, options, _fault(args, None)
     raise ProfileError(
         f"serve: unknown name {args.name!r}; give a profile ({', '.join(profiles)}) "
         f"or a family ({', '.join(sorted(EMULATORS))})"
@@ -147,15 +178,18 @@ def _serve_target(args: argparse.Namespace) -> tuple[str, str, dict[str, Any]]:
 def run_serve(args: argparse.Namespace) -> int:
     from .emulators.server import make_server
 
-    family, model, options = _serve_target(args)
+    family, model, options, fault = _serve_target(args)
     emulator = create(family, model, options)
     try:
-        server = make_server(emulator, args.host, args.port, quiet=not args.verbose)
+        server = make_server(emulator, args.host, args.port, quiet=not args.verbose, fault=fault)
     except OSError as exc:
         print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     host, port = server.server_address[:2]
-    print(f"serving the {family} emulator (model {model}) at http://{host}:{port}/v1 ; Ctrl-C stops", flush=True)
+    through = f" through the {fault.kind} fault" if fault else ""
+    print(
+        f"serving the {family} emulator (model {model}){through} at http://{host}:{port}/v1 ; Ctrl-C stops", flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

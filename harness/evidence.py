@@ -7,6 +7,7 @@ Every helper accepts both API flavours (Chat Completions and Responses) and both
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,3 +157,69 @@ def argument_pieces(exchange: Exchange) -> list[int]:
                 if (delta.get("function") or {}).get("arguments"):
                     pieces[delta.get("index", 0)] = pieces.get(delta.get("index", 0), 0) + 1
     return list(pieces.values())
+
+
+# --- faults: what is wrong with the bytes themselves ------------------------------------------
+
+RESPONSE_END_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+HTML_TITLE = re.compile(r"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _api_call(exchange: Exchange) -> str | None:
+    """'chat' or 'responses' for the calls that run the model (their reply shape is known), else None."""
+    if exchange.method != "POST":
+        return None
+    if exchange.path.endswith("/chat/completions"):
+        return "chat"
+    return "responses" if exchange.path.endswith("/responses") else None
+
+
+def html_page(exchange: Exchange) -> str | None:
+    """The title of an HTML page sent where the API's JSON belonged (a proxy's error page), else None."""
+    body = exchange.response_body
+    html = "text/html" in exchange.response_headers.get("content-type", "")
+    if not isinstance(body, str) or not (html or body.lstrip().lower().startswith(("<!doctype html", "<html"))):
+        return None
+    title = HTML_TITLE.search(body)
+    return title.group(1) if title else "untitled"
+
+
+def _stream_defect(exchange: Exchange) -> str | None:
+    raw = bytes(exchange.raw_response).replace(b"\r\n", b"\n")
+    if not exchange.complete:
+        return None  # the SDK stopped reading, or the connection failed: the error says which
+    if raw.strip() and not raw.endswith(b"\n\n"):
+        return "the stream ended mid-event"
+    data = [e["data"] for e in exchange.events]
+    if any(isinstance(d, str) and d != "[DONE]" for d in data):
+        return "a stream event carried malformed JSON"
+    kind = _api_call(exchange)
+    events = [d for d in data if isinstance(d, dict)]
+    if kind == "chat":
+        if any("choices" not in d for d in events):
+            return "stream events of the wrong shape (no 'choices')"
+        if "[DONE]" not in data:
+            return "the chat stream ended without data: [DONE] (so a cut stream looks complete)"
+    if kind == "responses":
+        if any("type" not in d for d in events):
+            return "stream events of the wrong shape (no 'type')"
+        if not any(d.get("type") in RESPONSE_END_EVENTS for d in events):
+            return "the stream ended without response.completed"
+    return None
+
+
+def defect(exchange: Exchange) -> str | None:
+    """What is wrong with a successful response's bytes (cut, malformed, misshapen), named; else None."""
+    if exchange.status is None or not 200 <= exchange.status < 300:
+        return None
+    if exchange.streamed:
+        return _stream_defect(exchange)
+    if not exchange.complete or "json" not in exchange.response_headers.get("content-type", ""):
+        return None
+    body = exchange.response_body
+    if isinstance(body, str):
+        return "a malformed JSON body"
+    expected = {"chat": "choices", "responses": "output"}.get(_api_call(exchange) or "")
+    if expected and not (isinstance(body, dict) and expected in body):
+        return f"a JSON body of the wrong shape (no '{expected}')"
+    return None

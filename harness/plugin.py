@@ -18,11 +18,13 @@ from agents import set_tracing_disabled
 from . import diff, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
-from .launchers import endpoint_for
+from .launchers import endpoint_for, secrets_of
+from .launchers.process import ProcessPool
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
 from .strict import cell_deviations
+from .wire import scrub
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
@@ -30,6 +32,7 @@ AGENTS_KEY = pytest.StashKey[list[readiness.AgentSpec]]()
 BASELINE_KEY = pytest.StashKey[tuple[Path, dict[str, Any]] | None]()
 REPORT_KEY = pytest.StashKey[dict[str, Any]]()
 DIFF_KEY = pytest.StashKey[diff.Diff]()
+PROCESSES_KEY = pytest.StashKey[ProcessPool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,6 +87,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("compat_baseline", "baseline matrix report, relative to the ini file", default="")
     group.addoption(
+        "--compat-faults",
+        action="store_true",
+        default=False,
+        help="also run the built-in fault profiles (harness/faults.toml): broken streams, bodies and connections",
+    )
+    group.addoption(
         "--compat-timeout",
         type=float,
         default=None,
@@ -102,7 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
         files.insert(0, default_file)
     names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
     try:
-        profiles = select(load_profiles(files), names)
+        profiles = select(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
     except ProfileError as exc:
@@ -113,7 +122,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
     config.stash[BASELINE_KEY] = _baseline(config)
+    config.stash[PROCESSES_KEY] = ProcessPool()
+    config.pluginmanager.register(_ProcessReaper(config.stash[PROCESSES_KEY]), "agents-compat-processes")
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+class _ProcessReaper:
+    """Stops the session's processes however it ends: passed, failed, or interrupted."""
+
+    def __init__(self, processes: ProcessPool):
+        self.processes = processes
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.processes.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
+
+    def pytest_unconfigure(self) -> None:
+        self.processes.close()
 
 
 def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
@@ -157,13 +181,17 @@ def compat_run() -> tuple[int, int]:
 
 def _timeout(config: pytest.Config, profile: Profile) -> float:
     given = config.getoption("compat_timeout")
-    return given if given is not None else (10.0 if profile.tier == "mocked" else 120.0)
+    if given is not None:
+        return given
+    if profile.timeout is not None:
+        return profile.timeout
+    return 10.0 if profile.tier == "mocked" else 120.0
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
-    async with endpoint_for(profile) as endpoint:
+    async with endpoint_for(profile, request.config.stash[PROCESSES_KEY]) as endpoint:
         connected = Backend(
             profile,
             endpoint.base_url,
@@ -192,6 +220,7 @@ def judge(
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
     run, runs = compat_run
+    secrets = secrets_of(profile)
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
@@ -205,7 +234,7 @@ def judge(
             feature=feature,
             tier=profile.tier,
             outcome=observation.outcome,
-            reason=observation.reason,
+            reason=scrub(observation.reason, secrets),  # a 401 may echo the key it refused
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
@@ -242,11 +271,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     callspec = getattr(item, "callspec", None)
     profile = callspec.params.get("backend") if callspec else None
+    if not isinstance(profile, Profile):
+        return report
+    secrets = secrets_of(profile)
+    _scrub_report(report, secrets)
     marker = item.get_closest_marker("feature")
-    if report.failed and isinstance(profile, Profile) and marker and call.excinfo is not None:
+    if report.failed and marker and call.excinfo is not None:
         matrix = item.config.stash[MATRIX_KEY]
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
-            first_line = (str(call.excinfo.value).splitlines() or [""])[0][:160]
+            first_line = scrub((str(call.excinfo.value).splitlines() or [""])[0][:160], secrets)
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
             cell = Cell(
                 profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason, profile.expect.get(marker.args[0])
@@ -255,6 +288,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             # junitxml reads the teardown report's properties, which pytest copies from the item.
             item.user_properties.extend(_properties(cell))
     return report
+
+
+def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
+    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
+    if not secrets:
+        return
+    if report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
+        report.longrepr = scrub(str(report.longrepr), secrets)
+    report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -7,23 +7,27 @@ message naming the file, the profile and the field (``ProfileError``).
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .emulators.faults import Fault
 from .features import FEATURE_IDS
 from .outcomes import Outcome
 
 Family = Literal["openai", "ollama", "gomodel", "llamacpp", "vllm", "lmstudio", "litellm", "custom"]
 Api = Literal["chat_completions", "responses"]
-# container and process launchers arrive with the live tier; until then a profile cannot ask for them.
-Reach = Literal["emulator", "url"]
+# The container launcher arrives with the live tier; until then a profile cannot ask for it.
+Reach = Literal["emulator", "url", "process"]
 
 DEFAULT_USER_FILE = "compat-backends.toml"
+FAULTS_FILE = "faults.toml"  # built-in fault profiles, loaded only when asked for
+PROCESS_ONLY = ("command", "port", "ready_path", "start_timeout")
 
 
 class ProfileError(Exception):
@@ -42,10 +46,16 @@ class Profile(BaseModel):
     reach: Reach = "emulator"
     base_url: str | None = None
     base_url_env: str | None = None
-    api_key: str | None = None
+    api_key: str | None = Field(default=None, repr=False)  # repr=False: never in a traceback's locals
     api_key_env: str | None = None
     emulator: str | None = Field(default=None, description="emulator module; defaults to the family")
     emulator_options: dict[str, Any] = Field(default_factory=dict)
+    fault: Fault | None = Field(default=None, description="emulators only: what a broken server does to replies")
+    timeout: float | None = Field(default=None, gt=0, description="per-run seconds (default 10 emulated, 120 live)")
+    command: list[str] = Field(default_factory=list, description='process: argv; "{port}" is replaced by the port')
+    port: int | None = Field(default=None, ge=1, le=65535, description="process: port (default: a free one)")
+    ready_path: str = Field(default="/v1/models", description="process: GET path that answers 200 once ready")
+    start_timeout: float = Field(default=30.0, gt=0, description="process: seconds to wait for readiness")
     expect: dict[str, Outcome] = Field(default_factory=dict)
     strict: Literal["clean"] | None = Field(
         default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
@@ -59,6 +69,19 @@ class Profile(BaseModel):
             raise ValueError(f"unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
         return value
 
+    @model_validator(mode="after")
+    def _reach_fields(self) -> Profile:
+        if self.reach == "process" and not self.command:
+            raise ValueError("reach = \"process\" needs 'command', the server's command line as a list of strings")
+        given = sorted(name for name in PROCESS_ONLY if name in self.model_fields_set)
+        if given and self.reach != "process":
+            raise ValueError(f'{", ".join(repr(n) for n in given)} only apply to reach = "process"')
+        if self.fault is not None and self.reach != "emulator":
+            raise ValueError(
+                "'fault' applies to reach = \"emulator\"; a served emulator takes it as `serve NAME --fault KIND`"
+            )
+        return self
+
     @property
     def tier(self) -> str:
         return "mocked" if self.reach == "emulator" else "live"
@@ -70,7 +93,7 @@ class Profile(BaseModel):
 
 def _format_validation_error(source: str, name: str, error: ValidationError) -> str:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(profile)"
+    field = ".".join(str(part) for part in first["loc"])
     message = first["msg"]
     if first["type"] == "missing":
         message = "is required"
@@ -80,6 +103,8 @@ def _format_validation_error(source: str, name: str, error: ValidationError) -> 
         message = f"{first['msg']} (got {first['input']!r})"
     more = len(error.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if not field:  # a rule across fields (reach and its fields): the message names them
+        return f"{source}: profile '{name}': {message.removeprefix('Value error, ')}{suffix}"
     return f"{source}: profile '{name}': field '{field}' {message}{suffix}"
 
 
@@ -111,17 +136,24 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def builtin_text() -> str:
-    return resources.files("harness").joinpath("backends.toml").read_text(encoding="utf-8")
+def builtin_text(name: str = "backends.toml") -> str:
+    return resources.files("harness").joinpath(name).read_text(encoding="utf-8")
 
 
-def load_profiles(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, Profile]:
-    """Built-in profiles, then each user file in order: a known name is overridden field by field."""
+def load_profiles(
+    user_files: Iterable[Path] = (), *, include_builtin: bool = True, include_faults: bool = False
+) -> dict[str, Profile]:
+    """Built-in profiles (and fault profiles if asked), then each user file in order.
+
+    A later layer overrides a known name field by field.
+    """
     raw: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
     layers: list[tuple[str, str]] = []
     if include_builtin:
         layers.append(("harness/backends.toml", builtin_text()))
+    if include_faults:
+        layers.append((f"harness/{FAULTS_FILE}", builtin_text(FAULTS_FILE)))
     for path in user_files:
         try:
             layers.append((str(path), Path(path).read_text(encoding="utf-8")))
@@ -143,9 +175,15 @@ def load_profiles(user_files: Iterable[Path] = (), *, include_builtin: bool = Tr
 
 
 def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:
-    """The profiles asked for by name, in the order asked; unknown names are one clear error."""
-    wanted = [n for n in names if n]
-    unknown = [n for n in wanted if n not in profiles]
+    """The profiles asked for by name or glob (``fault-*``), in the order asked; an unmatched name is an error."""
+    chosen: dict[str, Profile] = {}
+    unknown = []
+    for wanted in (n for n in names if n):
+        matched = fnmatch.filter(profiles, wanted) if any(c in wanted for c in "*?[") else [wanted]
+        matched = [m for m in matched if m in profiles]
+        if not matched:
+            unknown.append(wanted)
+        chosen.update((m, profiles[m]) for m in matched)
     if unknown:
         raise ProfileError(f"unknown backend(s) {', '.join(unknown)}; known: {', '.join(sorted(profiles))}")
-    return [profiles[n] for n in wanted] if wanted else list(profiles.values())
+    return list(chosen.values()) if chosen else list(profiles.values())

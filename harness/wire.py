@@ -46,9 +46,14 @@ def parse_sse(text: str) -> list[dict[str, Any]]:
     return events
 
 
+# Shorter "keys" are placeholders local servers ignore (Ollama's "ollama"); scrubbing those would
+# blank every profile name and model id that contains the word.
+MIN_SECRET_LENGTH = 8
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
-        if secret and len(secret) >= 4:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, REDACTED)
     return text
 

@@ -115,8 +115,13 @@ def test_failure_timed_out_is_error() -> None:
 
 
 def test_failure_generic_exception_is_broken_crash() -> None:
+    obs = classify.failure(record(error=KeyError("choices")))
+    assert obs.outcome is Outcome.BROKEN and "SDK crashed: KeyError" in obs.reason
+
+
+def test_failure_json_decode_error_is_broken_malformed_json() -> None:
     obs = classify.failure(record(error=json.JSONDecodeError("Expecting value", "{", 1)))
-    assert obs.outcome is Outcome.BROKEN and "SDK crashed: JSONDecodeError" in obs.reason
+    assert obs.outcome is Outcome.BROKEN and "malformed JSON from the backend: JSONDecodeError" in obs.reason
 
 
 def test_failure_agents_exception_is_broken_sdk_error() -> None:
@@ -177,7 +182,8 @@ def test_structured_output_supported_when_schema_sent_and_output_validates() -> 
 
 def test_structured_output_reads_chat_response_format() -> None:
     request = {"response_format": {"type": "json_schema", "json_schema": {"name": "final_output", "schema": SCHEMA}}}
-    rec = record(exchange(request, {}, path="/v1/chat/completions"), error=ModelBehaviorError("Invalid JSON"))
+    reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Ada, not JSON"}}]}
+    rec = record(exchange(request, reply, path="/v1/chat/completions"), error=ModelBehaviorError("Invalid JSON"))
     assert classify.structured_output(rec, Person).outcome is Outcome.IGNORED
 
 

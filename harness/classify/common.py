@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import httpx
 import openai
+import pydantic
 from agents.exceptions import AgentsException, ModelBehaviorError
 
+from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation, Outcome
 
@@ -34,31 +38,77 @@ def _api_message(error: openai.APIStatusError) -> str:
     return short(error.message)
 
 
+def wire_defect(record: RunRecord) -> str | None:
+    """The first response of the run whose bytes were cut, malformed or misshapen, named."""
+    return next((found for e in record.exchanges if (found := evidence.defect(e))), None)
+
+
+def _error_name(error: BaseException) -> str:
+    """``ReadError: [Errno 104] ...``; just the type when the message is empty (httpx's resets often are)."""
+    message = short(error, 120)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _mid_response(record: RunRecord) -> bool:
+    """The failed exchange got its status line but not its whole body: the connection broke mid-response."""
+    last = record.exchanges[-1] if record.exchanges else None
+    return last is not None and last.status is not None and not last.complete
+
+
+def _status_failure(error: openai.APIStatusError, record: RunRecord, at: str) -> Observation:
+    status, message = error.status_code, _api_message(error)
+    last = record.exchanges[-1] if record.exchanges else None
+    page = evidence.html_page(last) if last is not None else None
+    if page is not None:
+        return Observation(BROKEN, f"{at}{status} with an HTML error page ({short(page, 60)!r}), not the API's JSON")
+    if status in (401, 403):
+        return Observation(ERROR, f"{at}credentials rejected: {status} {message}")
+    if status == 429:
+        retry_after = last.response_headers.get("retry-after") if last is not None else None
+        wait = f" (Retry-After: {retry_after} s)" if retry_after else ""
+        return Observation(ERROR, f"{at}rate limited: 429{wait} {message}")
+    if MODEL_MISSING.search(message):
+        return Observation(ERROR, f"{at}model not available: {status} {message}")
+    if status == 501:  # Not Implemented is a clear refusal too (GoModel's unsupported_response_operation)
+        return Observation(UNSUPPORTED, f"{at}refused: 501 {message}")
+    if 400 <= status < 500 and message:
+        return Observation(UNSUPPORTED, f"{at}refused: {status} {message}")
+    if status >= 500:
+        return Observation(BROKEN, f"{at}server error: {status} {message or 'without a message'}")
+    return Observation(BROKEN, f"{at}{status} {message or 'without a message'}")
+
+
 def failure(record: RunRecord, step: str = "") -> Observation | None:
-    """What a run that did not finish means, whatever the feature; None if it finished."""
+    """What a run that did not finish means, whatever the feature; None if it finished.
+
+    A run that finished on a cut or malformed response did not really finish: the SDK used what
+    arrived without a word, which is what the matrix exists to catch.
+    """
     at = f"{step}: " if step else ""
     if record.timed_out:
-        return Observation(ERROR, f"{at}no answer within the cell timeout ({record.seconds:.1f} s)")
+        seconds = f"{record.seconds:.1f}" if record.seconds >= 1 else f"{record.seconds:.2f}"
+        return Observation(ERROR, f"{at}no answer within the cell timeout ({seconds} s)")
     error = record.error
+    defect = wire_defect(record)
     if error is None:
-        return None
+        return Observation(BROKEN, f"{at}{defect}; the SDK accepted it without an error") if defect else None
+    if defect is not None:
+        return Observation(BROKEN, f"{at}{defect}: {_error_name(error)}")
     if isinstance(error, openai.APIStatusError):
-        status, message = error.status_code, _api_message(error)
-        if status in (401, 403):
-            return Observation(ERROR, f"{at}credentials rejected: {status} {message}")
-        if status == 429:
-            return Observation(ERROR, f"{at}rate limited: 429 {message}")
-        if MODEL_MISSING.search(message):
-            return Observation(ERROR, f"{at}model not available: {status} {message}")
-        if status == 501:  # Not Implemented is a clear refusal too (GoModel's unsupported_response_operation)
-            return Observation(UNSUPPORTED, f"{at}refused: 501 {message}")
-        if 400 <= status < 500 and message:
-            return Observation(UNSUPPORTED, f"{at}refused: {status} {message}")
-        return Observation(BROKEN, f"{at}{status} {message or 'without a message'}")
+        return _status_failure(error, record, at)
     if isinstance(error, openai.APITimeoutError):
         return Observation(ERROR, f"{at}timed out: {short(error)}")
     if isinstance(error, openai.APIConnectionError):
-        return Observation(ERROR, f"{at}connection failed: {short(error.__cause__ or error)}")
+        cause = _error_name(error.__cause__ or error)
+        if _mid_response(record):
+            return Observation(BROKEN, f"{at}the connection was reset mid-response: {cause}")
+        return Observation(ERROR, f"{at}connection failed: {cause}")
+    if isinstance(error, json.JSONDecodeError):
+        return Observation(BROKEN, f"{at}malformed JSON from the backend: {_error_name(error)}")
+    if isinstance(error, pydantic.ValidationError):
+        return Observation(BROKEN, f"{at}a reply of the wrong shape: {_error_name(error)}")
+    if isinstance(error, httpx.HTTPError) or type(error).__module__.startswith(("httpx", "httpcore")):
+        return Observation(BROKEN, f"{at}HTTP transport error: {_error_name(error)}")
     if isinstance(error, ModelBehaviorError):
         return Observation(BROKEN, f"{at}SDK could not use the reply: ModelBehaviorError: {short(error.message)}")
     kind = "SDK error" if isinstance(error, AgentsException) else "SDK crashed"

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
-from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short
+from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short, wire_defect
 
 
 def plain_text(record: RunRecord) -> Observation:
@@ -58,7 +58,7 @@ def handoffs(record: RunRecord, specialist: str, specialist_instructions: str, l
 
 def structured_output(record: RunRecord, output_type: type[BaseModel]) -> Observation:
     schema_sent = any(evidence.request_schema(e) for e in record.exchanges)
-    if isinstance(record.error, ModelBehaviorError) and schema_sent:
+    if isinstance(record.error, ModelBehaviorError) and schema_sent and wire_defect(record) is None:
         text = next((t for e in reversed(record.exchanges) for t in evidence.texts(e)), "")
         return Observation(
             IGNORED,

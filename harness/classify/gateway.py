@@ -38,6 +38,17 @@ class ErrorCase:
     expected: tuple[type[openai.APIStatusError], ...]
 
 
+def _not_the_backend_speaking(record: RunRecord, case: ErrorCase) -> bool:
+    """A timeout, a dropped connection, an unasked-for 429, a proxy's page or a cut body: not an answer to judge."""
+    error = record.error
+    if not isinstance(error, openai.APIStatusError):
+        return True
+    if error.status_code == 429 and not issubclass(openai.RateLimitError, case.expected):
+        return True
+    last = record.exchanges[-1] if record.exchanges else None
+    return last is not None and evidence.html_page(last) is not None
+
+
 def error_surfacing(cases: list[ErrorCase]) -> Observation:
     notes = []
     for case in cases:
@@ -49,8 +60,8 @@ def error_surfacing(cases: list[ErrorCase]) -> Observation:
             notes.append(f"{case.label}: accepted (the backend does not check it)")
             continue
         error = record.error
-        if not isinstance(error, openai.APIStatusError):
-            return Observation(BROKEN, f"{case.label} reached the user as {type(error).__name__}: {short(error, 60)}")
+        if _not_the_backend_speaking(record, case):
+            return failure(record, case.label) or Observation(BROKEN, f"{case.label}: no error and no result")
         if not isinstance(error, case.expected):
             wanted = " or ".join(c.__name__ for c in case.expected)
             return Observation(

@@ -1,14 +1,14 @@
 """Launchers: given a profile, provide a reachable backend, and always tear it down afterwards.
 
 ``endpoint_for(profile)`` picks the launcher from the profile's ``reach``: an in-process emulator
-(mocked tier) or an already running server at a URL (live tier).
+(mocked tier), an already running server at a URL, or a local process it starts (live tier).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 from ..emulators import create
 from ..profiles import Profile
 from .emulated import Faults, mount
+from .process import LaunchError, ProcessPool, launched
 
 DEFAULT_EMULATOR_KEY = "emulated-key"
 
@@ -35,13 +36,37 @@ def _api_key(profile: Profile, default: str) -> str:
     return profile.api_key or default
 
 
+def secrets_of(profile: Profile) -> tuple[str, ...]:
+    """Every key the profile can send: never to be written anywhere the harness reports."""
+    keys = [profile.api_key or "", os.environ.get(profile.api_key_env, "") if profile.api_key_env else ""]
+    return tuple(k for k in keys if k)
+
+
 @asynccontextmanager
-async def endpoint_for(profile: Profile) -> AsyncIterator[Endpoint]:
+async def _network(base_url: str, api_key: str) -> AsyncIterator[Endpoint]:
+    transport = httpx.AsyncHTTPTransport()
+    try:
+        yield Endpoint(base_url, transport, api_key)
+    finally:
+        await transport.aclose()
+
+
+def _process_url(profile: Profile, processes: ProcessPool | None, stack: ExitStack) -> str:
+    try:
+        return processes.url_for(profile) if processes is not None else stack.enter_context(launched(profile))
+    except LaunchError as exc:  # a backend that cannot be started is skipped with the reason, never faked
+        pytest.skip(str(exc))
+
+
+@asynccontextmanager
+async def endpoint_for(profile: Profile, processes: ProcessPool | None = None) -> AsyncIterator[Endpoint]:
+    """The backend for one cell; a process comes from ``processes`` (one per session), else lives for this cell."""
     if profile.reach == "emulator":
         base_url = profile.base_url or f"http://{profile.name}.emulated/v1"
         emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
         faults = Faults()
-        yield Endpoint(base_url, mount(emulator, base_url, faults), _api_key(profile, DEFAULT_EMULATOR_KEY), faults)
+        transport = mount(emulator, base_url, faults, profile.fault)
+        yield Endpoint(base_url, transport, _api_key(profile, DEFAULT_EMULATOR_KEY), faults)
         return
     if profile.reach == "url":
         base_url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url
@@ -49,10 +74,12 @@ async def endpoint_for(profile: Profile) -> AsyncIterator[Endpoint]:
             pytest.skip(f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL")
         if profile.api_key_env and not os.environ.get(profile.api_key_env):
             pytest.skip(f"{profile.name}: no API key: set ${profile.api_key_env}")
-        transport = httpx.AsyncHTTPTransport()
-        try:
-            yield Endpoint(base_url, transport, _api_key(profile, "not-needed"))
-        finally:
-            await transport.aclose()
+        async with _network(base_url, _api_key(profile, "not-needed")) as endpoint:
+            yield endpoint
+        return
+    if profile.reach == "process":
+        with ExitStack() as stack:
+            async with _network(_process_url(profile, processes, stack), _api_key(profile, "not-needed")) as endpoint:
+                yield endpoint
         return
     raise ValueError(f"{profile.name}: no launcher for reach={profile.reach!r}")

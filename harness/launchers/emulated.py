@@ -8,26 +8,36 @@ httpx natively, so this one mount works for both SDK generations, with no global
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import httpx
 import respx
 
 from ..emulators import ApiError, Emulator, HttpRequest
+from ..emulators.faults import Fault, FaultyEmulator, Pause, Reset
+
+# What httpx raises when the peer resets a connection (ECONNRESET while reading).
+CONNECTION_RESET = "[Errno 104] Connection reset by peer"
 
 
 class _ReplyStream(httpx.AsyncByteStream):
-    """Hands an SSE reply to the client one chunk at a time, like a network would.
+    """Hands a reply to the client one network write at a time, pauses and resets included.
 
     Single pass, like a socket: openai drains a stream after [DONE] by iterating it again, and a
     re-iterable body would replay every event.
     """
 
-    def __init__(self, chunks: list[bytes]):
-        self._pending = iter(chunks)
+    def __init__(self, writes: Iterable[bytes | Pause | Reset]):
+        self._pending = iter(writes)
 
     async def __aiter__(self):
-        for chunk in self._pending:
-            yield chunk
+        for write in self._pending:
+            if isinstance(write, Pause):
+                await asyncio.sleep(write.seconds)  # cancellable: the cell timeout must be able to cut it
+                continue
+            if isinstance(write, Reset):
+                raise httpx.ReadError(CONNECTION_RESET)
+            yield write
             await asyncio.sleep(0)
 
 
@@ -45,17 +55,20 @@ class Faults:
         self.pending.append((status, message))
 
 
-def mount(emulator: Emulator, base_url: str, faults: Faults | None = None) -> httpx.AsyncBaseTransport:
-    """A transport whose every request under ``base_url``'s host is answered by ``emulator``."""
+def mount(
+    emulator: Emulator, base_url: str, faults: Faults | None = None, fault: Fault | None = None
+) -> httpx.AsyncBaseTransport:
+    """A transport whose every request under ``base_url``'s host is answered by ``emulator``, through ``fault``."""
     base = httpx.URL(base_url)
     router = respx.Router(assert_all_mocked=True, assert_all_called=False)
+    faulty = FaultyEmulator(emulator, fault)
 
     def answer(request: httpx.Request) -> httpx.Response:
         if faults is not None and faults.pending:
             status, message = faults.pending.pop(0)
             reply = emulator.error_reply(ApiError(status, message))
             return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
-        reply = emulator.handle(
+        delivery = faulty.deliver(
             HttpRequest(
                 method=request.method,
                 path=request.url.path,
@@ -63,8 +76,11 @@ def mount(emulator: Emulator, base_url: str, faults: Faults | None = None) -> ht
                 body=request.content,
             )
         )
-        if reply.streamed:
-            return httpx.Response(reply.status, headers=reply.headers, stream=_ReplyStream(reply.chunks or []))
+        reply = delivery.reply
+        if reply is None:
+            raise httpx.ReadError(CONNECTION_RESET, request=request)
+        if reply.streamed or not delivery.plain:
+            return httpx.Response(reply.status, headers=reply.headers, stream=_ReplyStream(delivery.writes()))
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
 
     pattern = {"scheme": base.scheme, "host": base.host}
