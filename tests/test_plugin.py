@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import suite_runner
 
 from harness.emulators.ollama import OllamaEmulator
 from harness.features import FEATURE_IDS
@@ -16,17 +17,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 
 def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "--compat-report-dir",
-        str(pytester.path / "out"),
-        *args,
-    )
+    return suite_runner.run_suites(pytester, *args, report_dir=pytester.path / "out")
 
 
 def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
