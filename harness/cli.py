@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from . import diff
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
-from .profiles import ProfileError, load_profiles
+from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles, select
 
 
 def _parse_option(text: str) -> tuple[str, Any]:
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_matrix(args: argparse.Namespace) -> int:
+    # Check the profiles first: a mistake then costs a fraction of a second, not pytest's and the SDK's imports.
+    files = [Path(DEFAULT_USER_FILE)] if Path(DEFAULT_USER_FILE).is_file() else []
+    names = [n.strip() for opt in args.backend for n in opt.split(",")]
+    select(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+
     import pytest
 
     # -q quiets pytest's progress, but the matrix is this command's whole output: keep its legend.

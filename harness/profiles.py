@@ -8,6 +8,7 @@ message naming the file, the profile and the field (``ProfileError``).
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -26,6 +27,7 @@ Api = Literal["chat_completions", "responses"]
 Reach = Literal["emulator", "url", "process"]
 
 DEFAULT_USER_FILE = "compat-backends.toml"
+PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 FAULTS_FILE = "faults.toml"  # built-in fault profiles, loaded only when asked for
 PROCESS_ONLY = ("command", "port", "ready_path", "start_timeout")
 
@@ -120,7 +122,12 @@ def _read_toml(source: str, text: str) -> dict[str, dict[str, Any]]:
             "agent descriptions under [agents.NAME]"
         )
     profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ProfileError(f"{source}: 'profiles' must be tables: [profiles.NAME]")
     for name, table in profiles.items():
+        if not PROFILE_NAME.fullmatch(name):
+            # names become pytest ids, table rows and file-level messages: one printable word
+            raise ProfileError(f"{source}: profile {name!r}: a name holds only letters, digits, '.', '_' and '-'")
         if not isinstance(table, dict):
             raise ProfileError(f"{source}: profile '{name}': must be a table ([profiles.{name}])")
     return profiles

@@ -20,6 +20,7 @@ from harness.emulators.server import make_server
 from harness.launchers import endpoint_for
 from harness.outcomes import Outcome
 from harness.profiles import ProfileError, load_profiles
+from harness.testing import run_suites
 from harness.wire import parse_sse
 
 MODEL = "gpt-4.1-mini"
@@ -248,21 +249,7 @@ pytestmark_plugin = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableE
 def test_fault_profiles_become_named_broken_or_error_cells(pytester: pytest.Pytester) -> None:
     # Two features that stream and one that does not: every fault shows; the full fault matrix is
     # `python -m harness matrix --faults --backend 'fault-*'` (README, "Faults").
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "--compat-report-dir",
-        str(pytester.path / "out"),
-        "--compat-faults",
-        "--backend",
-        "fault-*",
-        "-k",
-        "test_plain_text or test_streaming",
-    )
+    result = run_suites(pytester, "--compat-faults", "--backend", "fault-*", "-k", "test_plain_text or test_streaming")
     profiles = {n: p for n, p in load_profiles(include_faults=True).items() if n.startswith("fault-")}
     result.assert_outcomes(passed=3 * len(profiles))
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]

@@ -8,16 +8,12 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import suite_runner
 
 from harness.emulators.ollama import OllamaEmulator
 from harness.features import FEATURE_IDS
+from harness.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return suite_runner.run_suites(pytester, *args, report_dir=pytester.path / "out")
 
 
 def test_changing_one_quirk_fails_exactly_that_cell(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

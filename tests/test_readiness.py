@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from suite_runner import run_suites
 
 from harness import readiness
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import ProfileError, load_profiles
 from harness.readiness import LIMITED, NOT_READY, READY, AgentSpec
+from harness.testing import run_suites
 
 S, U, IGN, B, K = Outcome.SUPPORTED, Outcome.UNSUPPORTED, Outcome.IGNORED, Outcome.BROKEN, Outcome.SKIPPED
 
@@ -107,7 +107,7 @@ def test_three_agents_across_all_profiles(pytester: pytest.Pytester) -> None:
     agents = [arg for name, spec in AGENTS.items() for arg in ("--compat-agent", f"{name}:{spec}")]
     result = run_suites(pytester, "-m", "mocked", "-k", features, *agents)
     assert result.ret == 0
-    report = json.loads((pytester.path / "compat-matrix.json").read_text())
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     seen = {entry["agent"]: {b["backend"]: b["verdict"] for b in entry["backends"]} for entry in report["readiness"]}
     for agent in AGENTS:
         expected = {name: EXPECTED[agent].get(name, DEFAULT[agent]) for name in load_profiles()}
@@ -119,4 +119,4 @@ def test_three_agents_across_all_profiles(pytester: pytest.Pytester) -> None:
             "*previous_response_id unsupported: keep history client-side*",
         ]
     )
-    assert "## Readiness" in (pytester.path / "compat-matrix.md").read_text()
+    assert "## Readiness" in (pytester.path / "out" / "compat-matrix.md").read_text()

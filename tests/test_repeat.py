@@ -7,12 +7,12 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from suite_runner import run_suites
 
 from harness.emulators import create
 from harness.emulators.server import make_server
 from harness.outcomes import Observation, Outcome
 from harness.repeat import fold, stats
+from harness.testing import run_suites
 
 S, INC, BRK, ERR, IGN = (Outcome.SUPPORTED, Outcome.INCONCLUSIVE, Outcome.BROKEN, Outcome.ERROR, Outcome.IGNORED)
 
@@ -77,7 +77,7 @@ def test_a_live_row_runs_each_cell_k_times(pytester: pytest.Pytester, served_oll
     result.stdout.fnmatch_lines(
         ["*test_plain_text[[]served-run1[]] PASSED*", "*test_plain_text[[]served-run3[]] PASSED*"]
     )
-    cells = json.loads((pytester.path / "compat-matrix.json").read_text())["cells"]
+    cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
     assert [(c["feature"], c["runs"]["total"], c["runs"]["supported"]) for c in cells] == [
         ("plain_text", 3, 3),
         ("function_tools", 3, 3),

@@ -6,6 +6,7 @@ import pytest
 
 from harness.emulators.base import ApiError, HttpRequest
 from harness.emulators.openai import OpenAIEmulator
+from harness.testing import run_suites
 from harness.wire import scrub
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -52,26 +53,12 @@ def test_planted_keys_reach_no_report_log_or_terminal(
     monkeypatch.setattr(OpenAIEmulator, "authorize", echo_the_key)
     pytester.makefile(".toml", canary=PROFILES)
     out = pytester.path / "out"
-    result = pytester.runpytest_inprocess(
-        "--pyargs",
-        "suites",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
-        "--backends",
-        "canary.toml",
-        "--backend",
-        "canary-*",
-        "-k",
-        "test_plain_text or test_streaming or test_error_surfacing",
-        "--compat-report-dir",
-        str(out),
-        "--junitxml",
-        str(out / "junit.xml"),
+    result = run_suites(
+        pytester,
+        *("--backends", "canary.toml", "--backend", "canary-*"),
+        *("-k", "test_plain_text or test_streaming or test_error_surfacing"),
+        *("--junitxml", str(out / "junit.xml"), "-o", "junit_logging=all"),  # captured output goes into the XML
         "--log-level=DEBUG",  # the SDK's and openai's debug logs land in the captured sections
-        "-o",
-        "junit_logging=all",  # captured output and logs go into the XML too
         "-rA",
         "-v",
     )

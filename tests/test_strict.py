@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 import pytest
-from suite_runner import run_suites
 
 from harness.emulators import HttpRequest, create
 from harness.emulators.openai import OpenAIEmulator
 from harness.features import FEATURE_IDS
 from harness.strict import cell_deviations, deviations
+from harness.testing import run_suites
 from harness.wire import Exchange
 
 WEATHER = {

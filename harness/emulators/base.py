@@ -122,4 +122,56 @@ class Emulator:
             raise ApiError(400, f"invalid JSON body: {exc}") from None
         if not isinstance(body, dict):
             raise ApiError(400, "request body must be a JSON object")
+        fields = next((f for suffix, f in REQUEST_FIELDS.items() if request.path.rstrip("/").endswith(suffix)), {})
+        for name, allowed in fields.items():
+            check_type(body.get(name), allowed, name)
         return body
+
+
+# The top-level fields each API reads, with the JSON types OpenAI's API reference gives them.
+_RESPONSES_FIELDS: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "input": (str, list),
+    "instructions": (str,),
+    "tools": (list,),
+    "tool_choice": (str, dict),
+    "text": (dict,),
+    "previous_response_id": (str,),
+    "conversation": (str, dict),
+    "metadata": (dict,),
+}
+REQUEST_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "/chat/completions": {
+        "model": (str,),
+        "messages": (list,),
+        "tools": (list,),
+        "tool_choice": (str, dict),
+        "response_format": (dict,),
+        "stream_options": (dict,),
+    },
+    "/responses": _RESPONSES_FIELDS,
+    "/responses/input_tokens": _RESPONSES_FIELDS,
+    "/responses/compact": _RESPONSES_FIELDS,
+    "/conversations": {"items": (list,), "metadata": (dict,)},
+}
+JSON_TYPES = {str: "a string", list: "an array", dict: "an object", int: "an integer", float: "a number"}
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return next((name for kind, name in JSON_TYPES.items() if isinstance(value, kind)), "null")
+
+
+def check_type(value: Any, allowed: tuple[type, ...], param: str) -> Any:
+    """``value`` if it is one of ``allowed`` (or absent), else OpenAI's 400 for a field of the wrong type."""
+    if value is None or (isinstance(value, allowed) and not isinstance(value, bool)):
+        return value
+    expected = " or ".join(JSON_TYPES[kind] for kind in allowed)
+    raise ApiError(
+        400,
+        f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.",
+        kind="invalid_request_error",
+        param=param,
+        code="invalid_type",
+    )

@@ -147,17 +147,25 @@ def _text_reply(turn: Turn, last_user: str) -> str:
     return f"You said: {last_user.strip()}"
 
 
-def _instance(schema: dict[str, Any], words: str, root: dict[str, Any] | None = None) -> Any:
-    """A deterministic value that validates against ``schema``, filled from the user's words."""
+def _instance(schema: Any, words: str, root: dict[str, Any] | None = None, depth: int = 0) -> Any:
+    """A deterministic value that validates against ``schema``, filled from the user's words.
+
+    Total over any JSON: a schema it cannot read (wrong types, a $ref cycle) yields null rather than
+    an exception, as a model given a nonsense schema still answers something.
+    """
+    if not isinstance(schema, dict) or depth > 32:
+        return None
     root = root if root is not None else schema
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return _instance(root.get("$defs", root.get("definitions", {})).get(name, {}), words, root)
+    if isinstance(schema.get("$ref"), str):
+        defs = root.get("$defs", root.get("definitions", {}))
+        target = defs.get(schema["$ref"].rsplit("/", 1)[-1]) if isinstance(defs, dict) else None
+        return _instance(target, words, root, depth + 1)
     for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
-            return _instance(options[0], words, root)
-    if "enum" in schema:
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            plain = [s for s in options if isinstance(s, dict) and s.get("type") != "null"] or options
+            return _instance(plain[0], words, root, depth + 1)
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     if "const" in schema:
         return schema["const"]
@@ -165,17 +173,20 @@ def _instance(schema: dict[str, Any], words: str, root: dict[str, Any] | None = 
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
-        return {name: _property(name, sub, words, root) for name, sub in schema.get("properties", {}).items()}
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return {}
+        return {name: _property(name, sub, words, root, depth + 1) for name, sub in properties.items()}
     if kind == "array":
-        return [_instance(schema.get("items", {"type": "string"}), words, root)]
+        return [_instance(schema.get("items", {"type": "string"}), words, root, depth + 1)]
     return _scalar(kind, "", words)
 
 
-def _property(name: str, schema: dict[str, Any], words: str, root: dict[str, Any]) -> Any:
-    kind = schema.get("type")
+def _property(name: str, schema: Any, words: str, root: dict[str, Any], depth: int) -> Any:
+    kind = schema.get("type") if isinstance(schema, dict) else None
     if kind in ("string", "integer", "number", "boolean"):
         return _scalar(kind, name, words)
-    return _instance(schema, words, root)
+    return _instance(schema, words, root, depth)
 
 
 def _scalar(kind: str, name: str, words: str) -> Any:

@@ -52,7 +52,7 @@ def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
     tools = [
         {"type": "function", "function": {k: t[k] for k in ("name", "description", "parameters") if k in t}}
         for t in body.get("tools") or []
-        if t.get("type") == "function"
+        if isinstance(t, dict) and t.get("type") == "function"
     ]
     if tools:
         chat["tools"] = tools
@@ -63,8 +63,8 @@ def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
         chat["tool_choice"] = choice
     if "parallel_tool_calls" in body:
         chat["parallel_tool_calls"] = body["parallel_tool_calls"]
-    fmt = (body.get("text") or {}).get("format") or {}
-    if fmt.get("type") == "json_schema":
+    fmt = (body.get("text") or {}).get("format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         chat["response_format"] = {
             "type": "json_schema",
             "json_schema": {

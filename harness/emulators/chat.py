@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import brain
-from .base import SSE_DONE, ApiError, HttpReply, sse_data
+from .base import SSE_DONE, ApiError, HttpReply, check_type, sse_data
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ def text_of(content: Any, param: str = "messages") -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+        if all(isinstance(t, str) for t in texts):
+            return "".join(texts)
     raise ApiError(400, "message content must be a string or an array of content parts", param=param)
 
 
@@ -45,25 +47,30 @@ def parse_messages(messages: Any) -> list[brain.Message]:
                 400, "each message needs a role of system, developer, user, assistant or tool", param="messages"
             )
         role = "system" if item["role"] == "developer" else item["role"]
-        calls = [
-            brain.ToolCall(
-                c.get("id", ""), c.get("function", {}).get("name", ""), c.get("function", {}).get("arguments", "")
-            )
-            for c in item.get("tool_calls") or []
-        ]
-        parsed.append(brain.Message(role, text_of(item.get("content")), calls, item.get("tool_call_id")))
+        calls = [_tool_call(c) for c in check_type(item.get("tool_calls"), (list,), "messages.tool_calls") or []]
+        call_id = check_type(item.get("tool_call_id"), (str,), "messages.tool_call_id")
+        parsed.append(brain.Message(role, text_of(item.get("content")), calls, call_id))
     return parsed
+
+
+def _tool_call(call: Any) -> brain.ToolCall:
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict):
+        raise ApiError(400, "each tool call needs a 'function' object", param="messages.tool_calls")
+    fields = [check_type(call.get("id"), (str,), "messages.tool_calls.id")]
+    fields += [check_type(function.get(k), (str,), f"messages.tool_calls.function.{k}") for k in ("name", "arguments")]
+    return brain.ToolCall(*(f or "" for f in fields))
 
 
 def parse_tools(tools: Any) -> list[brain.ToolSpec]:
     specs = []
     for tool in tools or []:
         function = tool.get("function") if isinstance(tool, dict) else None
-        if not isinstance(function, dict) or not function.get("name"):
+        if not isinstance(function, dict) or not function.get("name") or not isinstance(function["name"], str):
             raise ApiError(400, "each tool needs type 'function' and a function name", param="tools")
-        specs.append(
-            brain.ToolSpec(function["name"], function.get("parameters") or {}, function.get("description", ""))
-        )
+        parameters = check_type(function.get("parameters"), (dict,), "tools.function.parameters") or {}
+        description = check_type(function.get("description"), (str,), "tools.function.description") or ""
+        specs.append(brain.ToolSpec(function["name"], parameters, description))
     return specs
 
 
@@ -73,8 +80,9 @@ def tool_choice_of(value: Any, honoured: str) -> str:
     if isinstance(value, str):
         return value
     if honoured == "all" and isinstance(value, dict):
-        name = (value.get("function") or {}).get("name") or value.get("name")
-        return f"function:{name}" if name else "auto"
+        function = value.get("function")
+        name = (function.get("name") if isinstance(function, dict) else None) or value.get("name")
+        return f"function:{name}" if isinstance(name, str) and name else "auto"
     return "auto"
 
 
@@ -82,7 +90,8 @@ def schema_of_response_format(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
     if value.get("type") == "json_schema":
-        return (value.get("json_schema") or {}).get("schema") or {"type": "object"}
+        spec = check_type(value.get("json_schema"), (dict,), "response_format.json_schema") or {}
+        return check_type(spec.get("schema"), (dict,), "response_format.json_schema.schema") or {"type": "object"}
     if value.get("type") == "json_object":
         return {"type": "object"}
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import brain
-from .base import SSE_DONE, ApiError, HttpReply, sse_data
+from .base import SSE_DONE, ApiError, HttpReply, check_type, sse_data
 from .chat import split_arguments, split_text, text_of
 
 
@@ -126,12 +126,14 @@ def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
             raise ApiError(400, "each input item must be an object", param="input")
         kind = item.get("type", "message" if "role" in item else None)
         if kind == "message":
-            role = {"developer": "system"}.get(item.get("role", ""), item.get("role", ""))
+            role = check_type(item.get("role"), (str,), "input.role") or ""
+            role = {"developer": "system"}.get(role, role)
             if role not in ("system", "user", "assistant"):
                 raise ApiError(400, f"unknown message role {item.get('role')!r}", param="input")
             messages.append(brain.Message(role, _content_text(item.get("content"))))
         elif kind == "function_call":
-            call = brain.ToolCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments", ""))
+            fields = [check_type(item.get(k), (str,), f"input.{k}") or "" for k in ("call_id", "name", "arguments")]
+            call = brain.ToolCall(*fields)
             if messages and messages[-1].role == "assistant" and not messages[-1].text:
                 messages[-1].tool_calls.append(call)
             else:
@@ -142,12 +144,14 @@ def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
                 brain.Message(
                     "tool",
                     output if isinstance(output, str) else _content_text(output),
-                    tool_call_id=item.get("call_id"),
+                    tool_call_id=check_type(item.get("call_id"), (str,), "input.call_id"),
                 )
             )
         elif kind == "compaction":  # our own opaque encoding of the compacted items
             try:
-                expanded = json.loads(base64.b64decode(item.get("encrypted_content", "")))
+                expanded = json.loads(
+                    base64.b64decode(check_type(item.get("encrypted_content"), (str,), "input") or "")
+                )
             except ValueError:
                 raise ApiError(400, "invalid compaction item", param="input") from None
             messages.extend(parse_input(expanded)[0])
@@ -175,9 +179,11 @@ def normalize_item(item: dict[str, Any]) -> dict[str, Any]:
 def parse_tools(tools: Any) -> list[brain.ToolSpec]:
     specs = []
     for tool in tools or []:
-        if not isinstance(tool, dict) or tool.get("type") != "function" or not tool.get("name"):
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(tool.get("name"), str):
             raise ApiError(400, "only function tools with a name are supported", param="tools")
-        specs.append(brain.ToolSpec(tool["name"], tool.get("parameters") or {}, tool.get("description") or ""))
+        parameters = check_type(tool.get("parameters"), (dict,), "tools.parameters") or {}
+        description = check_type(tool.get("description"), (str,), "tools.description") or ""
+        specs.append(brain.ToolSpec(tool["name"], parameters, description))
     return specs
 
 
@@ -186,7 +192,7 @@ def schema_of_text_format(text: Any) -> dict[str, Any] | None:
     if not isinstance(fmt, dict):
         return None
     if fmt.get("type") == "json_schema":
-        return fmt.get("schema") or {"type": "object"}
+        return check_type(fmt.get("schema"), (dict,), "text.format.schema") or {"type": "object"}
     if fmt.get("type") == "json_object":
         return {"type": "object"}
     return None
@@ -197,7 +203,7 @@ def tool_choice_of(value: Any, honoured: str) -> str:
         return "auto"
     if isinstance(value, str):
         return value
-    if honoured == "all" and isinstance(value, dict) and value.get("name"):
+    if honoured == "all" and isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"]:
         return f"function:{value['name']}"
     return "auto"
 

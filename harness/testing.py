@@ -1,0 +1,22 @@
+"""Running the scenario suites inside a test, through pytest's ``pytester`` (the harness's own tests use it).
+
+Reports go to ``<pytester.path>/out``; the run is in-process, so a test may monkeypatch an emulator first.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_inprocess(
+        "--pyargs",
+        "suites",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        "--compat-report-dir",
+        str(pytester.path / "out"),
+        *args,
+    )
