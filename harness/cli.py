@@ -1,4 +1,5 @@
-"""Command line: ``python -m harness matrix`` (run the mocked matrix) and ``serve`` (an emulator over HTTP)."""
+"""Command line: ``python -m harness matrix`` (run the mocked matrix), ``serve`` (an emulator over HTTP),
+``diff`` (what changed between two reports) and ``baseline`` (keep a report to diff against)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import diff
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles, select
@@ -36,8 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument(
         "--tier", choices=["mocked", "live", "all"], default="mocked", help="which tier to run (default: mocked)"
     )
-    matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON and Markdown go")
+    matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON, Markdown and HTML go")
+    matrix.add_argument("--baseline", default=None, metavar="FILE", help="compare with this report; fail on a loss")
     matrix.add_argument("--faults", action="store_true", help="also run the built-in fault profiles")
+    matrix.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run each live cell K times (the rule: README, 'Repeated live runs')",
+    )
+    matrix.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="readiness for an agent's features, e.g. 'bot:function_tools,handoffs,streaming'",
+    )
+
+    compare = commands.add_parser("diff", help="what was gained, lost or changed between two reports (exit 1 if lost)")
+    compare.add_argument("old", metavar="OLD.json", help="the baseline report")
+    compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
+
+    baseline = commands.add_parser("baseline", help="keep a report as a baseline (without its exchanges)")
+    baseline.add_argument("report", metavar="REPORT.json", help="a compat-matrix.json")
+    baseline.add_argument("out", metavar="OUT.json", help="where the baseline goes")
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
@@ -75,12 +100,15 @@ def run_matrix(args: argparse.Namespace) -> int:
 
     import pytest
 
+    # -q quiets pytest's progress, but the matrix is this command's whole output: keep its legend.
     # The harness package is already imported here, so pytest cannot rewrite its asserts: say nothing of it.
     # --assert=plain: the scenarios assert nothing themselves (verdicts are pytest.fail), so skip rewriting.
     argv = [
         "--pyargs",
         "suites",
         "-q",
+        "--compat-matrix",
+        "full",
         "-p",
         "no:cacheprovider",
         "--assert=plain",
@@ -93,11 +121,32 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--backends", path]
     for name in args.backend:
         argv += ["--backend", name]
+    if args.repeat != 1:
+        argv += ["--compat-repeat", str(args.repeat)]
+    for spec in args.agent:
+        argv += ["--compat-agent", spec]
     if args.report_dir:
         argv += ["--compat-report-dir", args.report_dir]
+    if args.baseline:
+        argv += ["--compat-baseline", args.baseline]
     if args.faults:
         argv.append("--compat-faults")
     return int(pytest.main(argv))
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    result = diff.compare(diff.load(args.old), diff.load(args.new))
+    print(f"compat diff: {args.old} -> {args.new}")
+    print(diff.render(result))
+    return 1 if result.lost else 0
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    kept = diff.as_baseline(diff.load(args.report))
+    with open(args.out, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(kept, indent=2) + "\n")
+    print(f"baseline: {len(kept['cells'])} cells written to {args.out}")
+    return 0
 
 
 def _fault(args: argparse.Namespace, default: Fault | None) -> Fault | None:
@@ -156,10 +205,13 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = {"matrix": run_matrix, "serve": run_serve, "diff": run_diff, "baseline": run_baseline}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_matrix(args) if args.command == "matrix" else run_serve(args)
-    except (ProfileError, ValueError) as exc:
+        return COMMANDS[args.command](args)
+    except (ProfileError, diff.ReportError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 from .features import FEATURE_IDS, FEATURES
-from .outcomes import Cell
+from .outcomes import Cell, Observation
 from .profiles import Profile
 
 
@@ -30,6 +28,7 @@ def package_versions() -> dict[str, str]:
 class Matrix:
     profiles: dict[str, Profile] = field(default_factory=dict)  # rows, in insertion order
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    runs: dict[tuple[str, str], list[Observation]] = field(default_factory=dict)  # repeated live cells
 
     def add(self, profile: Profile, cell: Cell) -> None:
         self.profiles.setdefault(profile.name, profile)
@@ -77,6 +76,3 @@ class Matrix:
     def _order(self, key: tuple[str, str]) -> tuple[int, int]:
         names = list(self.profiles)
         return names.index(key[0]), FEATURE_IDS.index(key[1])
-
-    def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -48,6 +48,8 @@ class Cell:
     expected: Outcome | None
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    strict: list[str] = field(default_factory=list)  # deviations from the published OpenAI types
+    runs: dict[str, Any] | None = None  # a repeated live cell: total, supported, outcomes
 
     @property
     def as_expected(self) -> bool:
@@ -62,6 +64,8 @@ class Cell:
             "expected": self.expected.value if self.expected else None,
             "as_expected": self.as_expected,
             "reason": self.reason,
+            "strict": self.strict,
+            "runs": self.runs,
             "seconds": round(self.seconds, 4),
             "exchanges": self.exchanges,
         }

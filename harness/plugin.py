@@ -6,7 +6,6 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import render
+from . import diff, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for, secrets_of
@@ -24,10 +23,15 @@ from .launchers.process import ProcessPool
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
+from .strict import cell_deviations
 from .wire import scrub
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
+AGENTS_KEY = pytest.StashKey[list[readiness.AgentSpec]]()
+BASELINE_KEY = pytest.StashKey[tuple[Path, dict[str, Any]] | None]()
+REPORT_KEY = pytest.StashKey[dict[str, Any]]()
+DIFF_KEY = pytest.StashKey[diff.Diff]()
 PROCESSES_KEY = pytest.StashKey[ProcessPool]()
 
 
@@ -51,8 +55,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--compat-report-dir",
         default=None,
         metavar="DIR",
-        help="where compat-matrix.json and compat-matrix.md are written (default: rootdir)",
+        help="where compat-matrix.json, .md and .html are written (default: rootdir)",
     )
+    group.addoption(
+        "--compat-agent",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="an agent's features, e.g. 'support-bot:function_tools,handoffs,streaming' (repeatable); "
+        "[agents.NAME] tables in the backends files count too",
+    )
+    group.addoption(
+        "--compat-repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
+    )
+    group.addoption(
+        "--compat-baseline",
+        default=None,
+        metavar="FILE",
+        help="a matrix report to compare with at session end; a lost capability fails the session "
+        "(default: the compat_baseline ini value)",
+    )
+    group.addoption(
+        "--compat-matrix",
+        choices=["auto", "full", "rows"],
+        default="auto",
+        help="terminal matrix: full (with legend), rows (one line per backend); auto is rows under -q",
+    )
+    parser.addini("compat_baseline", "baseline matrix report, relative to the ini file", default="")
     group.addoption(
         "--compat-faults",
         action="store_true",
@@ -79,10 +112,16 @@ def pytest_configure(config: pytest.Config) -> None:
     names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
     try:
         profiles = select(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
+        agents = readiness.load_agents(files)
+        agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[AGENTS_KEY] = agents
+    if config.getoption("compat_repeat") < 1:
+        raise pytest.UsageError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
     config.stash[PROFILES_KEY] = profiles
     config.stash[MATRIX_KEY] = Matrix()
+    config.stash[BASELINE_KEY] = _baseline(config)
     config.stash[PROCESSES_KEY] = ProcessPool()
     config.pluginmanager.register(_ProcessReaper(config.stash[PROCESSES_KEY]), "agents-compat-processes")
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
@@ -101,6 +140,21 @@ class _ProcessReaper:
         self.processes.close()
 
 
+def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
+    given = config.getoption("compat_baseline")
+    ini = config.getini("compat_baseline")
+    if given:
+        path = Path(given)
+    elif ini:
+        path = (config.inipath.parent if config.inipath else config.rootpath) / ini
+    else:
+        return None
+    try:
+        return path, diff.load(path)
+    except diff.ReportError as exc:
+        raise pytest.UsageError(f"--compat-baseline: {exc}") from None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
@@ -109,10 +163,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(
             f"{metafunc.definition.nodeid}: a scenario needs @pytest.mark.feature(<one of {', '.join(FEATURE_IDS)}>)"
         )
-    params = [
-        pytest.param(p, id=p.name, marks=[getattr(pytest.mark, p.tier)]) for p in metafunc.config.stash[PROFILES_KEY]
-    ]
-    metafunc.parametrize("backend", params, indirect=True)
+    repeat = metafunc.config.getoption("compat_repeat")
+    params = []
+    for profile in metafunc.config.stash[PROFILES_KEY]:
+        runs = repeat if profile.tier == "live" else 1  # emulators are deterministic: once is enough
+        for run in range(runs):
+            label = profile.name if runs == 1 else f"{profile.name}-run{run + 1}"
+            params.append(pytest.param(profile, (run, runs), id=label, marks=[getattr(pytest.mark, profile.tier)]))
+    metafunc.parametrize(("backend", "compat_run"), params, indirect=["backend"])
+
+
+@pytest.fixture
+def compat_run() -> tuple[int, int]:
+    """(this run, of how many); parametrized per profile by pytest_generate_tests."""
+    return (0, 1)
 
 
 def _timeout(config: pytest.Config, profile: Profile) -> float:
@@ -144,15 +208,27 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
 @pytest.fixture
 def judge(
-    request: pytest.FixtureRequest, backend: Backend, record_property: Callable[[str, Any], None]
+    request: pytest.FixtureRequest,
+    backend: Backend,
+    compat_run: tuple[int, int],
+    record_property: Callable[[str, Any], None],
 ) -> Callable[..., Cell]:
-    """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration."""
+    """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration.
+
+    A repeated live cell records each run; the last run folds them (harness/repeat.py) and judges that.
+    """
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
+    run, runs = compat_run
     secrets = secrets_of(profile)
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
+        matrix = request.config.stash[MATRIX_KEY]
+        history = matrix.runs.setdefault((profile.name, feature), [])
+        history.append(observation)
+        if runs > 1:
+            observation = repeat.fold(history)
         cell = Cell(
             backend=profile.name,
             feature=feature,
@@ -162,20 +238,32 @@ def judge(
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
+            strict=cell_deviations([e for r in records for e in r.exchanges]),
+            runs=repeat.stats(history) if runs > 1 else None,
         )
-        request.config.stash[MATRIX_KEY].add(profile, cell)
-        for name, value in (
-            ("backend", cell.backend),
-            ("feature", feature),
-            ("outcome", cell.outcome.value),
-            ("reason", cell.reason),
-        ):
+        matrix.add(profile, cell)
+        for name, value in _properties(cell):
             record_property(name, value)
+        if run + 1 < runs:  # judged once, on the folded outcome of the last run
+            return cell
         if not cell.as_expected:
             pytest.fail(render.failure_message(cell), pytrace=False)
+        if profile.strict == "clean" and cell.strict:
+            pytest.fail(render.strict_failure_message(cell), pytrace=False)
         return cell
 
     return verdict
+
+
+def _properties(cell: Cell) -> list[tuple[str, str]]:
+    """The cell as JUnit properties, so CI tools can read the matrix from the XML alone."""
+    return [
+        ("backend", cell.backend),
+        ("feature", cell.feature),
+        ("outcome", cell.outcome.value),
+        ("expected", cell.expected.value if cell.expected else ""),
+        ("reason", cell.reason),
+    ]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -193,17 +281,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
             first_line = scrub((str(call.excinfo.value).splitlines() or [""])[0][:160], secrets)
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
-            matrix.add(
-                profile,
-                Cell(
-                    profile.name,
-                    marker.args[0],
-                    profile.tier,
-                    Outcome.ERROR,
-                    reason,
-                    profile.expect.get(marker.args[0]),
-                ),
+            cell = Cell(
+                profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason, profile.expect.get(marker.args[0])
             )
+            matrix.add(profile, cell)
+            # junitxml reads the teardown report's properties, which pytest copies from the item.
+            item.user_properties.extend(_properties(cell))
     return report
 
 
@@ -216,21 +299,51 @@ def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
     report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
         return
-    terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
-    terminalreporter.write_line(render.terminal(matrix))
+    report = config.stash[REPORT_KEY] = matrix.to_json()
+    report["readiness"] = [
+        readiness.to_json(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]
+    ]
+    baseline = config.stash.get(BASELINE_KEY, None)
+    if baseline is None:
+        return
+    found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
+    # Tests pass when a cell matches its profile; a loss against the baseline must fail the run even
+    # when the profile was changed to match it.
+    if found.lost and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    matrix = config.stash.get(MATRIX_KEY, None)
+    report = config.stash.get(REPORT_KEY, None)
+    if not matrix or report is None:
+        return
+    style = config.getoption("compat_matrix")
+    rows_only = style == "rows" or (style == "auto" and config.option.verbose < 0)
+    if not rows_only:
+        terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
+    paint = reports.painter(config.get_terminal_writer())
+    terminalreporter.write_line(render.terminal(matrix, rows_only=rows_only, paint=paint))
+    if not rows_only:
+        terminalreporter.write_line(render.strict_grid(matrix))
+        for entry in report["readiness"]:
+            terminalreporter.write_line("\n".join(readiness.render_text(entry)))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
-    out.mkdir(parents=True, exist_ok=True)
-    matrix.write_json(out / "compat-matrix.json")
-    markdown = render.markdown(matrix)
-    (out / "compat-matrix.md").write_text(markdown, encoding="utf-8")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown)
+    reports.write(out, matrix, report)
     terminalreporter.write_line(
-        f"matrix: {len(matrix.cells)} cells written to {out / 'compat-matrix.json'} and {out / 'compat-matrix.md'}"
+        f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
     )
+    found = config.stash.get(DIFF_KEY, None)
+    baseline = config.stash.get(BASELINE_KEY, None)
+    if found is None or baseline is None:
+        return
+    terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
+    for line in diff.render(found).splitlines():
+        terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
+    if found.lost:
+        terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)

@@ -59,6 +59,9 @@ class Profile(BaseModel):
     ready_path: str = Field(default="/v1/models", description="process: GET path that answers 200 once ready")
     start_timeout: float = Field(default=30.0, gt=0, description="process: seconds to wait for readiness")
     expect: dict[str, Outcome] = Field(default_factory=dict)
+    strict: Literal["clean"] | None = Field(
+        default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
+    )
 
     @field_validator("expect")
     @classmethod
@@ -112,9 +115,12 @@ def _read_toml(source: str, text: str) -> dict[str, dict[str, Any]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
-    unexpected = sorted(set(data) - {"profiles"})
+    unexpected = sorted(set(data) - {"profiles", "agents"})  # agents: see harness/readiness.py
     if unexpected:
-        raise ProfileError(f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME]")
+        raise ProfileError(
+            f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME], "
+            "agent descriptions under [agents.NAME]"
+        )
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ProfileError(f"{source}: 'profiles' must be tables: [profiles.NAME]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from tabulate import tabulate
@@ -22,6 +23,9 @@ TERMINAL_MARKS: dict[Outcome, str] = {
     Outcome.SKIPPED: "-",
 }
 DIFFERS = "*"
+
+# Colours a terminal mark; the outcome is None for the "differs" flag.
+Paint = Callable[[str, Outcome | None], str]
 
 
 def _symbol(cell: Cell | None) -> str:
@@ -47,22 +51,61 @@ def _column_keys(count: int) -> list[str]:
     return [chr(ord("a") + i) if i < 26 else str(i) for i in range(count)]
 
 
-def terminal(matrix: Matrix) -> str:
-    """A compact table: one character per cell, lettered columns, then the legend and the letters."""
+def _plain(mark: str, outcome: Outcome | None) -> str:
+    return mark
+
+
+def terminal(matrix: Matrix, *, rows_only: bool = False, paint: Paint = _plain) -> str:
+    """A compact table: one character per cell, lettered columns, then the legend and the letters.
+
+    ``rows_only`` keeps one line per backend (``pytest -q``); ``paint`` colours a mark (the plugin
+    passes the terminal's markup, which is a no-op unless the output is a colour terminal).
+    """
     features = matrix.features
     keys = _column_keys(len(features))
     width = max((len(name) for name in matrix.backends), default=7)
-    lines = [f"{'backend'.ljust(width)}  tier    " + " ".join(keys)]
+    lines = [] if rows_only else [f"{'backend'.ljust(width)}  tier    " + " ".join(keys)]
     for name in matrix.backends:
         marks = []
         for feature in features:
             cell = matrix.cells.get((name, feature))
-            mark = " " if cell is None else TERMINAL_MARKS[cell.outcome]
-            marks.append(mark + (DIFFERS if cell is not None and not cell.as_expected else " "))
-        lines.append(f"{name.ljust(width)}  {matrix.profiles[name].tier:<6}  " + "".join(marks).rstrip())
+            mark = " " if cell is None else paint(TERMINAL_MARKS[cell.outcome], cell.outcome)
+            differs = cell is not None and not cell.as_expected
+            marks.append(mark + (paint(DIFFERS, None) if differs else " "))
+        tier = "" if rows_only else f"{matrix.profiles[name].tier:<6}  "
+        lines.append(f"{name.ljust(width)}  {tier}" + "".join(marks).rstrip())
+    if rows_only:
+        return "\n".join(lines)
     lines += _wrap([f"{TERMINAL_MARKS[o]} {o.value}" for o in Outcome] + [f"{DIFFERS} differs from the profile"], 78)
     columns = [f"{key}={feature}" for key, feature in zip(keys, features, strict=True)]
     lines += _wrap(columns, 78)
+    return "\n".join(lines)
+
+
+def strict_grid(matrix: Matrix) -> str:
+    """Beside the outcome grid: which cells deviate from the published OpenAI types."""
+    features = matrix.features
+    deviating = [
+        name
+        for name in matrix.backends
+        if any(matrix.cells[(name, f)].strict for f in features if (name, f) in matrix.cells)
+    ]
+    if not deviating:
+        return "strict: every cell's wire matches the published OpenAI types"
+    width = max(len(name) for name in matrix.backends)
+    lines = [f"{'strict'.ljust(width)}          " + " ".join(_column_keys(len(features)))]
+    for name in deviating:
+        marks = ["d" if (name, f) in matrix.cells and matrix.cells[(name, f)].strict else "." for f in features]
+        lines.append(f"{name.ljust(width)}          " + " ".join(marks))
+    lines.append("d: the wire deviates from the published OpenAI types (details in the Markdown and JSON)")
+    return "\n".join(lines)
+
+
+def strict_failure_message(cell: Cell) -> str:
+    lines = [f"{cell.backend} / {cell.feature}: the profile is declared strict-clean, but the wire deviates:"]
+    lines += [f"  - {line}" for line in cell.strict]
+    lines.append(f"  exchange ({len(cell.exchanges)} HTTP requests):")
+    lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
     return "\n".join(lines)
 
 
@@ -77,10 +120,15 @@ def _wrap(words: list[str], width: int) -> list[str]:
     return lines + ([current] if current else [])
 
 
-def markdown(matrix: Matrix) -> str:
+def versions_line(versions: dict[str, str]) -> str:
+    return " · ".join(f"{name} {value}" for name, value in versions.items())
+
+
+def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
     headers = ["backend", "tier"] + [f"`{f}`" for f in matrix.features]
     table = tabulate(_rows(matrix), headers=headers, tablefmt="github")
-    lines = ["## Agents SDK backend compatibility", "", table, "", legend(), ""]
+    lines = ["## Agents SDK backend compatibility", "", f"Produced with {versions_line(versions)}.", ""]
+    lines += [table, "", legend(), ""]
     differing = matrix.unexpected()
     if differing:
         lines += ["### Cells that differ from their profile", ""]
@@ -90,6 +138,24 @@ def markdown(matrix: Matrix) -> str:
             for c in differing
         ]
         lines.append("")
+    lines += ["### Strict conformance", ""]
+    lines += [
+        "Each object on the wire validated against the `openai` package's published types; the SDK "
+        "parses leniently, so a supported cell can still deviate.",
+        "",
+    ]
+    for name in matrix.backends:
+        found: dict[str, list[str]] = {}
+        for feature in matrix.features:
+            cell = matrix.cells.get((name, feature))
+            for line in cell.strict if cell else []:
+                found.setdefault(line, []).append(feature)
+        if not found:
+            lines.append(f"- **{name}**: clean")
+            continue
+        lines.append(f"- **{name}**: {len(found)} deviation(s)")
+        lines += [f"  - {line} (in {', '.join(f'`{f}`' for f in features)})" for line, features in found.items()]
+    lines.append("")
     lines += ["### Evidence", ""]
     lines += [
         f"- **{c.backend}** `{c.feature}` {c.outcome.value}: {c.reason}"

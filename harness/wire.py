@@ -127,6 +127,24 @@ class Exchange:
             "seconds": round(self.seconds, 4),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Exchange:
+        """An exchange read back from a report, so the evidence helpers can read reports too."""
+        request, response = data["request"], data["response"]
+        return cls(
+            method=request["method"],
+            url=request["url"],
+            request_headers=request.get("headers") or {},
+            request_body=request.get("body"),
+            status=response.get("status"),
+            response_headers=response.get("headers") or {},
+            streamed=bool(response.get("streamed")),
+            complete=bool(response.get("complete")),
+            seconds=data.get("seconds", 0.0),
+            # A report holds the decoded body and no raw bytes: cache it against the empty buffer.
+            _decoded=(0, response.get("body")),
+        )
+
 
 class _TeeStream(httpx.AsyncByteStream):
     """Passes the body through untouched, keeping a copy of every byte the SDK reads."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -56,6 +57,9 @@ def test_reports_hold_every_cell_with_evidence(
         assert cell["outcome"] == cell["expected"]
     markdown = (pytester.path / "out" / "compat-matrix.md").read_text()
     assert "| gomodel-translated |" in markdown
+    assert f"openai-agents {report['versions']['openai-agents']}" in markdown
+    html = (pytester.path / "out" / "compat-matrix.html").read_text()
+    assert html.count('<details class="cell"') == 2 * len(FEATURE_IDS)
     assert summary.read_text() == markdown
 
 
@@ -102,3 +106,122 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
     result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
+
+
+BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
+
+
+def test_junit_cases_carry_the_cell_as_properties(pytester: pytest.Pytester) -> None:
+    xml = pytester.path / "junit.xml"
+    result = run_suites(pytester, "-m", "mocked", "--backend", "llamacpp-responses", f"--junitxml={xml}")
+    result.assert_outcomes(passed=len(FEATURE_IDS))
+    cells = {
+        (c["backend"], c["feature"]): c
+        for c in json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
+    }
+    cases = ElementTree.parse(xml).getroot().iter("testcase")
+    seen = set()
+    for case in cases:
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        cell = cells[(properties["backend"], properties["feature"])]
+        assert properties == {
+            "backend": cell["backend"],
+            "feature": cell["feature"],
+            "outcome": cell["outcome"],
+            "expected": cell["expected"],
+            "reason": cell["reason"],
+        }
+        seen.add(properties["feature"])
+    assert seen == set(FEATURE_IDS)
+
+
+def test_a_crashed_scenario_still_carries_its_properties(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_crash="""
+        import pytest
+        pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+        @pytest.mark.feature("plain_text")
+        async def test_crash(backend, judge):
+            raise RuntimeError("scenario bug")
+        """
+    )
+    xml = pytester.path / "junit.xml"
+    result = pytester.runpytest_inprocess(
+        *("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"),
+        *("--backend", "ollama-chat", f"--junitxml={xml}", "test_crash.py"),
+    )
+    result.assert_outcomes(failed=1)
+    case = next(ElementTree.parse(xml).getroot().iter("testcase"))
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties == {
+        "backend": "ollama-chat",
+        "feature": "plain_text",
+        "outcome": "error",
+        "expected": "supported",
+        "reason": "scenario crashed: RuntimeError: scenario bug",
+    }
+
+
+def test_quiet_run_prints_one_line_per_backend_and_the_html_report(pytester: pytest.Pytester) -> None:
+    result = run_suites(pytester, "-q", "-m", "mocked", "--backend", "ollama-chat,vllm-responses", "-k", "plain_text")
+    result.assert_outcomes(passed=2)
+    lines = result.stdout.lines
+    rows = [line for line in lines if line.startswith(("ollama-chat ", "vllm-responses "))]
+    assert [row.split() for row in rows] == [["ollama-chat", "+"], ["vllm-responses", "+"]]
+    assert not any("supported" in line or "a=plain_text" in line or "compatibility matrix" in line for line in lines)
+    assert "<table" in (pytester.path / "out" / "compat-matrix.html").read_text()
+
+
+def test_full_matrix_under_quiet_on_request_and_colour_only_when_asked(pytester: pytest.Pytester) -> None:
+    args = ("-m", "mocked", "--backend", "ollama-chat", "-k", "plain_text or tool_choice_required")
+    plain = run_suites(pytester, "-q", "--compat-matrix", "full", "--color=no", *args)
+    plain.stdout.fnmatch_lines(["*Agents SDK compatibility matrix*", "ollama-chat*mocked*+ ~", "+ supported*"])
+    assert "\x1b[" not in plain.stdout.str()
+    coloured = run_suites(pytester, "--color=yes", *args)
+    assert "\x1b[32m+\x1b[0m \x1b[33m~\x1b[0m" in coloured.stdout.str()
+
+
+def test_baseline_catches_a_lost_capability_even_when_the_profile_agrees(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ollama starts ignoring response_format and the profile is edited to match: every test passes,
+    # so only the baseline can notice that structured output was lost.
+    monkeypatch.setattr(
+        OllamaEmulator, "chat_quirks", dataclasses.replace(OllamaEmulator.chat_quirks, response_format="ignored")
+    )
+    pytester.makefile(".toml", agree='[profiles.ollama-chat.expect]\nstructured_output = "ignored"\n')
+    result = run_suites(
+        pytester,
+        *("-m", "mocked", "--backend", "ollama-chat", "-k", "structured_output or plain_text"),
+        *("--backends", "agree.toml", "--compat-baseline", str(BASELINE)),
+    )
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*compared with the baseline*mocked.json*",
+            "lost    ollama-chat / structured_output: supported -> ignored (*",
+            "1 lost, 0 gained, 0 changed of 2 cells in both",
+            "baseline: 1 lost: the session fails",
+        ]
+    )
+
+
+def test_baseline_reports_a_gain_without_failing(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    honouring = dataclasses.replace(OllamaEmulator.responses_quirks, previous_response_id="resolve")
+    monkeypatch.setattr(OllamaEmulator, "responses_quirks", honouring)
+    pytester.makefile(".toml", agree='[profiles.ollama-responses.expect]\nprevious_response_id = "supported"\n')
+    result = run_suites(
+        pytester,
+        *("-m", "mocked", "--backend", "ollama-responses", "-k", "previous_response_id"),
+        *("--backends", "agree.toml", "--compat-baseline", str(BASELINE)),
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["gained  ollama-responses / previous_response_id: ignored -> supported (*"])
+
+
+def test_a_bad_baseline_stops_the_run_with_one_message(pytester: pytest.Pytester) -> None:
+    result = run_suites(pytester, "--compat-baseline", "nosuch.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--compat-baseline: nosuch.json: no such file"])

@@ -59,9 +59,29 @@ def test_full_matrix_fits_eighty_columns() -> None:
     assert max(len(line) for line in render.terminal(matrix).splitlines()) <= 80
 
 
+def test_quiet_terminal_keeps_one_line_per_backend() -> None:
+    matrix = matrix_with(
+        cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
+        cell("ollama-chat", "handoffs", Outcome.UNSUPPORTED, Outcome.UNSUPPORTED),
+        cell("gomodel-translated", "plain_text", Outcome.BROKEN, Outcome.SUPPORTED),
+    )
+    lines = render.terminal(matrix, rows_only=True).splitlines()
+    assert [line.split() for line in lines] == [["ollama-chat", "+", "x"], ["gomodel-translated", "!*"]]
+
+
+def test_terminal_paints_marks_and_the_differs_flag() -> None:
+    matrix = matrix_with(
+        cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
+        cell("ollama-chat", "handoffs", Outcome.BROKEN, Outcome.SUPPORTED),
+    )
+    text = render.terminal(matrix, paint=lambda mark, outcome: f"<{outcome}:{mark}>")
+    assert "<supported:+> <broken:!><None:*>" in text.splitlines()[1]
+
+
 def test_markdown_lists_differences_and_evidence() -> None:
     matrix = matrix_with(cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED))
-    markdown = render.markdown(matrix)
+    markdown = render.markdown(matrix, {"openai-agents": "0.24.0", "openai": "3.54.0"})
+    assert "Produced with openai-agents 0.24.0 · openai 3.54.0." in markdown
     assert "| vllm-responses | mocked | no!" in markdown
     assert "expected supported, observed **unsupported**: because unsupported" in markdown
 

@@ -64,7 +64,7 @@ def test_planted_keys_reach_no_report_log_or_terminal(
     )
     result.assert_outcomes(passed=6, failed=2)  # the two wrong declarations, and only those
     written = {path.name: path.read_text() for path in out.iterdir()}
-    assert set(written) == {"compat-matrix.json", "compat-matrix.md", "junit.xml"}
+    assert set(written) == {"compat-matrix.json", "compat-matrix.md", "compat-matrix.html", "junit.xml"}
     # The runs happened and were reported: the refusal, the exchanges, the captured logs.
     assert "credentials rejected: 401 Incorrect API key provided: ***." in written["compat-matrix.json"]
     assert '"authorization": "***"' in written["compat-matrix.json"]

@@ -61,12 +61,14 @@ def test_serve_unknown_name_fails_clearly(capsys: pytest.CaptureFixture[str]) ->
 def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
     monkeypatch.setattr(pytest, "main", lambda argv: seen.append(argv) or 0)
-    assert main(["matrix", "--backend", "ollama-chat", "--report-dir", "out"]) == 0
+    assert main(["matrix", "--backend", "ollama-chat", "--report-dir", "out", "--baseline", "base.json"]) == 0
     assert seen == [
         [
             "--pyargs",
             "suites",
             "-q",
+            "--compat-matrix",
+            "full",
             "-p",
             "no:cacheprovider",
             "--assert=plain",
@@ -78,5 +80,7 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "ollama-chat",
             "--compat-report-dir",
             "out",
+            "--compat-baseline",
+            "base.json",
         ]
     ]

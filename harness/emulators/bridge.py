@@ -122,11 +122,10 @@ def translate(
     upstream_model: str,
     model: str,
     next_id: Callable[[str], str],
-    headers: dict[str, str] | None = None,
 ) -> Translated:
     """Send ``body`` (a Responses request) upstream as Chat Completions; raise ApiError on upstream errors."""
     chat = chat_request(body, upstream_model)
-    reply = upstream.handle(HttpRequest("POST", "/v1/chat/completions", headers or {}, dumps(chat)))
+    reply = upstream.handle(HttpRequest("POST", "/v1/chat/completions", {}, dumps(chat)))
     if reply.status >= 400:
         payload = reply.payload() or {}
         error = payload.get("error", payload)

@@ -19,7 +19,8 @@ responses_converter.go at v0.1.22; internal/server/previous_response.go in later
   ``unsupported_response_operation``; only non-streamed responses can be fetched by id, and they are
   stored in the background, so an immediate GET can 404 (option ``store_delay_ms``, default 30; DESIGN.md
   reports it for GET; chaining is modelled without the delay, as nothing reports a race there);
-- the translated stream (v0.1.22 responses_converter.go): event lines, no sequence_number; created,
+- the translated stream (v0.1.22 responses_converter.go): event lines, no sequence_number; created
+  and completed carry only {id, object, status, model, provider, created_at} (+ usage);
   output_item.added, output_text.delta carrying only {type, delta}, function_call_arguments.delta and
   .done, output_item.done, completed (no ``output``, usage in chat names), then ``data: [DONE]``;
   no in_progress, content_part or output_text.done events;
@@ -45,7 +46,10 @@ from .responses import (
 )
 
 NATIVE_RESPONSES = {"openai", "vllm"}
+ENVELOPE = ("id", "object", "status", "model", "provider", "created_at")
 TRANSLATED_STREAM = ResponsesQuirks(
+    start_envelope=ENVELOPE,
+    end_envelope=(*ENVELOPE, "usage"),
     in_progress_event=False,
     content_part_events=False,
     sequence_numbers=False,
@@ -162,6 +166,7 @@ class GoModelEmulator(Emulator):
         translated = bridge.translate(
             {**body, "input": history + own_items}, self.upstream, upstream_model, body["model"], self.next_id
         )
+        translated.response["provider"] = self.provider
         output = as_input(translated.response["output"])
         if translated.plan is None and body.get("store", True) is not False:  # streams are not kept
             kept = StoredResponse(translated.response, history + own_items + output, own_items)

@@ -7,7 +7,8 @@ Quirks modelled:
   parallel_tool_calls=false is ignored;
 - previous_response_id: 400 "llama.cpp does not support 'previous_response_id'.";
 - Responses streams send function_call_arguments.delta but no .done, no sequence_number and no
-  output_index; function_call items carry call_id "fc_<id>" and no id (tools/server/server-task.cpp);
+  output_index; created/in_progress carry only {id, object, status}; function_call items carry
+  call_id "fc_<id>" and no id (tools/server/server-task.cpp);
 - chat streams end with a usage chunk with empty choices, then [DONE] (measured at 0c1e570; newer
   server-task.cpp sends it only with stream_options.include_usage);
 - an assistant input item without "type": "message": 400 "Cannot determine type of 'item'";
@@ -39,6 +40,7 @@ class LlamaCppEmulator(ModelServer):
     owned_by = "llamacpp"
     chat_quirks = ChatQuirks(tool_choice="strings", parallel_tool_calls_false=False, usage_chunk="always")
     responses_quirks = ResponsesQuirks(
+        start_envelope=("id", "object", "status"),
         sequence_numbers=False,
         output_index=False,
         call_items_without_id=True,

@@ -35,6 +35,8 @@ class ResponsesQuirks:
     argument_piece: int | None = None  # re-cut argument deltas to this size; 0 sends the arguments whole
     completed_chat_usage: bool = False  # response.completed usage in chat names (prompt_tokens, ...)
     call_items_without_id: bool = False  # function_call items carry only call_id ("fc_...")
+    start_envelope: tuple[str, ...] | None = None  # keys of the response in created/in_progress (None: all)
+    end_envelope: tuple[str, ...] | None = None  # keys of the response in completed (None: all)
     done_sentinel: bool = False  # a trailing "data: [DONE]" (not sent by OpenAI)
     event_lines: bool = True  # "event: <type>" lines before each data line
 
@@ -115,7 +117,7 @@ def _content_text(content: Any) -> str:
 def parse_input(value: Any) -> tuple[list[brain.Message], list[dict[str, Any]]]:
     if isinstance(value, str):
         item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": value}]}
-        return [brain.Message("user", value)], [item]
+        return [brain.Message("user", value)], [normalize_item(item)]
     if not isinstance(value, list):
         raise ApiError(400, "'input' must be a string or an array of input items", param="input")
     messages: list[brain.Message] = []
@@ -307,6 +309,8 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
         out.append(sse_data(event, kind if quirks.event_lines else None))
 
     in_progress = {**final, "status": "in_progress", "output": [], "usage": None}
+    if quirks.start_envelope is not None:
+        in_progress = {k: v for k, v in in_progress.items() if k in quirks.start_envelope}
     emit("response.created", {"response": in_progress})
     if quirks.in_progress_event:
         emit("response.in_progress", {"response": in_progress})
@@ -321,6 +325,8 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
                 deltas = split_arguments(joined, quirks.argument_piece) if quirks.argument_piece else [joined]
             _call_events(emit, index, item, deltas, quirks)
     completed = final if quirks.completed_has_output else {**final, "output": []}
+    if quirks.end_envelope is not None:
+        completed = {k: v for k, v in completed.items() if k in quirks.end_envelope}
     if quirks.completed_chat_usage and final.get("usage"):
         usage = final["usage"]
         completed = {
@@ -454,15 +460,16 @@ class Responses:
         return {"object": "response.input_tokens", "input_tokens": brain.prompt_tokens(self.parse(body).turn)}
 
     def compact(self, body: dict[str, Any], model: str) -> dict[str, Any]:
-        """POST /v1/responses/compact: the user messages, then one opaque compaction item."""
+        """POST /v1/responses/compact: one opaque compaction item holding the whole history.
+
+        CompactedResponse's docstring speaks of the user messages followed by the compaction item, but
+        its published type (a list of ResponseOutputItem) cannot hold a user message; the reference
+        emulator returns what the type accepts, so the strict tier keeps it clean.
+        """
         parsed = self.parse(body)
         items = parsed.history_items + parsed.input_items
-        users = [i for i in items if i.get("type", "message") == "message" and i.get("role") == "user"]
         sealed = base64.b64encode(json.dumps(items).encode()).decode()
-        output = [
-            {**u, "id": u.get("id") or self.next_id("msg_"), "type": "message", "status": "completed"} for u in users
-        ]
-        output.append({"type": "compaction", "id": self.next_id("cmp_"), "encrypted_content": sealed})
+        output = [{"type": "compaction", "id": self.next_id("cmp_"), "encrypted_content": sealed}]
         prompt = brain.prompt_tokens(parsed.turn)
         return {
             "id": self.next_id("resp_"),

@@ -1,0 +1,136 @@
+"""Compare two matrix reports: which capabilities a backend gained, lost or changed since a baseline.
+
+A cell is *lost* when it was ``supported`` and now is not, *gained* when it became ``supported``, and
+*changed* for any other outcome change. Backends, features or single cells missing from the new
+report are listed as removed but never count as lost: running a subset of the matrix is normal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .outcomes import Outcome
+
+SUPPORTED = Outcome.SUPPORTED.value
+
+
+class ReportError(Exception):
+    """A report file is missing or is not a matrix report; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Change:
+    backend: str
+    feature: str
+    old: str
+    new: str
+    reason: str  # the new cell's reason: why it is what it is now
+
+
+@dataclass
+class Diff:
+    lost: list[Change] = field(default_factory=list)
+    gained: list[Change] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    new_backends: list[str] = field(default_factory=list)
+    removed_backends: list[str] = field(default_factory=list)
+    new_features: list[str] = field(default_factory=list)
+    removed_features: list[str] = field(default_factory=list)
+    new_cells: list[tuple[str, str]] = field(default_factory=list)
+    removed_cells: list[tuple[str, str]] = field(default_factory=list)
+    versions: list[tuple[str, str, str]] = field(default_factory=list)  # (package, old, new) that differ
+    compared: int = 0  # cells present in both reports
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read: {exc}") from None
+    except ValueError as exc:
+        raise ReportError(f"{path}: not JSON: {exc}") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        raise ReportError(f"{path}: not a compat matrix report (no 'cells' list)")
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or not all(isinstance(cell.get(k), str) for k in ("backend", "feature")):
+            raise ReportError(f"{path}: cell {index} has no backend and feature")
+        if cell.get("outcome") not in Outcome._value2member_map_:
+            raise ReportError(f"{path}: cell {index} has an unknown outcome {cell.get('outcome')!r}")
+    return data
+
+
+def as_baseline(report: dict[str, Any]) -> dict[str, Any]:
+    """A report kept as a baseline: outcomes and reasons, without the exchanges only the evidence needs."""
+    dropped = ("exchanges", "seconds")
+    return {**report, "cells": [{k: v for k, v in c.items() if k not in dropped} for c in report["cells"]]}
+
+
+def _ordered(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> Diff:
+    before = {(c["backend"], c["feature"]): c for c in old["cells"]}
+    after = {(c["backend"], c["feature"]): c for c in new["cells"]}
+    old_backends, new_backends = (_ordered([b for b, _ in cells]) for cells in (before, after))
+    old_features, new_features = (_ordered([f for _, f in cells]) for cells in (before, after))
+    diff = Diff(
+        new_backends=[b for b in new_backends if b not in old_backends],
+        removed_backends=[b for b in old_backends if b not in new_backends],
+        new_features=[f for f in new_features if f not in old_features],
+        removed_features=[f for f in old_features if f not in new_features],
+    )
+    for key, cell in after.items():
+        if key not in before:
+            if key[0] in old_backends and key[1] in old_features:
+                diff.new_cells.append(key)
+            continue
+        diff.compared += 1
+        was, now = before[key]["outcome"], cell["outcome"]
+        if was == now:
+            continue
+        change = Change(key[0], key[1], was, now, cell.get("reason", ""))
+        bucket = diff.lost if was == SUPPORTED else diff.gained if now == SUPPORTED else diff.changed
+        bucket.append(change)
+    diff.removed_cells = [k for k in before if k not in after and k[0] in new_backends and k[1] in new_features]
+    old_versions, new_versions = old.get("versions") or {}, new.get("versions") or {}
+    diff.versions = [
+        (name, str(old_versions[name]), str(new_versions[name]))
+        for name in new_versions
+        if name in old_versions and old_versions[name] != new_versions[name]
+    ]
+    return diff
+
+
+def _change_line(kind: str, change: Change) -> str:
+    return f"{kind:<8}{change.backend} / {change.feature}: {change.old} -> {change.new} ({change.reason})"
+
+
+def render(diff: Diff) -> str:
+    lines = []
+    if diff.versions:
+        lines.append("versions: " + "; ".join(f"{name} {old} -> {new}" for name, old, new in diff.versions))
+    for kind, changes in (("lost", diff.lost), ("gained", diff.gained), ("changed", diff.changed)):
+        lines += [_change_line(kind, c) for c in changes]
+    for label, names in (
+        ("new backends", diff.new_backends),
+        ("removed backends", diff.removed_backends),
+        ("new features", diff.new_features),
+        ("removed features", diff.removed_features),
+        ("new cells", [f"{b} / {f}" for b, f in diff.new_cells]),
+        ("removed cells", [f"{b} / {f}" for b, f in diff.removed_cells]),
+    ):
+        if names:
+            lines.append(f"{label}: {', '.join(names)}")
+    lines.append(
+        f"{len(diff.lost)} lost, {len(diff.gained)} gained, {len(diff.changed)} changed "
+        f"of {diff.compared} cells in both"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,206 @@
+"""The matrix as one self-contained HTML page: a coloured grid, a legend, and every cell's evidence.
+
+Rendered from the report's JSON (``Matrix.to_json()``), so a saved ``compat-matrix.json`` renders the
+same page. Everything the backends sent is escaped here; the stylesheet and script are inlined from
+``harness/assets`` so the file opens offline.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from importlib import resources
+from typing import Any
+
+from .outcomes import SYMBOLS, Outcome
+from .render import versions_line
+from .steps import step
+
+LEGEND_TEXT: dict[Outcome, str] = {
+    Outcome.SUPPORTED: "works, and the wire shows the backend honoured it",
+    Outcome.UNSUPPORTED: "refused with a clear error",
+    Outcome.IGNORED: "accepted, silently not honoured",
+    Outcome.BROKEN: "an answer the SDK cannot use",
+    Outcome.INCONCLUSIVE: "live only: the model was too weak to tell",
+    Outcome.ERROR: "infrastructure or setup failed",
+    Outcome.SKIPPED: "not applicable to this profile",
+}
+
+
+def _asset(name: str) -> str:
+    return resources.files("harness").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def _mark(outcome: str, differs: bool, tag: str = "span", attrs: str = "") -> str:
+    classes = f"mark o-{outcome}" + (" differs" if differs else "")
+    return f'<{tag} class="{classes}"{attrs}>{escape(SYMBOLS[Outcome(outcome)])}</{tag}>'
+
+
+def _legend() -> str:
+    items = [f"<span>{_mark(o.value, False)} {escape(o.value)}: {escape(LEGEND_TEXT[o])}</span>" for o in Outcome]
+    items.append(f"<span>{_mark('supported', True)} outlined: differs from the profile's declared outcome</span>")
+    items.append(
+        '<span><span class="deviates-key">d</span> in the corner: the wire deviates from the published '
+        "OpenAI types (strict tier)</span>"
+    )
+    return '<div class="legend">' + "".join(items) + "</div>"
+
+
+def _grid(report: dict[str, Any], ids: dict[tuple[str, str], str]) -> str:
+    features = [f["id"] for f in report["features"]]
+    cells = {(c["backend"], c["feature"]): c for c in report["cells"]}
+    head = "".join(
+        f'<th class="feature" title="{escape(f["verifies"])}"><div>{escape(f["id"])}</div></th>'
+        for f in report["features"]
+    )
+    rows = []
+    for backend in report["backends"]:
+        name = backend["name"]
+        tds = []
+        for feature in features:
+            cell = cells.get((name, feature))
+            if cell is None:
+                tds.append("<td></td>")
+                continue
+            tip = f"{name} / {feature}: {cell['outcome']}: {cell['reason']}"
+            strict = f" · strict: {len(cell['strict'])} deviation(s)" if cell.get("strict") else ""
+            link = f' href="#{ids[(name, feature)]}" title="{escape(tip + strict)}"'
+            mark = _mark(cell["outcome"], not cell["as_expected"], "a", link)
+            tds.append(f'<td class="deviates">{mark}</td>' if strict else f"<td>{mark}</td>")
+        rows.append(
+            f'<tr><th scope="row" title="{escape(backend.get("description") or "")}">{escape(name)}</th>'
+            f'<td class="tier">{escape(backend["tier"])}</td>{"".join(tds)}</tr>'
+        )
+    return (
+        f'<table class="grid" id="grid"><thead><tr><th>backend</th><th>tier</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _differing(report: dict[str, Any], ids: dict[tuple[str, str], str]) -> str:
+    items = [
+        f'<li><a href="#{ids[(c["backend"], c["feature"])]}">{escape(c["backend"])} / '
+        f"<code>{escape(c['feature'])}</code></a>: expected {escape(c['expected'] or '-')}, observed "
+        f"<b>{escape(c['outcome'])}</b>: {escape(c['reason'])}</li>"
+        for c in report["cells"]
+        if not c["as_expected"]
+    ]
+    if not items:
+        return ""
+    return f'<h2>Cells that differ from their profile</h2><ul class="differing">{"".join(items)}</ul>'
+
+
+def _pretty(body: Any) -> str:
+    if isinstance(body, str):
+        return body
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def _stream(events: list[Any]) -> str:
+    lines = []
+    for event in events:
+        if isinstance(event, dict) and "data" in event:
+            name = f"event: {event['event']}\n" if event.get("event") else ""
+            data = event["data"]
+            lines.append(f"{name}data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}")
+        else:
+            lines.append(_pretty(event))
+    return "\n\n".join(lines)
+
+
+def _headers(headers: dict[str, str]) -> str:
+    return "".join(f"{name}: {value}\n" for name, value in headers.items())
+
+
+def _exchange(data: dict[str, Any]) -> str:
+    request, response = data["request"], data["response"]
+    summary = step(data)
+    bad = summary.status is None or summary.status >= 400
+    status_text = "no response" if summary.status is None else str(summary.status)
+    said = " · ".join(part for part in (summary.sent, summary.received) if part)
+    body = response.get("body")
+    shown = _stream(body) if response.get("streamed") and isinstance(body, list) else _pretty(body)
+    head = f"{request['method']} {request['url']}\n{_headers(request.get('headers') or {})}\n"
+    status = f"HTTP {response.get('status')}{'' if response.get('complete', True) else ' (body not read to the end)'}\n"
+    return (
+        '<li><details class="exchange"><summary>'
+        f"<code>{escape(summary.request)}</code> → "
+        f'<span class="status{" bad" if bad else ""}">{status_text}</span> '
+        f'<span class="said">{escape(said)}</span></summary>'
+        f'<div class="wire">request<pre>{escape(head + _pretty(request.get("body")))}</pre>'
+        f"response<pre>{escape(status + _headers(response.get('headers') or {}) + chr(10) + shown)}</pre>"
+        "</div></details></li>"
+    )
+
+
+def _evidence(cell: dict[str, Any], anchor: str, verifies: str) -> str:
+    differs = not cell["as_expected"]
+    steps = "".join(_exchange(e) for e in cell["exchanges"]) or "<li>no HTTP request (nothing to run)</li>"
+    return (
+        f'<details class="cell" id="{anchor}"><summary>{_mark(cell["outcome"], differs)} '
+        f"<b>{escape(cell['backend'])}</b> / <code>{escape(cell['feature'])}</code>: "
+        f"{escape(cell['reason'])}</summary>"
+        '<div class="cell-body"><dl>'
+        f"<dt>observed</dt><dd>{escape(cell['outcome'])}</dd>"
+        f"<dt>expected</dt><dd>{escape(cell['expected'] or 'not declared')}{' (differs)' if differs else ''}</dd>"
+        f'<dt>reason</dt><dd class="reason">{escape(cell["reason"])}</dd>'
+        f"<dt>scenario</dt><dd>{escape(verifies)}</dd>"
+        f"<dt>strict</dt><dd>{_strict(cell.get('strict') or [])}</dd>"
+        f"</dl>steps ({len(cell['exchanges'])} HTTP request{'' if len(cell['exchanges']) == 1 else 's'}, "
+        f'open one for the full exchange)<ol class="steps">{steps}</ol>'
+        '<a class="up" href="#grid">back to the grid</a></div></details>'
+    )
+
+
+def _strict(deviations: list[str]) -> str:
+    if not deviations:
+        return "the wire matches the published OpenAI types"
+    return '<ul class="strict">' + "".join(f"<li>{escape(line)}</li>" for line in deviations) + "</ul>"
+
+
+def _readiness(entries: list[dict[str, Any]]) -> str:
+    """The agents the user described, answered per backend (see harness/readiness.py)."""
+    if not entries:
+        return ""
+    parts = ['<h2 id="readiness">Readiness</h2>']
+    for entry in entries:
+        rows = []
+        for b in entry["backends"]:
+            notes = [f"{x['feature']} {x['outcome']}: {x['reason']}" for x in b["blockers"]]
+            notes += [f"{x['feature']} {x['outcome']}: {x['workaround']}" for x in b["limitations"]]
+            verdict = b["verdict"].lower().replace(" ", "-")
+            rows.append(
+                f'<tr><td>{escape(b["backend"])}</td><td class="verdict v-{verdict}">{escape(b["verdict"])}'
+                f"</td><td>{'<br>'.join(escape(n) for n in notes)}</td></tr>"
+            )
+        parts.append(
+            f"<h3>{escape(entry['agent'])} <small>({escape(', '.join(entry['features']))})</small></h3>"
+            f'<table class="readiness">{"".join(rows)}</table>'
+        )
+    return "".join(parts)
+
+
+def render(report: dict[str, Any]) -> str:
+    ids = {(c["backend"], c["feature"]): f"c{i}" for i, c in enumerate(report["cells"])}
+    verifies = {f["id"]: f["verifies"] for f in report["features"]}
+    sections = []
+    for backend in report["backends"]:
+        cells = [c for c in report["cells"] if c["backend"] == backend["name"]]
+        sections.append(f"<h3>{escape(backend['name'])}</h3>")
+        sections += [_evidence(c, ids[(c["backend"], c["feature"])], verifies.get(c["feature"], "")) for c in cells]
+    differing = sum(1 for c in report["cells"] if not c["as_expected"])
+    deviating = sum(1 for c in report["cells"] if c.get("strict"))
+    meta = (
+        f"{len(report['cells'])} cells, {differing} differ from their profile, {deviating} deviate from the "
+        "published OpenAI types · generated "
+        f"{escape(report.get('generated_at', ''))} · {escape(versions_line(report.get('versions', {})))}"
+    )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Agents SDK backend compatibility</title><style>{_asset('report.css')}</style></head>\n"
+        f'<body><h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
+        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.get('readiness', []))}"
+        '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
+        f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"
+    )

@@ -1,0 +1,170 @@
+"""Readiness: for the agent a user actually runs (the features it uses), is each backend ready?
+
+READY: every feature the agent uses is supported. READY WITH LIMITATIONS: some are not, but each has
+a known workaround that works on that backend (e.g. an SDK session instead of previous_response_id,
+where session replay is supported). NOT READY: a feature fails with no workaround, or could not be
+verified. The workarounds are data below, so the rule is readable in one place.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .features import FEATURE_IDS
+from .matrix import Matrix
+from .outcomes import Outcome
+from .profiles import ProfileError
+
+READY, LIMITED, NOT_READY = "READY", "READY WITH LIMITATIONS", "NOT READY"
+
+
+@dataclass(frozen=True)
+class Workaround:
+    advice: str
+    needs: str | None = None  # a feature that must be supported on the backend for the advice to hold
+
+
+WORKAROUNDS: dict[str, Workaround] = {
+    "previous_response_id": Workaround(
+        "keep history client-side with an SDK session (e.g. SQLiteSession) instead of previous_response_id",
+        "session_replay",
+    ),
+    "conversations": Workaround("use an SDK session instead of server-side conversations", "session_replay"),
+    "compaction": Workaround("trim or summarise history yourself in an SDK session", "session_replay"),
+    "structured_output": Workaround(
+        "ask for JSON in the instructions and validate it yourself (the chat "
+        "path enforces response_format where this path does not)"
+    ),
+    "tool_choice_required": Workaround(
+        "tell the model to call the tool and check that a call happened (an output guardrail)", "function_tools"
+    ),
+    "parallel_tool_calls": Workaround(
+        "accept one tool call per turn: the SDK loops until the model stops calling tools", "function_tools"
+    ),
+    "usage": Workaround("count tokens client-side or from non-streamed runs"),
+    "input_tokens": Workaround("estimate tokens client-side before the run"),
+    "response_retrieval": Workaround("keep the RunResult yourself instead of fetching the response by id"),
+    "store_false": Workaround("do not chain to responses created with store=false: the backend does not refuse it"),
+}
+# "skipped" means "not applicable"; for these features that is harmless (e.g. a model id with no namespace).
+HARMLESS_WHEN_SKIPPED = frozenset({"namespaced_model_ids"})
+WORKAROUND_APPLIES = frozenset({Outcome.IGNORED, Outcome.UNSUPPORTED, Outcome.SKIPPED})
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    name: str
+    features: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass
+class BackendReadiness:
+    backend: str
+    verdict: str
+    limitations: list[dict[str, str]] = field(default_factory=list)  # feature, outcome, workaround
+    blockers: list[dict[str, str]] = field(default_factory=list)  # feature, outcome, reason
+
+
+def parse_spec(text: str, index: int = 1) -> AgentSpec:
+    """``name:feature,feature`` or ``feature,feature`` (from --compat-agent)."""
+    name, sep, rest = text.partition(":")
+    if not sep:
+        name, rest = f"agent-{index}", text
+    features = tuple(f.strip() for f in rest.replace("+", ",").split(",") if f.strip())
+    return _validated(AgentSpec(name.strip(), features), f"--compat-agent {text!r}")
+
+
+def load_agents(paths: Iterable[Path]) -> list[AgentSpec]:
+    """``[agents.NAME]`` tables (features = [...], description = "...") from the backends files."""
+    agents = []
+    for path in paths:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ProfileError(f"{path}: cannot read agents: {exc}") from None
+        for name, table in data.get("agents", {}).items():
+            if not isinstance(table, dict) or not isinstance(table.get("features"), list):
+                raise ProfileError(f"{path}: agent '{name}': needs features = [\"feature_id\", ...]")
+            spec = AgentSpec(name, tuple(map(str, table["features"])), str(table.get("description", "")))
+            agents.append(_validated(spec, f"{path}: agent '{name}'"))
+    return agents
+
+
+def _validated(spec: AgentSpec, where: str) -> AgentSpec:
+    if not spec.features:
+        raise ProfileError(f"{where}: names no features")
+    unknown = [f for f in spec.features if f not in FEATURE_IDS]
+    if unknown:
+        raise ProfileError(f"{where}: unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
+    return spec
+
+
+def assess(agent: AgentSpec, matrix: Matrix) -> list[BackendReadiness]:
+    return [_assess_backend(agent, matrix, backend) for backend in matrix.backends]
+
+
+def _assess_backend(agent: AgentSpec, matrix: Matrix, backend: str) -> BackendReadiness:
+    result = BackendReadiness(backend, READY)
+    for feature in agent.features:
+        cell = matrix.cells.get((backend, feature))
+        if cell is None:
+            result.blockers.append({"feature": feature, "outcome": "not measured", "reason": "no cell in this run"})
+            continue
+        outcome = cell.outcome
+        if outcome is Outcome.SUPPORTED or (outcome is Outcome.SKIPPED and feature in HARMLESS_WHEN_SKIPPED):
+            continue
+        workaround = WORKAROUNDS.get(feature)
+        needs_ok = workaround is not None and (
+            workaround.needs is None or _supported(matrix, backend, workaround.needs)
+        )
+        if outcome in WORKAROUND_APPLIES and workaround is not None and needs_ok:
+            result.limitations.append({"feature": feature, "outcome": outcome.value, "workaround": workaround.advice})
+        else:
+            result.blockers.append({"feature": feature, "outcome": outcome.value, "reason": cell.reason})
+    if result.blockers:
+        result.verdict = NOT_READY
+    elif result.limitations:
+        result.verdict = LIMITED
+    return result
+
+
+def _supported(matrix: Matrix, backend: str, feature: str) -> bool:
+    cell = matrix.cells.get((backend, feature))
+    return cell is not None and cell.outcome is Outcome.SUPPORTED
+
+
+def to_json(agent: AgentSpec, results: list[BackendReadiness]) -> dict[str, Any]:
+    return {
+        "agent": agent.name,
+        "description": agent.description,
+        "features": list(agent.features),
+        "backends": [
+            {"backend": r.backend, "verdict": r.verdict, "limitations": r.limitations, "blockers": r.blockers}
+            for r in results
+        ],
+    }
+
+
+def render_text(entry: dict[str, Any], markdown: bool = False) -> list[str]:
+    """One agent's verdicts (an entry of ``to_json``) as terminal lines or Markdown."""
+    title = f"Readiness of agent '{entry['agent']}' ({', '.join(entry['features'])})"
+    lines = [f"### {title}", ""] if markdown else [title]
+    width = max((len(b["backend"]) for b in entry["backends"]), default=0)
+    for b in entry["backends"]:
+        head = f"- **{b['backend']}**: {b['verdict']}" if markdown else f"  {b['backend'].ljust(width)}  {b['verdict']}"
+        lines.append(head)
+        pad = "  - " if markdown else "      "
+        lines += [f"{pad}{x['feature']} {x['outcome']}: {x['reason']}" for x in b["blockers"]]
+        lines += [f"{pad}{x['feature']} {x['outcome']}: {x['workaround']}" for x in b["limitations"]]
+    return lines + ([""] if markdown else [])
+
+
+def markdown(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return ""
+    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in render_text(entry, True)])

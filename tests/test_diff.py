@@ -1,0 +1,138 @@
+"""Diffing two matrix reports: what counts as lost, gained and changed, and the command's exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import cli, diff
+
+
+def report(*cells: tuple[str, str, str], versions: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "versions": versions or {"openai-agents": "0.24.0"},
+        "cells": [
+            {"backend": b, "feature": f, "outcome": o, "reason": f"{b} {f} is {o}", "exchanges": []}
+            for b, f, o in cells
+        ],
+    }
+
+
+BEFORE = report(
+    ("ollama-chat", "plain_text", "supported"),
+    ("ollama-chat", "function_tools", "supported"),
+    ("vllm-responses", "plain_text", "supported"),
+    ("vllm-responses", "previous_response_id", "unsupported"),
+    ("vllm-responses", "function_tools", "ignored"),
+)
+
+
+def write(path: Path, data: Any) -> str:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_a_supported_cell_that_is_no_longer_supported_is_lost_and_others_are_gained_or_changed() -> None:
+    after = report(
+        ("ollama-chat", "plain_text", "supported"),
+        ("ollama-chat", "function_tools", "broken"),
+        ("vllm-responses", "plain_text", "supported"),
+        ("vllm-responses", "previous_response_id", "supported"),
+        ("vllm-responses", "function_tools", "unsupported"),
+        versions={"openai-agents": "0.20.0"},
+    )
+    found = diff.compare(BEFORE, after)
+    assert [(c.backend, c.feature, c.old, c.new) for c in found.lost] == [
+        ("ollama-chat", "function_tools", "supported", "broken")
+    ]
+    assert [(c.feature, c.new) for c in found.gained] == [("previous_response_id", "supported")]
+    assert [(c.feature, c.old, c.new) for c in found.changed] == [("function_tools", "ignored", "unsupported")]
+    assert found.versions == [("openai-agents", "0.24.0", "0.20.0")]
+    text = diff.render(found)
+    assert "lost    ollama-chat / function_tools: supported -> broken (ollama-chat function_tools is broken)" in text
+    assert text.splitlines()[-1] == "1 lost, 1 gained, 1 changed of 5 cells in both"
+
+
+def test_new_and_removed_backends_features_and_cells_are_listed_but_not_lost() -> None:
+    after = report(
+        ("ollama-chat", "plain_text", "supported"),
+        ("ollama-chat", "usage", "supported"),
+        ("ollama-chat", "previous_response_id", "ignored"),
+        ("my-gateway", "plain_text", "supported"),
+        ("vllm-responses", "plain_text", "supported"),
+        ("vllm-responses", "previous_response_id", "unsupported"),
+        ("vllm-responses", "function_tools", "ignored"),
+    )
+    found = diff.compare(BEFORE, after)
+    assert found.lost == [] and found.gained == [] and found.changed == []
+    assert found.new_backends == ["my-gateway"]
+    assert found.removed_backends == []
+    assert found.new_features == ["usage"]
+    assert found.removed_features == []
+    assert found.removed_cells == [("ollama-chat", "function_tools")]
+    assert found.new_cells == [("ollama-chat", "previous_response_id")]
+    shrunk = diff.compare(BEFORE, report(("vllm-responses", "plain_text", "supported")))
+    assert shrunk.removed_backends == ["ollama-chat"]
+    assert shrunk.removed_features == ["function_tools", "previous_response_id"]
+    assert "removed backends: ollama-chat" in diff.render(shrunk)
+
+
+def test_diff_command_exits_one_and_prints_the_loss(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    after = copy.deepcopy(BEFORE)
+    after["cells"][0]["outcome"] = "unsupported"
+    code = cli.main(["diff", write(tmp_path / "old.json", BEFORE), write(tmp_path / "new.json", after)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "lost    ollama-chat / plain_text: supported -> unsupported" in out
+
+
+def test_diff_command_exits_zero_on_a_gain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    after = copy.deepcopy(BEFORE)
+    after["cells"][3]["outcome"] = "supported"
+    code = cli.main(["diff", write(tmp_path / "old.json", BEFORE), write(tmp_path / "new.json", after)])
+    assert code == 0
+    assert "gained  vllm-responses / previous_response_id: unsupported -> supported" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("{not json", "not JSON"),
+        ('{"cells": 3}', "not a compat matrix report (no 'cells' list)"),
+        ('{"cells": [{"backend": "b"}]}', "cell 0 has no backend and feature"),
+        ('{"cells": [{"backend": "b", "feature": "f", "outcome": "great"}]}', "cell 0 has an unknown outcome 'great'"),
+    ],
+)
+def test_a_bad_report_gives_one_message_and_exit_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content, encoding="utf-8")
+    code = cli.main(["diff", str(bad), write(tmp_path / "new.json", BEFORE)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith(f"error: {bad}: {message}")
+    assert len(captured.err.splitlines()) == 1
+
+
+def test_baseline_command_keeps_outcomes_without_exchanges(tmp_path: Path) -> None:
+    full = report(("ollama-chat", "plain_text", "supported"))
+    full["cells"][0]["exchanges"] = [{"request": {}, "response": {}}]
+    out = tmp_path / "baseline.json"
+    assert cli.main(["baseline", write(tmp_path / "full.json", full), str(out)]) == 0
+    kept = json.loads(out.read_text())
+    assert kept["cells"] == [
+        {
+            "backend": "ollama-chat",
+            "feature": "plain_text",
+            "outcome": "supported",
+            "reason": full["cells"][0]["reason"],
+        }
+    ]
+    assert kept["versions"] == full["versions"]

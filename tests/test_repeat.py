@@ -1,0 +1,91 @@
+"""Repeated live cells: the folding rule, and K runs against a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from harness.emulators import create
+from harness.emulators.server import make_server
+from harness.outcomes import Observation, Outcome
+from harness.repeat import fold, stats
+from harness.testing import run_suites
+
+S, INC, BRK, ERR, IGN = (Outcome.SUPPORTED, Outcome.INCONCLUSIVE, Outcome.BROKEN, Outcome.ERROR, Outcome.IGNORED)
+
+
+def runs(*outcomes: Outcome) -> list[Observation]:
+    return [Observation(o, f"run {n} {o.value}") for n, o in enumerate(outcomes, 1)]
+
+
+def test_the_same_outcome_every_time_is_that_outcome() -> None:
+    assert fold(runs(S, S, S)) == Observation(S, "3 of 3 runs: run 3 supported")
+    assert fold(runs(BRK)) == Observation(BRK, "run 1 broken")
+
+
+def test_model_misses_make_it_inconclusive_with_the_rate() -> None:
+    folded = fold(runs(S, INC, S))
+    assert folded.outcome is INC
+    assert folded.reason == "supported in 2 of 3 runs; the model missed the rest: run 2 inconclusive"
+
+
+def test_any_protocol_failure_wins_over_success() -> None:
+    assert fold(runs(S, S, BRK)) == Observation(BRK, "broken in 1 of 3 runs: run 3 broken")
+    assert fold(runs(IGN, BRK, IGN, S)).outcome is IGN  # the most frequent protocol outcome
+    assert fold(runs(IGN, BRK, S)).outcome is BRK  # a tie goes to the more serious one
+
+
+def test_stats_count_every_outcome() -> None:
+    assert stats(runs(S, INC, S)) == {"total": 3, "supported": 2, "outcomes": {"supported": 2, "inconclusive": 1}}
+
+
+@pytest.fixture
+def served_ollama() -> Iterator[str]:
+    server = make_server(create("ollama", "qwen3:0.6b"), port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_live_row_runs_each_cell_k_times(pytester: pytest.Pytester, served_ollama: str) -> None:
+    expect = "\n".join(f'{f} = "supported"' for f in ("plain_text", "function_tools"))
+    pytester.makefile(
+        ".toml",
+        live=f'[profiles.served]\nfamily = "ollama"\napi = "chat_completions"\n'
+        f'model = "qwen3:0.6b"\nreach = "url"\nbase_url = "{served_ollama}"\n'
+        f"[profiles.served.expect]\n{expect}\n",
+    )
+    result = run_suites(
+        pytester,
+        "-m",
+        "live",
+        "--backends",
+        "live.toml",
+        "--backend",
+        "served",
+        "--compat-repeat",
+        "3",
+        "-k",
+        "plain_text or function_tools",
+        "-v",
+    )
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        ["*test_plain_text[[]served-run1[]] PASSED*", "*test_plain_text[[]served-run3[]] PASSED*"]
+    )
+    cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
+    assert [(c["feature"], c["runs"]["total"], c["runs"]["supported"]) for c in cells] == [
+        ("plain_text", 3, 3),
+        ("function_tools", 3, 3),
+    ]
+    assert all(c["reason"].startswith("3 of 3 runs: ") for c in cells)
+
+
+def test_repeat_must_be_positive(pytester: pytest.Pytester) -> None:
+    result = run_suites(pytester, "--compat-repeat", "0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--compat-repeat must be 1 or more (got 0)*"])
