@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from agents import Agent, Model, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
+from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
 from openai import AsyncOpenAI
 
 from .launchers.emulated import Faults
@@ -69,8 +69,10 @@ class Backend:
         api_key: str,
         timeout: float,
         faults: Faults | None = None,
+        server_logs: Callable[[], str] | None = None,
     ):
         self.profile = profile
+        self.server_logs = server_logs  # a launched server's output, read when a cell fails
         self.faults = faults
         self.base_url = base_url
         self.api_key = api_key
@@ -116,7 +118,15 @@ class Backend:
         return OpenAIResponsesModel(model=name, openai_client=client or self.client())
 
     def agent(self, name: str, instructions: str, **kwargs: Any) -> Agent[Any]:
-        """An agent on this backend's model (never the SDK's default model)."""
+        """An agent on this backend's model (never the SDK's default model).
+
+        On a live row the agent asks for temperature 0 unless the scenario set one: repeatable answers,
+        and Ollama's OpenAI endpoints otherwise sample at 1.0 whatever the Modelfile says
+        (ollama v0.24.0 openai/openai.go and openai/responses.go), where a 135M model writes noise.
+        """
+        settings = kwargs.get("model_settings") or ModelSettings()
+        if self.profile.tier == "live" and settings.temperature is None:
+            kwargs["model_settings"] = settings.resolve(ModelSettings(temperature=0))
         return Agent(name=name, instructions=instructions, model=self.model(), **kwargs)
 
     async def run(self, agent: Agent[Any], input: Any, **kwargs: Any) -> RunRecord:

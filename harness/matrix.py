@@ -29,6 +29,7 @@ class Matrix:
     profiles: dict[str, Profile] = field(default_factory=dict)  # rows, in insertion order
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
     runs: dict[tuple[str, str], list[Observation]] = field(default_factory=dict)  # repeated live cells
+    versions: dict[str, str] = field(default_factory=dict)  # live rows: the version each server reported
 
     def add(self, profile: Profile, cell: Cell) -> None:
         self.profiles.setdefault(profile.name, profile)
@@ -64,7 +65,7 @@ class Matrix:
                     "api": p.api,
                     "model": p.model,
                     "tier": p.tier,
-                    "version": p.version,
+                    "version": self.versions.get(name, p.version),
                     "description": p.description,
                 }
                 for name, p in self.profiles.items()

@@ -50,6 +50,7 @@ class Cell:
     seconds: float = 0.0
     strict: list[str] = field(default_factory=list)  # deviations from the published OpenAI types
     runs: dict[str, Any] | None = None  # a repeated live cell: total, supported, outcomes
+    server_logs: str = ""  # a launched server's log tail, for a failed live cell
 
     @property
     def as_expected(self) -> bool:
@@ -66,6 +67,7 @@ class Cell:
             "reason": self.reason,
             "strict": self.strict,
             "runs": self.runs,
+            "server_logs": self.server_logs,
             "seconds": round(self.seconds, 4),
             "exchanges": self.exchanges,
         }

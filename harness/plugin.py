@@ -6,6 +6,8 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,14 +17,15 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import diff, readiness, render, repeat, reports
+from . import agreement, diff, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for, secrets_of
 from .launchers.process import ProcessPool
+from .launchers.servers import LaunchFailed, ServerPool
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
-from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, select
+from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, load_servers, select
 from .strict import cell_deviations
 from .wire import scrub
 
@@ -33,6 +36,7 @@ BASELINE_KEY = pytest.StashKey[tuple[Path, dict[str, Any]] | None]()
 REPORT_KEY = pytest.StashKey[dict[str, Any]]()
 DIFF_KEY = pytest.StashKey[diff.Diff]()
 PROCESSES_KEY = pytest.StashKey[ProcessPool]()
+SERVERS_KEY = pytest.StashKey[ServerPool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
     names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
     try:
         profiles = select(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
+        profiles += [p.live_row() for p in profiles if p.live is not None]  # X@live rows, after the mocked ones
+        servers = load_servers(files)
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
     except ProfileError as exc:
@@ -123,21 +129,38 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[MATRIX_KEY] = Matrix()
     config.stash[BASELINE_KEY] = _baseline(config)
     config.stash[PROCESSES_KEY] = ProcessPool()
-    config.pluginmanager.register(_ProcessReaper(config.stash[PROCESSES_KEY]), "agents-compat-processes")
+    config.stash[SERVERS_KEY] = ServerPool(servers)
+    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY])
+    config.pluginmanager.register(reaper, "agents-compat-processes")
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        # `timeout`, CI runners and `kill` send SIGTERM, which by default ends Python without any teardown:
+        # unwind as for Ctrl-C instead, so servers and containers are stopped.
+        signal.signal(signal.SIGTERM, _interrupt)
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
 
 
-class _ProcessReaper:
-    """Stops the session's processes however it ends: passed, failed, or interrupted."""
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
-    def __init__(self, processes: ProcessPool):
+
+class _ProcessReaper:
+    """Stops the session's processes and containers however it ends: passed, failed, or interrupted."""
+
+    def __init__(self, processes: ProcessPool, servers: ServerPool):
         self.processes = processes
+        self.servers = servers
 
     def pytest_keyboard_interrupt(self) -> None:
-        self.processes.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
+        self.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
 
     def pytest_unconfigure(self) -> None:
+        self.close()
+        if signal.getsignal(signal.SIGTERM) is _interrupt:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def close(self) -> None:
         self.processes.close()
+        self.servers.close()
 
 
 def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
@@ -191,7 +214,10 @@ def _timeout(config: pytest.Config, profile: Profile) -> float:
 @pytest_asyncio.fixture(loop_scope="session")
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
-    async with endpoint_for(profile, request.config.stash[PROCESSES_KEY]) as endpoint:
+    stash = request.config.stash
+    async with endpoint_for(profile, stash[PROCESSES_KEY], stash[SERVERS_KEY]) as endpoint:
+        if endpoint.version:
+            stash[MATRIX_KEY].versions[profile.name] = endpoint.version
         connected = Backend(
             profile,
             endpoint.base_url,
@@ -199,6 +225,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             api_key=endpoint.api_key,
             timeout=_timeout(request.config, profile),
             faults=endpoint.faults,
+            server_logs=endpoint.logs,
         )
         try:
             yield connected
@@ -240,12 +267,16 @@ def judge(
             seconds=time.perf_counter() - started,
             strict=cell_deviations([e for r in records for e in r.exchanges]),
             runs=repeat.stats(history) if runs > 1 else None,
+            server_logs=_logs_if_failed(backend, observation.outcome, secrets),
         )
         matrix.add(profile, cell)
         for name, value in _properties(cell):
             record_property(name, value)
         if run + 1 < runs:  # judged once, on the folded outcome of the last run
             return cell
+        if cell.outcome is Outcome.INCONCLUSIVE and not cell.as_expected:
+            # The model, not the backend, fell short: neither a pass nor a protocol failure.
+            pytest.xfail(f"inconclusive: {cell.reason}")
         if not cell.as_expected:
             pytest.fail(render.failure_message(cell), pytrace=False)
         if profile.strict == "clean" and cell.strict:
@@ -253,6 +284,13 @@ def judge(
         return cell
 
     return verdict
+
+
+def _logs_if_failed(backend: Backend, outcome: Outcome, secrets: tuple[str, ...]) -> str:
+    """A launched server's log tail, kept with the cell when the infrastructure or the protocol failed."""
+    if backend.server_logs is None or outcome not in (Outcome.ERROR, Outcome.BROKEN):
+        return ""
+    return scrub(backend.server_logs(), secrets)
 
 
 def _properties(cell: Cell) -> list[tuple[str, str]]:
@@ -279,10 +317,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and marker and call.excinfo is not None:
         matrix = item.config.stash[MATRIX_KEY]
         if not matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
-            first_line = scrub((str(call.excinfo.value).splitlines() or [""])[0][:160], secrets)
+            error = call.excinfo.value
+            first_line = scrub((str(error).splitlines() or [""])[0][:160], secrets)
             reason = f"scenario crashed: {call.excinfo.typename}: {first_line}"
+            logs = ""
+            if isinstance(error, LaunchFailed):  # a server that exists but would not come up
+                reason, logs = f"server did not start: {first_line}", scrub(error.logs, secrets)
             cell = Cell(
-                profile.name, marker.args[0], profile.tier, Outcome.ERROR, reason, profile.expect.get(marker.args[0])
+                profile.name,
+                marker.args[0],
+                profile.tier,
+                Outcome.ERROR,
+                reason,
+                profile.expect.get(marker.args[0]),
+                server_logs=logs,
             )
             matrix.add(profile, cell)
             # junitxml reads the teardown report's properties, which pytest copies from the item.
@@ -309,6 +357,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         readiness.to_json(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]
     ]
     baseline = config.stash.get(BASELINE_KEY, None)
+    report["mocked_vs_live"] = [c.to_json() for c in agreement.compare(matrix, baseline[1] if baseline else None)]
     if baseline is None:
         return
     found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
@@ -333,6 +382,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(render.strict_grid(matrix))
         for entry in report["readiness"]:
             terminalreporter.write_line("\n".join(readiness.render_text(entry)))
+    if report["mocked_vs_live"]:
+        terminalreporter.write_sep("-", "mocked vs live")
+        terminalreporter.write_line(agreement.render_json(report["mocked_vs_live"]))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
     reports.write(out, matrix, report)
     terminalreporter.write_line(

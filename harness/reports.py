@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import html_report, readiness, render
+from . import agreement, html_report, readiness, render
 from .matrix import Matrix
 from .outcomes import Outcome
 
@@ -42,6 +42,8 @@ def write(out: Path, matrix: Matrix, report: dict[str, Any]) -> None:
     json_file, markdown_file, html_file = (out / name for name in FILES)
     json_file.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     markdown = render.markdown(matrix, report["versions"]) + readiness.markdown(report.get("readiness", []))
+    if report.get("mocked_vs_live"):
+        markdown += "\n## Mocked vs live\n\n```\n" + agreement.render_json(report["mocked_vs_live"]) + "\n```\n"
     markdown_file.write_text(markdown, encoding="utf-8")
     html_file.write_text(html_report.render(report), encoding="utf-8")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -74,7 +74,7 @@ def test_an_unreachable_url_is_an_error_cell_at_once(pytester: pytest.Pytester) 
         gone=f'[profiles.gone]\nfamily = "custom"\napi = "responses"\nmodel = "m"\nreach = "url"\n'
         f'base_url = "http://127.0.0.1:{port}/v1"\n',
     )
-    result = run_suites(pytester, "-m", "live", "--backends", "gone.toml")
+    result = run_suites(pytester, "-m", "live", "--backends", "gone.toml", "--backend", "gone")
     result.assert_outcomes(passed=len(FEATURE_IDS))  # nothing declared, so every cell is reported, none fails
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
     for cell in cells:

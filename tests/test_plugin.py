@@ -103,7 +103,7 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
         mine='[profiles.mine]\nfamily = "custom"\napi = "responses"\nmodel = "m"\n'
         'reach = "url"\nbase_url_env = "MY_GATEWAY_URL"\n',
     )
-    result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "-rs")
+    result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mine", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
 
@@ -149,7 +149,7 @@ def test_a_crashed_scenario_still_carries_its_properties(pytester: pytest.Pytest
     xml = pytester.path / "junit.xml"
     result = pytester.runpytest_inprocess(
         *("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"),
-        *("--backend", "ollama-chat", f"--junitxml={xml}", "test_crash.py"),
+        *("-m", "mocked", "--backend", "ollama-chat", f"--junitxml={xml}", "test_crash.py"),
     )
     result.assert_outcomes(failed=1)
     case = next(ElementTree.parse(xml).getroot().iter("testcase"))

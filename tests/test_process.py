@@ -136,7 +136,7 @@ def test_ctrl_c_during_a_scenario_stops_the_served_process(tmp_path: Path) -> No
     )
     run = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--pyargs", "suites", "-m", "live", "-p", "no:cacheprovider", "-q"]
-        + ["--backends", "proc.toml", "-k", "test_plain_text", "--compat-timeout", "120"],
+        + ["--backends", "proc.toml", "--backend", "served-slow", "-k", "test_plain_text", "--compat-timeout", "120"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -16,8 +16,10 @@ import pytest
 
 from ..emulators import create
 from ..profiles import Profile
+from .containers import MissingPrerequisite
 from .emulated import Faults, mount
 from .process import LaunchError, ProcessPool, launched
+from .servers import ServerPool
 
 DEFAULT_EMULATOR_KEY = "emulated-key"
 
@@ -28,6 +30,8 @@ class Endpoint:
     transport: httpx.AsyncBaseTransport
     api_key: str
     faults: Faults | None = None  # emulators only: errors a scenario can ask for
+    version: str | None = None  # launched servers: the version the server reported
+    logs: Callable[[], str] | None = None  # launched servers: what the server printed, for failed cells
 
 
 def _api_key(profile: Profile, default: str) -> str:
@@ -59,8 +63,10 @@ def _process_url(profile: Profile, processes: ProcessPool | None, stack: ExitSta
 
 
 @asynccontextmanager
-async def endpoint_for(profile: Profile, processes: ProcessPool | None = None) -> AsyncIterator[Endpoint]:
-    """The backend for one cell; a process comes from ``processes`` (one per session), else lives for this cell."""
+async def endpoint_for(
+    profile: Profile, processes: ProcessPool | None = None, servers: ServerPool | None = None
+) -> AsyncIterator[Endpoint]:
+    """The backend for one cell; processes and servers come from session pools, else live for this cell."""
     if profile.reach == "emulator":
         base_url = profile.base_url or f"http://{profile.name}.emulated/v1"
         emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
@@ -81,5 +87,15 @@ async def endpoint_for(profile: Profile, processes: ProcessPool | None = None) -
         with ExitStack() as stack:
             async with _network(_process_url(profile, processes, stack), _api_key(profile, "not-needed")) as endpoint:
                 yield endpoint
+        return
+    if profile.reach == "server":
+        if servers is None or profile.server is None:
+            raise ValueError(f"{profile.name}: reach = 'server' needs a server pool")
+        try:
+            running = servers.get(profile.server, profile.model)
+        except MissingPrerequisite as exc:  # a real missing prerequisite, named with its remedy
+            pytest.skip(f"{profile.name}: {exc}")
+        async with _network(f"{running.url}/v1", _api_key(profile, "not-needed")) as endpoint:
+            yield Endpoint(endpoint.base_url, endpoint.transport, endpoint.api_key, None, running.version, running.logs)
         return
     raise ValueError(f"{profile.name}: no launcher for reach={profile.reach!r}")

@@ -1,0 +1,118 @@
+"""Containers through testcontainers, on Docker or on Podman's Docker-compatible socket.
+
+Live servers run on the host network, each on its own 127.0.0.1 port: these machines allow traffic to
+loopback only, and a bridge network hands out private addresses (PLATFORM.md). Images are never pulled
+here; an image the engine lacks is a missing prerequisite that names the command which builds it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
+
+PODMAN_SOCKET = Path("/run/podman/podman.sock")
+DOCKER_SOCKET = Path("/var/run/docker.sock")
+SETUP_COMMAND = "scripts/live-setup"
+LABEL = "agents-compat-harness"  # on every container the harness starts, so a leftover can be found
+
+
+class MissingPrerequisite(Exception):
+    """Something the live row needs is not on this machine; the message names it and how to get it."""
+
+
+def engine_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The settings testcontainers needs for the engine found here (it reads them when first imported).
+
+    Podman without Ryuk: Ryuk's image cannot be pulled, and the harness removes its own containers.
+    docker_host mode: on a machine with /.dockerenv testcontainers otherwise assumes it runs inside a
+    container and looks up a gateway that Podman's API does not report (KeyError: 'HostConfig').
+    """
+    settings: dict[str, str] = {}
+    if "DOCKER_HOST" not in environ and not DOCKER_SOCKET.exists() and PODMAN_SOCKET.exists():
+        settings["DOCKER_HOST"] = f"unix://{PODMAN_SOCKET}"
+    if settings.get("DOCKER_HOST", environ.get("DOCKER_HOST", "")).endswith("podman.sock"):
+        settings.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+    settings.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+    return {k: v for k, v in settings.items() if k not in environ}
+
+
+def docker_client() -> Any:
+    """A docker-py client for the engine, or MissingPrerequisite naming how to get one."""
+    os.environ.update(engine_environment())
+    import docker  # after the environment above: docker.from_env reads DOCKER_HOST
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # docker-py raises DockerException with the socket's error inside
+        where = os.environ.get("DOCKER_HOST") or f"unix://{DOCKER_SOCKET}"
+        raise MissingPrerequisite(
+            f"no container engine answers at {where} ({type(exc).__name__}): run {SETUP_COMMAND} "
+            "(Podman with a Docker-compatible socket), or start Docker"
+        ) from None
+    return client
+
+
+def require_image(client: Any, image: str) -> None:
+    import docker.errors
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise MissingPrerequisite(
+            f"image {image} is not in the container engine: run {SETUP_COMMAND} (builds it here), "
+            f"or `docker pull {image}` where a registry is reachable"
+        ) from None
+
+
+def host_network(container: DockerContainer, name: str) -> DockerContainer:
+    """Run on the host network: the server listens on its own 127.0.0.1 port; no port mapping."""
+    container.ports.clear()
+    return container.with_kwargs(network_mode="host", labels={LABEL: name, f"{LABEL}.pid": str(os.getpid())})
+
+
+def logs_of(container: DockerContainer, limit: int = 4000) -> str:
+    """The container's stdout and stderr, the last ``limit`` characters; never raises."""
+    try:
+        out, err = container.get_logs()
+    except Exception as exc:  # a container that is already gone
+        return f"(no logs: {type(exc).__name__}: {exc})"
+    text = (out + err).decode("utf-8", errors="replace")
+    return text[-limit:]
+
+
+def running(container: DockerContainer) -> bool:
+    """Asks the engine (the container object caches the state it had when created)."""
+    try:
+        wrapped = container.get_wrapped_container()
+        wrapped.reload()
+        return wrapped.status == "running"
+    except Exception:  # removed, or the engine is gone
+        return False
+
+
+def remove_leftovers(client: Any) -> list[str]:
+    """Remove containers of earlier sessions whose pytest process is gone (killed before its teardown)."""
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        pid = int(container.labels.get(f"{LABEL}.pid", "0") or 0)
+        if pid and _alive(pid):
+            continue
+        container.remove(force=True)
+        removed.append(container.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

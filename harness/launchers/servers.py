@@ -1,0 +1,296 @@
+"""Real servers for live rows: llama-server, Ollama and GoModel, in a container or as a local process.
+
+Each kind has a recipe: its command line and environment, how to tell it is ready (llama-server:
+/health is 200; Ollama: its API answers and the model, imported here, is listed; GoModel: its model list
+includes the model), and how to ask it its version. ``ServerPool`` starts each server once per session,
+its upstream first (GoModel in front of Ollama), and stops them all however the session ends.
+
+Two kinds of failure: a missing prerequisite (no engine, no image, no binary, no model) skips the
+cells with a reason that names the command providing it; a server that exists but does not come up
+is a ``LaunchFailed`` carrying its logs, and the cells become errors with those logs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..models import packaged_model
+from ..profiles import ServerSpec
+from . import containers
+from .containers import MissingPrerequisite
+from .process import free_port, stop
+
+MASTER_KEY = "change-me"  # GoModel's master key for the harness's own throw-away gateway
+MODEL_DIR = "/models"  # where a container sees the model package's folder
+
+
+class LaunchFailed(Exception):
+    """The server exists but did not become ready; ``logs`` holds what it printed."""
+
+    def __init__(self, message: str, logs: str = ""):
+        super().__init__(message)
+        self.logs = logs
+
+
+@dataclass
+class Running:
+    """A ready server: its root URL (no /v1), the version it reports, and a way to read its logs."""
+
+    name: str
+    url: str
+    version: str
+    logs: Callable[[], str]
+
+
+def _get(url: str, *, token: str | None = None, timeout: float = 2.0) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (127.0.0.1 URLs we built)
+            body = answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except (OSError, urllib.error.URLError):
+        return 0, None
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, None
+
+
+def _post(url: str, data: bytes, *, content_type: str = "application/json", timeout: float = 120.0) -> int:
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            answer.read()
+            return answer.status
+    except urllib.error.HTTPError as error:
+        raise LaunchFailed(f"POST {url}: {error.code} {error.read()[:300]!r}") from None
+
+
+# -- recipes: what each kind needs, wherever it runs ------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """How to start one server: arguments after the binary, environment, and files to mount."""
+
+    args: list[str]
+    env: dict[str, str]
+    mounts: dict[str, str]  # host path -> path inside a container (read-only)
+
+
+def _plan(spec: ServerSpec, port: int, model_file: Path, upstream: Running | None, in_container: bool) -> Plan:
+    if spec.kind == "llama-server":
+        model_dir = MODEL_DIR if in_container else str(model_file.parent)
+        args = ["-m", f"{model_dir}/{model_file.name}", "--host", "127.0.0.1", "--port", str(port)]
+        # --temp 0: the same question gets the same answer, so live runs compare run to run;
+        # -n 256: a rambling small model cannot hold a cell for minutes (requests are left as the SDK sent them)
+        args += ["--alias", LLAMA_ALIAS, "--jinja", "-c", "8192", "--temp", "0", "-n", "256"]
+        template = _llama_template(spec, in_container)
+        if template:
+            args += ["--chat-template-file", template]
+        return Plan(args + spec.args, {}, {str(model_file.parent): MODEL_DIR} if in_container else {})
+    if spec.kind == "ollama":
+        env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_NOPRUNE": "1"}
+        if not in_container:
+            env["OLLAMA_MODELS"] = tempfile.mkdtemp(prefix="compat-ollama-")
+        return Plan(["serve", *spec.args], env, {})
+    assert upstream is not None  # gomodel: the validator requires an upstream
+    env = {"PORT": str(port), "GOMODEL_MASTER_KEY": MASTER_KEY, "OLLAMA_BASE_URL": f"{upstream.url}/v1"}
+    return Plan(list(spec.args), env, {})
+
+
+LLAMA_ALIAS = "smollm2-135m"
+LLAMA_TEMPLATE_IN_IMAGE = "/app/templates/chatml-tools.jinja"  # put there by scripts/live-setup
+
+
+def _llama_template(spec: ServerSpec, in_container: bool) -> str | None:
+    """A ChatML template with tool calls (SmolLM2 speaks ChatML); without one the GGUF's own, tool-less one."""
+    if in_container:
+        return LLAMA_TEMPLATE_IN_IMAGE
+    binary = shutil.which(spec.binary)
+    beside = Path(binary).parent / "templates" / "chatml-tools.jinja" if binary else None
+    return str(beside) if beside and beside.is_file() else None
+
+
+def _ready(spec: ServerSpec, url: str, model: str) -> bool:
+    if spec.kind == "llama-server":
+        return _get(f"{url}/health")[0] == 200
+    if spec.kind == "ollama":
+        return _get(f"{url}/api/version")[0] == 200
+    status, body = _get(f"{url}/v1/models", token=MASTER_KEY)
+    return status == 200 and model in {m.get("id") for m in (body or {}).get("data", [])}
+
+
+def _version(spec: ServerSpec, url: str) -> str:
+    """What the server says it is, else the pinned version marked as not measured."""
+    if spec.kind == "llama-server":
+        body = _get(f"{url}/props")[1] or {}
+        reported = str(body.get("build_info", ""))
+    elif spec.kind == "ollama":
+        reported = str((_get(f"{url}/api/version")[1] or {}).get("version", ""))
+    else:
+        reported = str((_get(f"{url}/version", token=MASTER_KEY)[1] or {}).get("version", ""))
+    return reported if reported and reported != "0.0.0" else f"{spec.version} (pinned; the server reports none)"
+
+
+OLLAMA_TEMPLATE = "ollama-chatml-tools.tmpl"
+
+
+def _ollama_import(url: str, model: str, model_file: Path) -> None:
+    """Create ``model`` in Ollama from the packaged GGUF, with a ChatML template that has tool calls.
+
+    Through the API (upload the blob, then create), so a pulled upstream image works the same way.
+    """
+    if model in {m.get("name") for m in (_get(f"{url}/api/tags")[1] or {}).get("models", [])}:
+        return
+    digest = "sha256:" + hashlib.sha256(model_file.read_bytes()).hexdigest()
+    _post(f"{url}/api/blobs/{digest}", model_file.read_bytes(), content_type="application/octet-stream")
+    template = resources.files("harness").joinpath("templates", OLLAMA_TEMPLATE).read_text(encoding="utf-8")
+    request = {
+        "model": model,
+        "files": {model_file.name: digest},
+        "template": template,
+        # as for llama-server: temperature 0 for repeatable answers, num_predict caps a rambling model
+        "parameters": {"stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0, "num_ctx": 8192, "num_predict": 256},
+        "stream": False,
+    }
+    _post(f"{url}/api/create", json.dumps(request).encode())
+
+
+# -- launchers: the same plan in a container or as a process ----------------------------------------
+
+
+def _wait(spec: ServerSpec, url: str, model: str, alive: Callable[[], bool], logs: Callable[[], str]) -> None:
+    deadline = time.monotonic() + spec.start_timeout
+    pause = 0.05
+    while not _ready(spec, url, model):
+        if not alive():
+            raise LaunchFailed(f"{spec.name}: the server stopped before it was ready", logs())
+        if time.monotonic() > deadline:
+            raise LaunchFailed(f"{spec.name}: not ready within {spec.start_timeout:g} s at {url}", logs())
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+def _in_container(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callable[[], bool], Callable[[], str]]:
+    client = containers.docker_client()
+    containers.require_image(client, spec.image)
+    containers.remove_leftovers(client)
+    if spec.kind == "ollama":
+        # testcontainers' own Ollama module: it also waits for "Listening on" in the log.
+        from testcontainers.community.ollama import OllamaContainer
+
+        container: Any = OllamaContainer(image=spec.image)
+    else:
+        from testcontainers.core.container import DockerContainer
+
+        container = DockerContainer(spec.image)
+    containers.host_network(container, spec.name)
+    container.with_command(plan.args).with_envs(**plan.env)
+    for host, inside in plan.mounts.items():
+        container.with_volume_mapping(host, inside, "ro")
+    stack.callback(_quietly_stop, container)
+    try:
+        container.start()
+    except Exception as exc:
+        raise LaunchFailed(f"{spec.name}: the container did not start: {exc}", containers.logs_of(container)) from None
+    return (lambda: containers.running(container)), (lambda: containers.logs_of(container))
+
+
+def _quietly_stop(container: Any) -> None:
+    try:
+        container.stop()
+    except Exception:  # already removed; teardown must go on with the other servers
+        pass
+
+
+def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callable[[], bool], Callable[[], str]]:
+    binary = shutil.which(spec.binary)
+    if binary is None:
+        raise MissingPrerequisite(
+            f'{spec.binary} is not on PATH: install {spec.kind} {spec.version}, or use launcher = "container" '
+            f"after {containers.SETUP_COMMAND}"
+        )
+    log = stack.enter_context(tempfile.TemporaryFile())
+    process = subprocess.Popen(
+        [binary, *plan.args],
+        env={**os.environ, **plan.env},
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    stack.callback(stop, process)
+
+    def logs() -> str:
+        log.seek(0)
+        return log.read().decode("utf-8", errors="replace")[-4000:]
+
+    return (lambda: process.poll() is None), logs
+
+
+def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | None = None) -> Running:
+    """Start ``spec`` (stopped when ``stack`` closes) and return it once ready with ``model`` loaded."""
+    model_file = packaged_model(spec.model_package)
+    port = free_port()
+    in_container = spec.launcher == "container"
+    plan = _plan(spec, port, model_file, upstream, in_container)
+    alive, logs = (_in_container if in_container else _as_process)(spec, plan, stack)
+    url = f"http://127.0.0.1:{port}"
+    _wait(spec, url, model, alive, logs)
+    if spec.kind == "ollama":
+        try:
+            _ollama_import(url, model, model_file)
+        except LaunchFailed as exc:
+            raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
+    return Running(spec.name, url, _version(spec, url), logs)
+
+
+class ServerPool:
+    """One server per spec for a session; all stopped by ``close()`` (and, failing that, at exit)."""
+
+    def __init__(self, servers: dict[str, ServerSpec]):
+        self.servers = servers
+        self._stack = ExitStack()
+        self._running: dict[str, Running] = {}
+        self._failed: dict[str, Exception] = {}
+        atexit.register(self.close)
+
+    def get(self, name: str, model: str) -> Running:
+        if name in self._failed:  # a server that failed once is not retried for every cell
+            raise self._failed[name]
+        if name not in self._running:
+            spec = self.servers[name]
+            try:
+                upstream = self.get(spec.upstream, _upstream_model(model)) if spec.upstream else None
+                self._running[name] = launch(spec, model, self._stack, upstream)
+            except (MissingPrerequisite, LaunchFailed) as exc:
+                self._failed[name] = exc
+                raise
+        return self._running[name]
+
+    def close(self) -> None:
+        self._running.clear()
+        self._stack.close()
+
+
+def _upstream_model(model: str) -> str:
+    """GoModel's ``ollama/smollm2:135m`` is Ollama's ``smollm2:135m``."""
+    return model.split("/", 1)[1] if "/" in model else model

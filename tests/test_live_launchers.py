@@ -1,0 +1,274 @@
+"""The live tier's launchers without a container engine: profiles, engine settings, processes, failures.
+
+A stand-in ``llama-server`` on PATH (the llama.cpp emulator served over HTTP) exercises the same
+recipe, readiness wait, logs and teardown that a real binary gets. The container path is exercised by
+tests/test_live_containers.py and by `pytest -m live`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from harness import agreement
+from harness.features import FEATURE_IDS
+from harness.launchers import containers
+from harness.launchers.containers import MissingPrerequisite
+from harness.launchers.servers import LaunchFailed, ServerPool, launch
+from harness.matrix import Matrix
+from harness.models import packaged_model
+from harness.outcomes import Cell, Outcome
+from harness.profiles import ProfileError, ServerSpec, load_profiles, load_servers
+from harness.testing import run_suites
+
+LIVE_ROWS = {"ollama-chat", "ollama-responses", "gomodel-translated", "llamacpp-chat", "llamacpp-responses"}
+
+
+def test_the_five_required_profiles_have_live_rows_on_pinned_servers() -> None:
+    profiles, servers = load_profiles(), load_servers()
+    assert {name for name, p in profiles.items() if p.live} >= LIVE_ROWS
+    row = profiles["gomodel-translated"].live_row()
+    assert (row.name, row.tier, row.reach, row.server, row.twin) == (
+        "gomodel-translated@live",
+        "live",
+        "server",
+        "gomodel",
+        "gomodel-translated",
+    )
+    assert servers["gomodel"].upstream == "ollama"
+    assert all(s.version and s.image for s in servers.values())
+
+
+def test_a_live_difference_overrides_the_expectation_and_must_say_why(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text('[profiles.llamacpp-chat.live.differs.usage]\noutcome = "broken"\nwhy = "measured: 0 tokens"\n')
+    row = load_profiles([path])["llamacpp-chat"].live_row()
+    assert row.expect["usage"] is Outcome.BROKEN
+    assert row.expect["plain_text"] is Outcome.SUPPORTED  # the rest stays the mocked expectation
+    path.write_text('[profiles.llamacpp-chat.live.differs.usage]\noutcome = "broken"\n')
+    with pytest.raises(ProfileError, match="profile 'llamacpp-chat': field 'live.differs.usage.why' is required"):
+        load_profiles([path])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[profiles.llamacpp-chat.live]\nserver = "nope"\n', "unknown server 'nope'; known servers: gomodel, "),
+        ('[servers.gomodel]\nupstream = "nope"\n', "server 'gomodel': unknown upstream server 'nope'"),
+        ('[servers.ollama]\nkind = "vllm"\n', "server 'ollama': field 'kind' Input should be"),
+        ('[servers.ollama]\nupstream = "gomodel"\n', "'upstream' (the server GoModel forwards to) is required for"),
+        ('[profiles.x]\nfamily = "custom"\napi = "responses"\nmodel = "m"\nreach = "server"\n', "go together"),
+    ],
+)
+def test_server_and_live_tables_are_validated(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as caught:
+        load_profiles([path])
+    assert message in str(caught.value)
+
+
+def test_engine_settings_point_testcontainers_at_podman_when_docker_is_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    podman = tmp_path / "podman.sock"
+    podman.touch()
+    monkeypatch.setattr(containers, "PODMAN_SOCKET", podman)
+    monkeypatch.setattr(containers, "DOCKER_SOCKET", tmp_path / "no-docker.sock")
+    assert containers.engine_environment({}) == {
+        "DOCKER_HOST": f"unix://{podman}",
+        "TESTCONTAINERS_RYUK_DISABLED": "true",
+        "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+    }
+    # A user's own settings are never overridden.
+    mine = {"DOCKER_HOST": "tcp://127.0.0.1:2375", "TESTCONTAINERS_CONNECTION_MODE": "bridge_ip"}
+    assert containers.engine_environment(mine) == {}
+
+
+def test_no_engine_is_a_missing_prerequisite_naming_the_setup_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/engine.sock")
+    with pytest.raises(MissingPrerequisite, match=r"no container engine answers at unix:///nonexistent/engine.sock"):
+        containers.docker_client()
+
+
+def test_a_missing_model_package_names_the_command_that_installs_it() -> None:
+    with pytest.raises(MissingPrerequisite, match=r"model package no_such_model_pkg is not installed: run scripts/"):
+        packaged_model("no_such_model_pkg")
+
+
+# -- a stand-in llama-server on PATH ------------------------------------------------------------------
+
+
+def _fake_model(tmp_path: Path) -> str:
+    """A model package holding one .gguf, importable from tmp_path."""
+    package = tmp_path / "fake_model_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tiny.gguf").write_bytes(b"GGUF")
+    return "fake_model_pkg"
+
+
+def _on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, body: str) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / name
+    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+FAKE_LLAMA_SERVER = """
+import os, sys
+args = sys.argv[1:]
+print("fake llama-server", " ".join(args), flush=True)
+port = args[args.index("--port") + 1]
+os.execv(sys.executable, [sys.executable, "-m", "harness", "serve", "llamacpp", "--port", port,
+                          "--model", args[args.index("--alias") + 1]])
+"""
+
+
+@pytest.fixture
+def fake_llama(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ServerSpec:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = _fake_model(tmp_path)
+    _on_path(tmp_path, monkeypatch, "llama-server", FAKE_LLAMA_SERVER)
+    spec = load_servers()["llama-server"]
+    return spec.model_copy(update={"launcher": "process", "model_package": package, "start_timeout": 30.0})
+
+
+def test_a_process_server_is_ready_reports_its_version_and_is_stopped(fake_llama: ServerSpec) -> None:
+    with ExitStack() as stack:
+        running = launch(fake_llama, "smollm2-135m", stack)
+        assert running.url.startswith("http://127.0.0.1:")
+        assert "(pinned; the server reports none)" in running.version  # the emulator has no /props
+        assert "fake llama-server -m " in running.logs() and "--jinja" in running.logs()
+        port = int(running.url.rsplit(":", 1)[1])
+    import socket
+
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect(("127.0.0.1", port))
+
+
+def test_a_server_that_dies_at_start_is_a_launch_failure_with_its_logs(
+    fake_llama: ServerSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _on_path(tmp_path, monkeypatch, "llama-server", 'import sys\nprint("error: unknown model file")\nsys.exit(3)\n')
+    with ExitStack() as stack, pytest.raises(LaunchFailed) as caught:
+        launch(fake_llama, "smollm2-135m", stack)
+    assert "llama-server: the server stopped before it was ready" in str(caught.value)
+    assert "error: unknown model file" in caught.value.logs
+
+
+def test_a_binary_not_on_path_is_a_missing_prerequisite(fake_llama: ServerSpec) -> None:
+    spec = fake_llama.model_copy(update={"binary": "no-such-llama-server"})
+    with ExitStack() as stack, pytest.raises(MissingPrerequisite, match="no-such-llama-server is not on PATH"):
+        launch(spec, "m", stack)
+
+
+def test_the_pool_starts_a_server_once_and_remembers_a_failure(fake_llama: ServerSpec) -> None:
+    pool = ServerPool({"llama-server": fake_llama})
+    try:
+        first = pool.get("llama-server", "smollm2-135m")
+        assert pool.get("llama-server", "smollm2-135m") is first
+    finally:
+        pool.close()
+    broken = ServerPool({"llama-server": fake_llama.model_copy(update={"binary": "absent-binary"})})
+    for _ in range(2):
+        with pytest.raises(MissingPrerequisite):
+            broken.get("llama-server", "m")
+
+
+# -- through pytest: skips, error cells with logs, the mocked-vs-live listing -------------------------
+
+
+def _process_override(binary: str, package: str) -> str:
+    return (
+        f'[servers.llama-server]\nlauncher = "process"\nbinary = "{binary}"\nmodel_package = "{package}"\n'
+        "start_timeout = 30\n"
+    )
+
+
+def test_live_rows_without_their_binary_are_skipped_with_what_is_missing(
+    pytester: pytest.Pytester, fake_llama: ServerSpec
+) -> None:
+    pytester.makefile(".toml", servers=_process_override("absent-llama-server", fake_llama.model_package))
+    result = run_suites(pytester, "-m", "live", "--backends", "servers.toml", "--backend", "llamacpp-chat", "-rs")
+    result.assert_outcomes(skipped=len(FEATURE_IDS))
+    result.stdout.fnmatch_lines(["*llamacpp-chat@live: absent-llama-server is not on PATH: install llama-server*"])
+
+
+def test_a_server_that_will_not_start_gives_error_cells_with_its_logs(
+    pytester: pytest.Pytester, fake_llama: ServerSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dies = 'print("ggml: failed to load model", flush=True)\nraise SystemExit(1)\n'
+    _on_path(tmp_path, monkeypatch, "broken-llama", dies)
+    pytester.makefile(".toml", servers=_process_override("broken-llama", fake_llama.model_package))
+    result = run_suites(
+        pytester, "-m", "live", "--backends", "servers.toml", "--backend", "llamacpp-chat", "-k", "plain_text"
+    )
+    result.assert_outcomes(errors=1)
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    cell = next(c for c in report["cells"] if c["backend"] == "llamacpp-chat@live")
+    assert cell["outcome"] == "error"
+    assert cell["reason"].startswith("server did not start: llama-server: the server stopped before it was ready")
+    assert "ggml: failed to load model" in cell["server_logs"]
+
+
+def test_a_live_row_on_a_stand_in_server_is_compared_with_its_mocked_twin(
+    pytester: pytest.Pytester, fake_llama: ServerSpec
+) -> None:
+    """The stand-in is the emulator itself, so every compared cell must agree: the check can see that."""
+    pytester.makefile(".toml", servers=_process_override("llama-server", fake_llama.model_package))
+    result = run_suites(
+        pytester, "-m", "mocked or live", "--backends", "servers.toml", "--backend", "llamacpp-chat",
+        "-k", "plain_text or function_tools or usage",
+    )  # fmt: skip
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*mocked vs live: 3 agree, 0 explained, 0 unexplained, 0 not compared*"])
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    assert {c["verdict"] for c in report["mocked_vs_live"]} == {"agree"}
+    live = next(b for b in report["backends"] if b["name"] == "llamacpp-chat@live")
+    assert live["tier"] == "live" and "pinned" in live["version"]
+
+
+def _matrix_with(live: Outcome, mocked: Outcome | None, differs: dict | None = None) -> Matrix:
+    profiles = load_profiles()
+    profile = profiles["llamacpp-chat"]
+    if differs:
+        live_spec = profile.live.model_copy(update={"differs": differs})
+        profile = profile.model_copy(update={"live": live_spec})
+    matrix = Matrix()
+    if mocked is not None:
+        matrix.add(profile, Cell("llamacpp-chat", "usage", "mocked", mocked, "mocked reason", None))
+    matrix.add(profile.live_row(), Cell("llamacpp-chat@live", "usage", "live", live, "live reason", None))
+    return matrix
+
+
+@pytest.mark.parametrize(
+    ("live", "mocked", "verdict"),
+    [
+        (Outcome.SUPPORTED, Outcome.SUPPORTED, "agree"),
+        (Outcome.BROKEN, Outcome.SUPPORTED, "unexplained"),
+        (Outcome.INCONCLUSIVE, Outcome.SUPPORTED, "not compared"),
+        (Outcome.ERROR, Outcome.SUPPORTED, "not compared"),
+    ],
+)
+def test_agreement_verdicts(live: Outcome, mocked: Outcome, verdict: str) -> None:
+    [found] = agreement.compare(_matrix_with(live, mocked))
+    assert (found.profile, found.feature, found.verdict) == ("llamacpp-chat", "usage", verdict)
+
+
+def test_an_explained_difference_and_a_baseline_twin() -> None:
+    from harness.profiles import Difference
+
+    differs = {"usage": Difference(outcome=Outcome.BROKEN, why="measured")}
+    baseline = {"cells": [{"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "supported"}]}
+    [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline)
+    assert (found.verdict, found.why, found.mocked) == ("explained", "measured", Outcome.SUPPORTED)
+    assert "1 explained" in agreement.render_json([found.to_json()])
