@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import diff
+from . import cassettes, diff
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles, select
@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     baseline = commands.add_parser("baseline", help="keep a report as a baseline (without its exchanges)")
     baseline.add_argument("report", metavar="REPORT.json", help="a compat-matrix.json")
     baseline.add_argument("out", metavar="OUT.json", help="where the baseline goes")
+
+    record = commands.add_parser("cassettes", help="keep a live report's exchanges as cassettes (one file per cell)")
+    record.add_argument("report", metavar="REPORT.json", help="a compat-matrix.json from `pytest -m live`")
+    record.add_argument("out", metavar="DIR", help="where the cassettes go (fixtures/cassettes in this project)")
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
@@ -205,7 +209,19 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"matrix": run_matrix, "serve": run_serve, "diff": run_diff, "baseline": run_baseline}
+def run_cassettes(args: argparse.Namespace) -> int:
+    written = cassettes.write(Path(args.out), diff.load(args.report))
+    print(f"cassettes: {len(written)} live cells written under {args.out}")
+    return 0 if written else 1
+
+
+COMMANDS = {
+    "matrix": run_matrix,
+    "serve": run_serve,
+    "diff": run_diff,
+    "baseline": run_baseline,
+    "cassettes": run_cassettes,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import agreement, diff, readiness, render, repeat, reports
+from . import agreement, cassettes, diff, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for, secrets_of
@@ -88,6 +88,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=["auto", "full", "rows"],
         default="auto",
         help="terminal matrix: full (with legend), rows (one line per backend); auto is rows under -q",
+    )
+    group.addoption(
+        "--compat-cassettes",
+        default=None,
+        metavar="DIR",
+        help="write each live row's exchanges (keys redacted) as DIR/<profile>/<feature>.json, to test the "
+        "emulators against (tests/test_cassettes.py reads fixtures/cassettes)",
     )
     parser.addini("compat_baseline", "baseline matrix report, relative to the ini file", default="")
     group.addoption(
@@ -382,6 +389,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(render.strict_grid(matrix))
         for entry in report["readiness"]:
             terminalreporter.write_line("\n".join(readiness.render_text(entry)))
+    cassette_dir = config.getoption("compat_cassettes")
+    if cassette_dir:
+        written = cassettes.write(Path(cassette_dir), report)
+        terminalreporter.write_line(f"cassettes: {len(written)} live cells written under {cassette_dir}")
     if report["mocked_vs_live"]:
         terminalreporter.write_sep("-", "mocked vs live")
         terminalreporter.write_line(agreement.render_json(report["mocked_vs_live"]))

@@ -60,7 +60,7 @@ async def test_tool_choice_required(backend: Backend, judge) -> None:
         "assistant", "Answer the question.", tools=[get_weather], model_settings=ModelSettings(tool_choice="required")
     )
     record = await backend.run(agent, "How is it outside in Madrid today?")
-    judge(classify.tool_choice_required(record, live=backend.profile.tier == "live"), record)
+    judge(classify.tool_choice_required(record), record)
 
 
 @pytest.mark.feature("parallel_tool_calls")

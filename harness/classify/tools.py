@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
-from .common import BROKEN, SUPPORTED, failure, model_missed, short
+from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short
 from .core import function_tools
 
 
@@ -47,7 +47,7 @@ def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, live:
     return Observation(SUPPORTED, f"{tool} ran the inner agent; its answer {short(inner_answer, 50)!r} came back")
 
 
-def tool_choice_required(record: RunRecord, live: bool) -> Observation:
+def tool_choice_required(record: RunRecord) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
     first = record.exchanges[0] if record.exchanges else None
@@ -55,7 +55,9 @@ def tool_choice_required(record: RunRecord, live: bool) -> Observation:
         return Observation(BROKEN, "the first request did not carry tool_choice='required'")
     calls = evidence.tool_calls(first)
     if not calls:
-        return model_missed(live, "tool_choice='required' was sent but the backend answered without a tool call")
+        # Not a weak model's miss even live: a backend that enforces "required" (a grammar) cannot answer
+        # with text, whatever the model, so an answer without a call shows the setting was not honoured.
+        return Observation(IGNORED, "tool_choice='required' was sent but the backend answered without a tool call")
     return Observation(
         SUPPORTED, f"tool_choice='required' forced a call to {calls[0].name} for a question naming no tool"
     )

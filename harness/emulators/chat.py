@@ -22,6 +22,7 @@ class ChatQuirks:
     usage_chunk: Literal["requested", "always", "never"] = "requested"
     id_prefix: str = "chatcmpl-"
     system_fingerprint: str | None = None
+    timings: bool = False  # llama.cpp: a "timings" object on completions, finish chunks and usage chunks
 
 
 def text_of(content: Any, param: str = "messages") -> str:
@@ -134,12 +135,21 @@ class ChatCompletions:
             "system_fingerprint": self.quirks.system_fingerprint,
             "choices": [{"index": 0, "message": message, "finish_reason": _finish(decision), "logprobs": None}],
             "usage": usage,
-        }
+        } | self._timings(usage)
+
+    def _timings(self, usage: dict[str, int]) -> dict[str, Any]:
+        if not self.quirks.timings:
+            return {}
+        prompt, predicted = usage["prompt_tokens"], usage["completion_tokens"]
+        return {"timings": {"prompt_n": prompt, "prompt_ms": prompt * 5.0, "predicted_n": predicted,
+                            "predicted_ms": predicted * 10.0}}  # fmt: skip
 
     def chunks(
         self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int], include_usage: bool
     ) -> list[bytes]:
         created = int(time.time())
+        mode = self.quirks.usage_chunk
+        usage_chunk = mode == "always" or (mode == "requested" and include_usage)  # timings ride on the last chunk
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             return sse_data(
@@ -151,6 +161,7 @@ class ChatCompletions:
                     "system_fingerprint": self.quirks.system_fingerprint,
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
                 }
+                | (self._timings(usage) if finish and not usage_chunk else {})
             )
 
         out = [chunk({"role": "assistant", "content": ""})]
@@ -165,8 +176,7 @@ class ChatCompletions:
             for piece in split_arguments(call.arguments):
                 out.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
         out.append(chunk({}, _finish(decision)))
-        mode = self.quirks.usage_chunk
-        if mode == "always" or (mode == "requested" and include_usage):
+        if usage_chunk:
             out.append(
                 sse_data(
                     {
@@ -174,9 +184,11 @@ class ChatCompletions:
                         "object": "chat.completion.chunk",
                         "created": created,
                         "model": model,
+                        "system_fingerprint": self.quirks.system_fingerprint,
                         "choices": [],
                         "usage": usage,
                     }
+                    | self._timings(usage)
                 )
             )
         out.append(SSE_DONE)

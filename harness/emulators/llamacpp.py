@@ -9,8 +9,11 @@ Quirks modelled:
 - Responses streams send function_call_arguments.delta but no .done, no sequence_number and no
   output_index; created/in_progress carry only {id, object, status}; function_call items carry
   call_id "fc_<id>" and no id (tools/server/server-task.cpp);
-- chat streams end with a usage chunk with empty choices, then [DONE] (measured at 0c1e570; newer
-  server-task.cpp sends it only with stream_options.include_usage);
+- chat: every completion carries llama.cpp's "timings"; a stream's finish chunk carries them, and a
+  usage chunk (empty choices, with timings) follows only with stream_options.include_usage, then
+  [DONE] (recorded live at 0c1e570: fixtures/cassettes/llamacpp-chat/streaming.json and usage.json);
+- a non-streamed Responses object has only id, object, created_at, completed_at, model, status,
+  output and usage (recorded live: fixtures/cassettes/llamacpp-responses/plain_text.json);
 - an assistant input item without "type": "message": 400 "Cannot determine type of 'item'";
 - errors: {"error": {"code": <int>, "message", "type"}}; /health 200 once loaded.
 """
@@ -38,7 +41,9 @@ ERROR_TYPES = {
 class LlamaCppEmulator(ModelServer):
     family = "llamacpp"
     owned_by = "llamacpp"
-    chat_quirks = ChatQuirks(tool_choice="strings", parallel_tool_calls_false=False, usage_chunk="always")
+    chat_quirks = ChatQuirks(
+        tool_choice="strings", parallel_tool_calls_false=False, usage_chunk="requested", timings=True
+    )
     responses_quirks = ResponsesQuirks(
         start_envelope=("id", "object", "status"),
         sequence_numbers=False,
@@ -49,6 +54,8 @@ class LlamaCppEmulator(ModelServer):
         parallel_tool_calls_false=False,
         previous_response_id="reject",
         function_args_done_event=False,
+        response_extras=(("completed_at", None),),
+        response_fields=("id", "object", "created_at", "completed_at", "model", "status", "output", "usage"),
     )
     utilities = frozenset({"input_tokens"})  # /v1/responses/input_tokens (DESIGN.md, measured at 0c1e570)
 

@@ -36,9 +36,31 @@ class OllamaEmulator(ModelServer):
         usage_chunk="requested",
         system_fingerprint="fp_ollama",
     )
-    # openai/responses.go: one function_call_arguments.delta carries the whole arguments.
+    # openai/responses.go: one function_call_arguments.delta carries the whole arguments. The response
+    # object's fields are v0.24.0's, recorded live (fixtures/cassettes/ollama-responses): no "user", and
+    # these eight more.
     responses_quirks = ResponsesQuirks(
-        tool_choice="ignored", parallel_tool_calls_false=False, previous_response_id="ignore", argument_piece=0
+        tool_choice="ignored",
+        parallel_tool_calls_false=False,
+        previous_response_id="ignore",
+        argument_piece=0,
+        response_extras=(
+            ("completed_at", None),
+            ("frequency_penalty", 0),
+            ("presence_penalty", 0),
+            ("top_logprobs", 0),
+            ("max_tool_calls", None),
+            ("service_tier", "default"),
+            ("safety_identifier", None),
+            ("prompt_cache_key", None),
+        ),
+        response_fields=(
+            *("id", "object", "created_at", "completed_at", "status", "incomplete_details", "model"),
+            *("previous_response_id", "instructions", "output", "error", "tools", "tool_choice", "truncation"),
+            *("parallel_tool_calls", "text", "top_p", "presence_penalty", "frequency_penalty", "top_logprobs"),
+            *("temperature", "reasoning", "usage", "max_output_tokens", "max_tool_calls", "store", "background"),
+            *("service_tier", "metadata", "safety_identifier", "prompt_cache_key"),
+        ),
     )
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):

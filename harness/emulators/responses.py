@@ -39,6 +39,9 @@ class ResponsesQuirks:
     end_envelope: tuple[str, ...] | None = None  # keys of the response in completed (None: all)
     done_sentinel: bool = False  # a trailing "data: [DONE]" (not sent by OpenAI)
     event_lines: bool = True  # "event: <type>" lines before each data line
+    # the non-streamed response object: exactly these keys (None: OpenAI's), plus these extra ones
+    response_fields: tuple[str, ...] | None = None
+    response_extras: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -280,6 +283,16 @@ def response_object(
     }
 
 
+def shaped(response: dict[str, Any], quirks: ResponsesQuirks) -> dict[str, Any]:
+    """The response object with a backend's own set of fields (recorded in fixtures/cassettes)."""
+    shaped = {**response, **{k: v for k, v in quirks.response_extras}}
+    if "completed_at" in shaped and shaped["completed_at"] is None:
+        shaped["completed_at"] = shaped["created_at"]
+    if quirks.response_fields is not None:
+        shaped = {k: v for k, v in shaped.items() if k in quirks.response_fields}
+    return shaped
+
+
 @dataclass
 class StreamPlan:
     """What a stream carries: text deltas for the message, argument deltas per function call."""
@@ -439,6 +452,7 @@ class Responses:
         if self.quirks.previous_response_id == "ignore":  # a server that never read the field echoes null
             echoed = {**parsed.body, "previous_response_id": None}
         final = response_object(self.next_id("resp_"), model, echoed, output, usage)
+        final = shaped(final, self.quirks)
         if parsed.body.get("store", True) is not False:
             context = parsed.history_items + parsed.input_items + as_input(output)
             self.store.put(StoredResponse(final, context, parsed.input_items))

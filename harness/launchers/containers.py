@@ -58,12 +58,24 @@ def docker_client() -> Any:
     return client
 
 
+def cache_dir() -> Path:
+    """Where scripts/live-setup keeps builds, logs and notes (the same rule as the script's)."""
+    if os.environ.get("COMPAT_CACHE_DIR"):
+        return Path(os.environ["COMPAT_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "compat-harness"
+
+
 def require_image(client: Any, image: str) -> None:
     import docker.errors
 
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
+        # scripts/live-setup leaves a note when it could not build an image here: say that, not "run it".
+        note = cache_dir() / "unavailable" / image.replace("/", "_").replace(":", "_")
+        if note.is_file():
+            why = " ".join(note.read_text(encoding="utf-8", errors="replace").split())[:300]
+            raise MissingPrerequisite(f"image {image} is not in the container engine: {why}") from None
         raise MissingPrerequisite(
             f"image {image} is not in the container engine: run {SETUP_COMMAND} (builds it here), "
             f"or `docker pull {image}` where a registry is reachable"
