@@ -68,7 +68,7 @@ def load(path: str | Path) -> dict[str, Any]:
 
 def as_baseline(report: dict[str, Any]) -> dict[str, Any]:
     """A report kept as a baseline: outcomes and reasons, without the exchanges only the evidence needs."""
-    dropped = ("exchanges", "seconds")
+    dropped = ("exchanges", "seconds", "server_logs")
     return {**report, "cells": [{k: v for k, v in c.items() if k not in dropped} for c in report["cells"]]}
 
 

@@ -401,11 +401,21 @@ def test_llamacpp_responses_tool_stream_lacks_arguments_done() -> None:
     assert "response.function_call_arguments.done" not in kinds
 
 
-def test_llamacpp_chat_stream_always_ends_with_usage_chunk() -> None:
-    reply = chat(llamacpp(), "m", "hi", stream=True)
-    assert reply.chunks[-1] == b"data: [DONE]\n\n"
-    last = events(reply)[-2]["data"]
-    assert last["choices"] == [] and last["usage"]["total_tokens"] > 0
+def test_llamacpp_chat_stream_ends_with_usage_and_timings_only_when_asked() -> None:
+    """As recorded live at 0c1e570 (fixtures/cassettes/llamacpp-chat/streaming.json and usage.json)."""
+    plain = events(chat(llamacpp(), "m", "hi", stream=True))
+    assert plain[-1]["data"] == "[DONE]"
+    finish = plain[-2]["data"]
+    assert finish["choices"][0]["finish_reason"] == "stop" and "usage" not in finish and "timings" in finish
+    asked = events(chat(llamacpp(), "m", "hi", stream=True, stream_options={"include_usage": True}))
+    finish, usage = asked[-3]["data"], asked[-2]["data"]
+    assert "timings" not in finish
+    assert usage["choices"] == [] and usage["usage"]["total_tokens"] > 0 and "timings" in usage
+
+
+def test_llamacpp_responses_object_has_only_the_recorded_fields() -> None:
+    reply = respond(llamacpp(), "m", "hi")
+    assert set(reply.payload()) == {"id", "object", "created_at", "completed_at", "model", "status", "output", "usage"}
 
 
 def test_llamacpp_assistant_item_without_type_is_400() -> None:

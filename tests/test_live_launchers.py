@@ -97,6 +97,27 @@ def test_no_engine_is_a_missing_prerequisite_naming_the_setup_script(monkeypatch
         containers.docker_client()
 
 
+class _NoImages:
+    class images:  # noqa: N801 (docker-py's attribute name)
+        @staticmethod
+        def get(name: str) -> None:
+            import docker.errors
+
+            raise docker.errors.ImageNotFound(name)
+
+
+def test_a_missing_image_names_the_setup_or_what_kept_it_from_being_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path))
+    with pytest.raises(MissingPrerequisite, match=r"x/y:1 is not in the container engine: run scripts/live-setup"):
+        containers.require_image(_NoImages(), "x/y:1")
+    (tmp_path / "unavailable").mkdir()
+    (tmp_path / "unavailable" / "x_y_1").write_text("could not build it here: 403 Forbidden\n")
+    with pytest.raises(MissingPrerequisite, match=r"x/y:1 is not in the container engine: could not build it here"):
+        containers.require_image(_NoImages(), "x/y:1")
+
+
 def test_a_missing_model_package_names_the_command_that_installs_it() -> None:
     with pytest.raises(MissingPrerequisite, match=r"model package no_such_model_pkg is not installed: run scripts/"):
         packaged_model("no_such_model_pkg")

@@ -23,6 +23,10 @@ def plain_text(record: RunRecord) -> Observation:
     return Observation(SUPPORTED, f"final output is the backend's text: {short(output, 80)!r}")
 
 
+# What the SDK sends back in place of a result when a function tool raises (agents' default error function).
+TOOL_ERROR = "An error occurred while running the tool"
+
+
 def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
@@ -31,6 +35,12 @@ def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Obs
         return model_missed(live, f"{tool} was offered but the backend never returned a call to it")
     returned = [e for e in record.exchanges[1:] if evidence.mentions(e.request_body, marker)]
     if not returned:
+        if any(evidence.mentions(e.request_body, TOOL_ERROR) for e in record.exchanges[1:]):
+            # The call came back with arguments the tool could not take (a small model's guess), and the
+            # SDK sent its tool error instead of a result: the protocol worked, the model did not.
+            return model_missed(
+                live, f"{tool} was called with arguments it could not run on ({short(calls[0].arguments, 80)})"
+            )
         return Observation(BROKEN, f"{tool} was called but its result never went back to the backend")
     if marker not in str(record.final_output):
         return model_missed(

@@ -27,8 +27,11 @@ from .responses import (
 )
 
 
-def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
-    """The Chat Completions request a gateway sends upstream for a Responses request."""
+def chat_request(body: dict[str, Any], upstream_model: str, response_format: bool = True) -> dict[str, Any]:
+    """The Chat Completions request a gateway sends upstream for a Responses request.
+
+    ``response_format``: whether the gateway translates ``text.format`` (a JSON schema) at all.
+    """
     messages: list[dict[str, Any]] = []
     if body.get("instructions"):
         messages.append({"role": "system", "content": body["instructions"]})
@@ -64,7 +67,7 @@ def chat_request(body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
     if "parallel_tool_calls" in body:
         chat["parallel_tool_calls"] = body["parallel_tool_calls"]
     fmt = (body.get("text") or {}).get("format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+    if response_format and isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         chat["response_format"] = {
             "type": "json_schema",
             "json_schema": {
@@ -122,9 +125,10 @@ def translate(
     upstream_model: str,
     model: str,
     next_id: Callable[[str], str],
+    response_format: bool = True,
 ) -> Translated:
     """Send ``body`` (a Responses request) upstream as Chat Completions; raise ApiError on upstream errors."""
-    chat = chat_request(body, upstream_model)
+    chat = chat_request(body, upstream_model, response_format)
     reply = upstream.handle(HttpRequest("POST", "/v1/chat/completions", {}, dumps(chat)))
     if reply.status >= 400:
         payload = reply.payload() or {}

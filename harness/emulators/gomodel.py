@@ -105,14 +105,23 @@ class GoModelEmulator(Emulator):
         self.route("POST", r"/v1/responses/(?P<op>input_tokens|compact)", self._utility)
         self.route("GET", r"/v1/responses/(?P<id>[^/]+)", self._get_response)
         self.route("GET", r"/v1/responses/(?P<id>[^/]+)/input_items", self._input_items)
-        self.route("POST", r"/v1/conversations", self._create_conversation)
-        self.route("GET", r"/v1/conversations/(?P<id>[^/]+)", self._get_conversation)
+        # v0.1.22 has no conversations API and does not translate text.format into response_format
+        # (internal/providers/responses_adapter.go ConvertResponsesRequestToChat at v0.1.22; recorded live:
+        # fixtures/cassettes/gomodel-0122-translated/conversations.json and structured_output.json).
+        self.legacy = version == "0.1.22"
+        if not self.legacy:
+            self.route("POST", r"/v1/conversations", self._create_conversation)
+            self.route("GET", r"/v1/conversations/(?P<id>[^/]+)", self._get_conversation)
         self.route("GET", r"/v1/models", self._models)
         self.route("GET", r"/health", lambda r, m: HttpReply.json(200, {"status": "ok"}))
 
     @property
     def native(self) -> bool:
         return self.upstream_type in NATIVE_RESPONSES
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        # The echo framework's own answer for a route it does not have (recorded live at v0.1.22).
+        return HttpReply.json(404, {"message": "Not Found"})
 
     def error_reply(self, error: ApiError) -> HttpReply:
         kind = error.kind or ERROR_TYPES.get(
@@ -164,7 +173,12 @@ class GoModelEmulator(Emulator):
         history = self._translated_state(body)
         own_items = parse_input(body.get("input"))[1]
         translated = bridge.translate(
-            {**body, "input": history + own_items}, self.upstream, upstream_model, body["model"], self.next_id
+            {**body, "input": history + own_items},
+            self.upstream,
+            upstream_model,
+            body["model"],
+            self.next_id,
+            response_format=not self.legacy,
         )
         translated.response["provider"] = self.provider
         output = as_input(translated.response["output"])

@@ -113,6 +113,9 @@ def _plan(spec: ServerSpec, port: int, model_file: Path, upstream: Running | Non
         return Plan(["serve", *spec.args], env, {})
     assert upstream is not None  # gomodel: the validator requires an upstream
     env = {"PORT": str(port), "GOMODEL_MASTER_KEY": MASTER_KEY, "OLLAMA_BASE_URL": f"{upstream.url}/v1"}
+    # GoModel fetches a model metadata list from GitHub at start (config/config.go, cache.model.model_list);
+    # an empty value is ignored by its loader, so point it at a closed loopback port: nothing leaves 127.0.0.1.
+    env["MODEL_LIST_URL"] = "http://127.0.0.1:9/models.min.json"
     return Plan(list(spec.args), env, {})
 
 
