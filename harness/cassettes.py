@@ -11,6 +11,7 @@ not comparable rather than forced to agree.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 
 from .emulators import create
-from .emulators.base import HttpReply, HttpRequest
+from .emulators.base import Emulator, HttpReply, HttpRequest
 from .profiles import LIVE_SUFFIX, Profile
 from .wire import REDACTED, parse_sse
 
@@ -70,9 +71,24 @@ def _kind(content_type: str) -> str:
     return content_type.split(";")[0].strip() or "none"
 
 
-def _called_a_tool(body: Any) -> bool:
-    """Did this response carry a tool call, in either wire format, streamed or not?"""
-    return '"tool_calls": [{' in json.dumps(body) or '"type": "function_call"' in json.dumps(body)
+def _choice(body: Any) -> tuple[bool, bool]:
+    """(wrote text, called a tool): what the model chose, in either wire format, streamed or not."""
+    wrote = called = False
+    parts = [e["data"] for e in body if isinstance(e.get("data"), dict)] if isinstance(body, list) else [body]
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        for choice in part.get("choices") or []:  # chat: a completion or a chunk
+            message = choice.get("message") or choice.get("delta") or {}
+            wrote |= bool(message.get("content"))
+            called |= bool(message.get("tool_calls"))
+        for item in part.get("output") or []:  # Responses: a response object
+            called |= item.get("type") == "function_call"
+            wrote |= any(c.get("text") for c in item.get("content") or [] if isinstance(c, dict))
+        kind = str(part.get("type", ""))  # Responses: a stream event
+        wrote |= kind == "response.output_text.delta" and bool(part.get("delta"))
+        called |= kind.startswith("response.function_call")
+    return wrote, called
 
 
 def _stream_shape(events: list[dict[str, Any]]) -> set[str]:
@@ -87,17 +103,44 @@ def _stream_shape(events: list[dict[str, Any]]) -> set[str]:
     return shape
 
 
-def _emulated(profile: Profile, exchange: dict[str, Any], live_model: str | None) -> HttpReply:
+def _emulated(emulator: Emulator, exchange: dict[str, Any], live_model: str | None, ids: dict[str, str]) -> HttpReply:
     request = exchange["request"]
-    emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
     body = request.get("body")
     headers = {k.lower(): v for k, v in (request.get("headers") or {}).items() if v != REDACTED}
-    if profile.api_key:
-        headers["authorization"] = f"Bearer {profile.api_key}"
+    key = emulator.options.get("api_key") or emulator.options.get("master_key")
+    if key and "authorization" in {k.lower() for k in request.get("headers") or {}}:
+        headers["authorization"] = f"Bearer {key}"  # the recorded key was redacted
     if isinstance(body, dict) and live_model and body.get("model") == live_model:
-        body = {**body, "model": profile.model}  # the emulator serves the mocked profile's model id
-    raw = json.dumps(body).encode() if body is not None else b""
-    return emulator.handle(HttpRequest(request["method"], httpx.URL(request["url"]).path, headers, raw))
+        body = {**body, "model": emulator.models[0]}  # the emulator serves the mocked profile's model id
+    text, path = json.dumps(body) if body is not None else "", httpx.URL(request["url"]).path
+    for live_id, emulated_id in ids.items():
+        text, path = text.replace(live_id, emulated_id), path.replace(live_id, emulated_id)
+    if request["method"] == "GET":
+        time.sleep(STORE_DELAY)
+    return emulator.handle(HttpRequest(request["method"], path, headers, text.encode()))
+
+
+# A gateway that stores responses in the background (GoModel) is modelled with a short delay before a
+# response can be fetched; the SDK's next call comes later than that, so the replay waits it out too.
+STORE_DELAY = 0.05
+
+
+def _remember_ids(live: Any, emulated: Any, ids: dict[str, str]) -> None:
+    if isinstance(live, dict) and isinstance(emulated, dict):
+        if isinstance(live.get("id"), str) and isinstance(emulated.get("id"), str):
+            ids[live["id"]] = emulated["id"]
+    elif isinstance(live, list) and isinstance(emulated, list):  # a stream: the ids in its final event
+        finals = [_final(events) for events in (live, emulated)]
+        if all(finals):
+            _remember_ids(finals[0], finals[1], ids)
+
+
+def _final(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for event in reversed(events):
+        data = event.get("data")
+        if isinstance(data, dict) and isinstance(data.get("response"), dict):
+            return data["response"]
+    return None
 
 
 def _reply_body(reply: HttpReply) -> Any:
@@ -110,17 +153,24 @@ def _reply_body(reply: HttpReply) -> Any:
 
 
 def check(cassette: dict[str, Any], profile: Profile) -> tuple[int, int, list[Mismatch]]:
-    """(exchanges compared, exchanges not comparable, mismatches) for one cassette."""
+    """(exchanges compared, exchanges not comparable, mismatches) for one cassette.
+
+    The exchanges are replayed in order on one emulator, with the ids the real server handed out
+    replaced by the emulator's own, so a retrieval or a chained request finds what it refers to.
+    """
     compared = skipped = 0
     mismatches = []
+    emulator = create(profile.emulator_name, profile.model, profile.emulator_options)
+    ids: dict[str, str] = {}
     for n, exchange in enumerate(cassette["exchanges"], 1):
         live = exchange["response"]
         if live.get("status") is None or not live.get("complete"):
             skipped += 1  # the connection failed: nothing to compare with
             continue
-        reply = _emulated(profile, exchange, cassette.get("model"))
+        reply = _emulated(emulator, exchange, cassette.get("model"), ids)
         emulated_body = _reply_body(reply)
-        if _called_a_tool(live.get("body")) != _called_a_tool(emulated_body):
+        _remember_ids(live.get("body"), emulated_body, ids)
+        if _choice(live.get("body")) != _choice(emulated_body):
             skipped += 1
             continue
         compared += 1

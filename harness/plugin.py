@@ -22,7 +22,7 @@ from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for, secrets_of
 from .launchers.process import ProcessPool
-from .launchers.servers import LaunchFailed, ServerPool
+from .launchers.servers import LaunchFailed, ServerPool, server_secrets
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, load_servers, select
@@ -225,6 +225,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     async with endpoint_for(profile, stash[PROCESSES_KEY], stash[SERVERS_KEY]) as endpoint:
         if endpoint.version:
             stash[MATRIX_KEY].versions[profile.name] = endpoint.version
+        if endpoint.model:  # a URL profile told its model by an environment variable
+            profile = profile.model_copy(update={"model": endpoint.model})
         connected = Backend(
             profile,
             endpoint.base_url,
@@ -254,7 +256,7 @@ def judge(
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
     run, runs = compat_run
-    secrets = secrets_of(profile)
+    secrets = _secrets(request.config, profile)
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
@@ -293,6 +295,13 @@ def judge(
     return verdict
 
 
+def _secrets(config: pytest.Config, profile: Profile) -> tuple[str, ...]:
+    """The profile's keys, and the keys its launched server was given for its upstream."""
+    servers = config.stash[SERVERS_KEY].servers
+    spec = servers.get(profile.server) if profile.server else None
+    return secrets_of(profile) + (server_secrets(spec) if spec else ())
+
+
 def _logs_if_failed(backend: Backend, outcome: Outcome, secrets: tuple[str, ...]) -> str:
     """A launched server's log tail, kept with the cell when the infrastructure or the protocol failed."""
     if backend.server_logs is None or outcome not in (Outcome.ERROR, Outcome.BROKEN):
@@ -318,7 +327,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     profile = callspec.params.get("backend") if callspec else None
     if not isinstance(profile, Profile):
         return report
-    secrets = secrets_of(profile)
+    secrets = _secrets(item.config, profile)
     _scrub_report(report, secrets)
     marker = item.get_closest_marker("feature")
     if report.failed and marker and call.excinfo is not None:

@@ -55,6 +55,10 @@ class ServerSpec(BaseModel):
     upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
     args: list[str] = Field(default_factory=list, description="extra command-line arguments")
+    env_from: dict[str, str] = Field(
+        default_factory=dict,
+        description="server variable -> the harness's environment variable holding its value (passed when set)",
+    )
 
     @model_validator(mode="after")
     def _upstream(self) -> ServerSpec:
@@ -79,6 +83,9 @@ class LiveSpec(BaseModel):
 
     server: str = Field(min_length=1, description="a [servers.NAME] table")
     model: str = Field(min_length=1, description="the model id the live server knows")
+    needs_env: list[str] = Field(
+        default_factory=list, description="environment variables this row needs (else it is skipped, naming them)"
+    )
     differs: dict[str, Difference] = Field(default_factory=dict)
 
     @field_validator("differs")
@@ -104,6 +111,7 @@ class Profile(BaseModel):
     base_url_env: str | None = None
     api_key: str | None = Field(default=None, repr=False)  # repr=False: never in a traceback's locals
     api_key_env: str | None = None
+    model_env: str | None = Field(default=None, description='reach = "url": a variable that, when set, names the model')
     emulator: str | None = Field(default=None, description="emulator module; defaults to the family")
     emulator_options: dict[str, Any] = Field(default_factory=dict)
     fault: Fault | None = Field(default=None, description="emulators only: what a broken server does to replies")

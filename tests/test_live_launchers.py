@@ -293,3 +293,12 @@ def test_an_explained_difference_and_a_baseline_twin() -> None:
     [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline)
     assert (found.verdict, found.why, found.mocked) == ("explained", "measured", Outcome.SUPPORTED)
     assert "1 explained" in agreement.render_json([found.to_json()])
+
+
+def test_a_native_row_without_its_upstream_is_skipped_naming_the_variables(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOMODEL_OPENAI_BASE_URL", raising=False)
+    result = run_suites(pytester, "-m", "live", "--backend", "gomodel-native", "-k", "plain_text", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*gomodel-native@live: set $GOMODEL_OPENAI_BASE_URL*"])

@@ -89,3 +89,19 @@ def test_repeat_must_be_positive(pytester: pytest.Pytester) -> None:
     result = run_suites(pytester, "--compat-repeat", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--compat-repeat must be 1 or more (got 0)*"])
+
+
+def test_a_url_profile_takes_its_model_from_the_environment(
+    pytester: pytest.Pytester, served_ollama: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVED_MODEL", "qwen3:0.6b")
+    pytester.makefile(
+        ".toml",
+        live=f'[profiles.served]\nfamily = "ollama"\napi = "chat_completions"\nmodel = "not-served"\n'
+        f'reach = "url"\nbase_url = "{served_ollama}"\nmodel_env = "SERVED_MODEL"\n',
+    )
+    result = run_suites(pytester, "-m", "live", "--backends", "live.toml", "--backend", "served", "-k", "plain_text")
+    result.assert_outcomes(passed=1)
+    cell = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"][0]
+    assert cell["outcome"] == "supported"
+    assert cell["exchanges"][0]["request"]["body"]["model"] == "qwen3:0.6b"

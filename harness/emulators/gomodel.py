@@ -181,6 +181,9 @@ class GoModelEmulator(Emulator):
             response_format=not self.legacy,
         )
         translated.response["provider"] = self.provider
+        # A translated response carries only the envelope, its output and usage, fetched later too
+        # (recorded live at v0.1.22: fixtures/cassettes/gomodel-0122-translated/response_retrieval.json).
+        translated.response = {k: v for k, v in translated.response.items() if k in (*ENVELOPE, "output", "usage")}
         output = as_input(translated.response["output"])
         if translated.plan is None and body.get("store", True) is not False:  # streams are not kept
             kept = StoredResponse(translated.response, history + own_items + output, own_items)

@@ -32,6 +32,7 @@ class Endpoint:
     faults: Faults | None = None  # emulators only: errors a scenario can ask for
     version: str | None = None  # launched servers: the version the server reported
     logs: Callable[[], str] | None = None  # launched servers: what the server printed, for failed cells
+    model: str | None = None  # a URL profile's model_env, when set: the model to ask for
 
 
 def _api_key(profile: Profile, default: str) -> str:
@@ -80,8 +81,9 @@ async def endpoint_for(
             pytest.skip(f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL")
         if profile.api_key_env and not os.environ.get(profile.api_key_env):
             pytest.skip(f"{profile.name}: no API key: set ${profile.api_key_env}")
+        model = os.environ.get(profile.model_env) if profile.model_env else None
         async with _network(base_url, _api_key(profile, "not-needed")) as endpoint:
-            yield endpoint
+            yield Endpoint(endpoint.base_url, endpoint.transport, endpoint.api_key, model=model or None)
         return
     if profile.reach == "process":
         with ExitStack() as stack:
@@ -91,6 +93,9 @@ async def endpoint_for(
     if profile.reach == "server":
         if servers is None or profile.server is None:
             raise ValueError(f"{profile.name}: reach = 'server' needs a server pool")
+        missing = [name for name in (profile.live.needs_env if profile.live else []) if not os.environ.get(name)]
+        if missing:
+            pytest.skip(f"{profile.name}: set {', '.join('$' + m for m in missing)} (see the profile's live table)")
         try:
             running = servers.get(profile.server, profile.model)
         except MissingPrerequisite as exc:  # a real missing prerequisite, named with its remedy

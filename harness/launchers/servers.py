@@ -16,6 +16,7 @@ import atexit
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -119,6 +120,16 @@ def _plan(spec: ServerSpec, port: int, model_file: Path, upstream: Running | Non
     return Plan(list(spec.args), env, {})
 
 
+def _env_from(spec: ServerSpec) -> dict[str, str]:
+    """What the user gives the server through the harness's environment (an upstream URL and key)."""
+    return {inside: os.environ[outside] for inside, outside in spec.env_from.items() if os.environ.get(outside)}
+
+
+def server_secrets(spec: ServerSpec) -> tuple[str, ...]:
+    """Values handed to the server that must never reach a report (its upstream's keys)."""
+    return tuple(v for k, v in _env_from(spec).items() if "KEY" in k.upper() or "TOKEN" in k.upper())
+
+
 LLAMA_ALIAS = "smollm2-135m"
 LLAMA_TEMPLATE_IN_IMAGE = "/app/templates/chatml-tools.jinja"  # put there by scripts/live-setup
 
@@ -141,15 +152,19 @@ def _ready(spec: ServerSpec, url: str, model: str) -> bool:
     return status == 200 and model in {m.get("id") for m in (body or {}).get("data", [])}
 
 
-def _version(spec: ServerSpec, url: str) -> str:
+GOMODEL_START = re.compile(r'"msg":"starting gomodel","version":"([^"]+)"')  # cmd/gomodel/main.go's first log
+
+
+def _version(spec: ServerSpec, url: str, logs: Callable[[], str]) -> str:
     """What the server says it is, else the pinned version marked as not measured."""
     if spec.kind == "llama-server":
         body = _get(f"{url}/props")[1] or {}
         reported = str(body.get("build_info", ""))
     elif spec.kind == "ollama":
         reported = str((_get(f"{url}/api/version")[1] or {}).get("version", ""))
-    else:
-        reported = str((_get(f"{url}/version", token=MASTER_KEY)[1] or {}).get("version", ""))
+    else:  # GoModel has no version route; it logs its version as it starts
+        found = GOMODEL_START.search(logs())
+        reported = found.group(1).removeprefix("v") if found else ""
     return reported if reported and reported != "0.0.0" else f"{spec.version} (pinned; the server reports none)"
 
 
@@ -255,6 +270,7 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     port = free_port()
     in_container = spec.launcher == "container"
     plan = _plan(spec, port, model_file, upstream, in_container)
+    plan.env.update(_env_from(spec))
     alive, logs = (_in_container if in_container else _as_process)(spec, plan, stack)
     url = f"http://127.0.0.1:{port}"
     _wait(spec, url, model, alive, logs)
@@ -263,7 +279,7 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
             _ollama_import(url, model, model_file)
         except LaunchFailed as exc:
             raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
-    return Running(spec.name, url, _version(spec, url), logs)
+    return Running(spec.name, url, _version(spec, url, logs), logs)
 
 
 class ServerPool:

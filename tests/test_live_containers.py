@@ -1,0 +1,122 @@
+"""Container launchers against the real engine and images (`pytest -m live`, after scripts/live-setup).
+
+A container that will not start, and one stopped in the middle of a session, must give error cells that
+carry the server's log, quickly: never a hang, never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from harness.emulators import create
+from harness.emulators.server import make_server
+from harness.launchers import containers
+from harness.launchers.containers import MissingPrerequisite
+from harness.profiles import load_servers
+from harness.testing import run_suites
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def llama_image() -> str:
+    image = load_servers()["llama-server"].image
+    try:
+        containers.require_image(containers.docker_client(), image)
+    except MissingPrerequisite as exc:
+        pytest.skip(str(exc))
+    return image
+
+
+def test_a_container_that_will_not_start_gives_error_cells_with_its_log(
+    pytester: pytest.Pytester, llama_image: str
+) -> None:
+    pytester.makefile(".toml", bad='[servers.llama-server]\nargs = ["--no-such-flag"]\nstart_timeout = 60\n')
+    started = time.monotonic()
+    result = run_suites(
+        pytester, "-m", "live", "--backends", "bad.toml", "--backend", "llamacpp-chat", "-k", "plain_text or streaming"
+    )
+    assert time.monotonic() - started < 60
+    result.assert_outcomes(errors=2)  # the second cell reuses the first failure instead of starting again
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    for cell in report["cells"]:
+        assert cell["outcome"] == "error"
+        assert cell["reason"].startswith("server did not start: llama-server: the server stopped before it was ready")
+        assert "--no-such-flag" in cell["server_logs"]
+    assert not _harness_containers(), "the failed container was left behind"
+
+
+STOP_AFTER_FIRST = """
+import os
+from harness.launchers import containers
+
+def pytest_runtest_teardown(item):
+    if item.name.startswith("test_plain_text"):
+        for found in containers.docker_client().containers.list(filters={"label": containers.LABEL}):
+            if found.labels.get(containers.LABEL + ".pid") == str(os.getpid()):
+                found.kill()
+"""
+
+
+def test_a_container_stopped_mid_session_gives_an_error_cell_with_its_log(
+    pytester: pytest.Pytester, llama_image: str
+) -> None:
+    pytester.makeconftest(STOP_AFTER_FIRST)
+    result = run_suites(pytester, "-m", "live", "--backend", "llamacpp-chat", "-k", "plain_text or streaming")
+    result.assert_outcomes(passed=1, failed=1)
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    cells = {c["feature"]: c for c in report["cells"]}
+    assert cells["plain_text"]["outcome"] == "supported" and not cells["plain_text"]["server_logs"]
+    stopped = cells["streaming"]
+    assert stopped["outcome"] == "error"
+    assert "connection failed" in stopped["reason"]
+    assert stopped["seconds"] < 10
+    assert "llama_server" in stopped["server_logs"] or "srv" in stopped["server_logs"]
+    assert not _harness_containers(), "the stopped container was not removed"
+
+
+def _harness_containers() -> list[str]:
+    import os
+
+    found = containers.docker_client().containers.list(all=True, filters={"label": containers.LABEL})
+    return [c.name for c in found if c.labels.get(containers.LABEL + ".pid") == str(os.getpid())]
+
+
+UPSTREAM_KEY = "sk-upstream-canary-5521"
+
+
+@pytest.fixture
+def served_openai() -> Iterator[str]:
+    """An OpenAI-compatible upstream on loopback for GoModel's native path (the reference emulator)."""
+    server = make_server(create("openai", "gpt-4.1-mini", {"api_key": UPSTREAM_KEY}), port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_gomodel_native_path_goes_to_the_given_url_and_keeps_its_key_out_of_reports(
+    pytester: pytest.Pytester, served_openai: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gomodel-native@live on the GoModel image this machine has, in front of an OpenAI-compatible URL."""
+    image = load_servers()["gomodel-0122"].image
+    try:
+        containers.require_image(containers.docker_client(), image)
+    except MissingPrerequisite as exc:
+        pytest.skip(str(exc))
+    monkeypatch.setenv("GOMODEL_OPENAI_BASE_URL", served_openai)
+    monkeypatch.setenv("GOMODEL_OPENAI_API_KEY", UPSTREAM_KEY)
+    pytester.makefile(".toml", native='[profiles.gomodel-native.live]\nserver = "gomodel-0122"\n')
+    result = run_suites(
+        pytester, "-m", "live", "--backends", "native.toml", "--backend", "gomodel-native",
+        "-k", "plain_text or previous_response_id",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)  # the native upstream resolves previous_response_id itself
+    report = (pytester.path / "out" / "compat-matrix.json").read_text()
+    assert UPSTREAM_KEY not in report and UPSTREAM_KEY not in result.stdout.str()
+
