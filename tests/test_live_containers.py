@@ -21,6 +21,7 @@ from harness.profiles import load_servers
 from harness.testing import run_suites
 
 pytestmark = pytest.mark.live
+TWO_CELLS = "plain_text or (streaming and not tool)"  # test_plain_text, then test_streaming
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_a_container_that_will_not_start_gives_error_cells_with_its_log(
     pytester.makefile(".toml", bad='[servers.llama-server]\nargs = ["--no-such-flag"]\nstart_timeout = 60\n')
     started = time.monotonic()
     result = run_suites(
-        pytester, "-m", "live", "--backends", "bad.toml", "--backend", "llamacpp-chat", "-k", "plain_text or streaming"
+        pytester, "-m", "live", "--backends", "bad.toml", "--backend", "llamacpp-chat", "-k", TWO_CELLS
     )
     assert time.monotonic() - started < 60
     result.assert_outcomes(errors=2)  # the second cell reuses the first failure instead of starting again
@@ -66,8 +67,9 @@ def pytest_runtest_teardown(item):
 def test_a_container_stopped_mid_session_gives_an_error_cell_with_its_log(
     pytester: pytest.Pytester, llama_image: str
 ) -> None:
-    pytester.makeconftest(STOP_AFTER_FIRST)
-    result = run_suites(pytester, "-m", "live", "--backend", "llamacpp-chat", "-k", "plain_text or streaming")
+    pytester.makepyfile(stopper=STOP_AFTER_FIRST)
+    pytester.syspathinsert()
+    result = run_suites(pytester, "-p", "stopper", "-m", "live", "--backend", "llamacpp-chat", "-k", TWO_CELLS)
     result.assert_outcomes(passed=1, failed=1)
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     cells = {c["feature"]: c for c in report["cells"]}
@@ -119,4 +121,3 @@ def test_gomodel_native_path_goes_to_the_given_url_and_keeps_its_key_out_of_repo
     result.assert_outcomes(passed=2)  # the native upstream resolves previous_response_id itself
     report = (pytester.path / "out" / "compat-matrix.json").read_text()
     assert UPSTREAM_KEY not in report and UPSTREAM_KEY not in result.stdout.str()
-
