@@ -39,9 +39,7 @@ def test_a_container_that_will_not_start_gives_error_cells_with_its_log(
 ) -> None:
     pytester.makefile(".toml", bad='[servers.llama-server]\nargs = ["--no-such-flag"]\nstart_timeout = 60\n')
     started = time.monotonic()
-    result = run_suites(
-        pytester, "-m", "live", "--backends", "bad.toml", "--backend", "llamacpp-chat", "-k", TWO_CELLS
-    )
+    result = run_suites(pytester, "-m", "live", "--backends", "bad.toml", "--backend", "llamacpp-chat", "-k", TWO_CELLS)
     assert time.monotonic() - started < 60
     result.assert_outcomes(errors=2)  # the second cell reuses the first failure instead of starting again
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
