@@ -38,6 +38,14 @@ class ProfileError(Exception):
     """A profile file is unreadable or invalid; the message names file, profile and field."""
 
 
+def known_features(value: dict[str, Any]) -> dict[str, Any]:
+    """A table keyed by feature id names only known ones."""
+    unknown = sorted(set(value) - set(FEATURE_IDS))
+    if unknown:
+        raise ValueError(f"unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
+    return value
+
+
 class ServerSpec(BaseModel):
     """A real server the harness launches for live rows: in a container, or from a binary on PATH."""
 
@@ -88,13 +96,7 @@ class LiveSpec(BaseModel):
     )
     differs: dict[str, Difference] = Field(default_factory=dict)
 
-    @field_validator("differs")
-    @classmethod
-    def _known_features(cls, value: dict[str, Difference]) -> dict[str, Difference]:
-        unknown = sorted(set(value) - set(FEATURE_IDS))
-        if unknown:
-            raise ValueError(f"unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
-        return value
+    _known_features = field_validator("differs")(known_features)
 
 
 class Profile(BaseModel):
@@ -128,13 +130,7 @@ class Profile(BaseModel):
         default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
     )
 
-    @field_validator("expect")
-    @classmethod
-    def _known_features(cls, value: dict[str, Outcome]) -> dict[str, Outcome]:
-        unknown = sorted(set(value) - set(FEATURE_IDS))
-        if unknown:
-            raise ValueError(f"unknown feature id(s) {unknown}; known: {', '.join(FEATURE_IDS)}")
-        return value
+    _known_features = field_validator("expect")(known_features)
 
     @model_validator(mode="after")
     def _reach_fields(self) -> Profile:
