@@ -147,9 +147,18 @@ def _evidence(cell: dict[str, Any], anchor: str, verifies: str) -> str:
         f"<dt>scenario</dt><dd>{escape(verifies)}</dd>"
         f"<dt>strict</dt><dd>{_strict(cell.get('strict') or [])}</dd>"
         f"</dl>steps ({len(cell['exchanges'])} HTTP request{'' if len(cell['exchanges']) == 1 else 's'}, "
-        f'open one for the full exchange)<ol class="steps">{steps}</ol>'
+        f'open one for the full exchange)<ol class="steps">{steps}</ol>{_server_logs(cell)}'
         '<a class="up" href="#grid">back to the grid</a></div></details>'
     )
+
+
+def _server_logs(cell: dict[str, Any]) -> str:
+    """A launched server's log tail, kept with a failed live cell."""
+    logs = cell.get("server_logs")
+    if not logs:
+        return ""
+    return f'<details class="exchange"><summary>server log (last lines)</summary><pre>{escape(logs)}</pre></details>'
+
 
 
 def _strict(deviations: list[str]) -> str:

@@ -49,6 +49,8 @@ def sample_report() -> dict[str, Any]:
         Cell("vllm-responses", "plain_text", "mocked", Outcome.UNSUPPORTED, "refused: 404", Outcome.UNSUPPORTED,
              [exchange("no", 404)]),
         Cell("vllm-responses", "compaction", "mocked", Outcome.SKIPPED, "not applicable", Outcome.SKIPPED),
+        Cell("llamacpp-chat", "streaming", "live", Outcome.ERROR, "connection failed", Outcome.SUPPORTED,
+             server_logs=f"srv  load_model: failed {HOSTILE}"),
     ]  # fmt: skip
     for cell in cells:
         matrix.add(profiles[cell.backend], cell)
@@ -60,6 +62,12 @@ def test_everything_the_backend_sent_is_escaped() -> None:
     assert HOSTILE not in page
     assert "&lt;/pre&gt;&lt;/details&gt;&lt;script&gt;" in page
     assert page.count("<script>") == 1  # only the report's own
+
+
+def test_a_failed_live_cell_shows_its_server_log() -> None:
+    page = html_report.render(sample_report())
+    assert "server log (last lines)</summary><pre>srv  load_model: failed &lt;/pre&gt;" in page
+    assert page.count("server log (last lines)") == 1  # only the cell that has one
 
 
 def test_the_page_needs_no_network() -> None:
@@ -78,6 +86,7 @@ def test_every_grid_cell_links_to_its_evidence_and_the_differing_cell_is_flagged
         ("ignored", True),
         ("unsupported", False),
         ("skipped", False),
+        ("error", True),
     ]
     for _, _, anchor in links:
         assert f'<details class="cell" id="{anchor}">' in page
