@@ -160,7 +160,6 @@ def _server_logs(cell: dict[str, Any]) -> str:
     return f'<details class="exchange"><summary>server log (last lines)</summary><pre>{escape(logs)}</pre></details>'
 
 
-
 def _strict(deviations: list[str]) -> str:
     if not deviations:
         return "the wire matches the published OpenAI types"

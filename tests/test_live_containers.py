@@ -7,6 +7,8 @@ carry the server's log, quickly: never a hang, never a pass.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from harness.testing import run_suites
 
 pytestmark = pytest.mark.live
 TWO_CELLS = "plain_text or (streaming and not tool)"  # test_plain_text, then test_streaming
+CACHE = containers.cache_dir()  # read now: pytester points HOME elsewhere while a test runs
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +84,6 @@ def test_a_container_stopped_mid_session_gives_an_error_cell_with_its_log(
 
 
 def _harness_containers() -> list[str]:
-    import os
-
     found = containers.docker_client().containers.list(all=True, filters={"label": containers.LABEL})
     return [c.name for c in found if c.labels.get(containers.LABEL + ".pid") == str(os.getpid())]
 
@@ -119,3 +120,28 @@ def test_gomodel_native_path_goes_to_the_given_url_and_keeps_its_key_out_of_repo
     result.assert_outcomes(passed=2)  # the native upstream resolves previous_response_id itself
     report = (pytester.path / "out" / "compat-matrix.json").read_text()
     assert UPSTREAM_KEY not in report and UPSTREAM_KEY not in result.stdout.str()
+
+
+@pytest.mark.parametrize(("server", "profile"), [("llama-server", "llamacpp-chat"), ("ollama", "ollama-chat")])
+def test_the_same_servers_run_as_local_processes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server: str, profile: str
+) -> None:
+    """launcher = "process": the binaries scripts/live-setup built, put on PATH, no container engine needed."""
+    spec = load_servers()[server]
+    built = sorted(CACHE.glob(f"bin/{spec.binary.replace('-server', '')}*/{spec.binary}"))
+    if not built:
+        pytest.skip(f"no {spec.binary} built under {CACHE}/bin: run scripts/live-setup")
+    monkeypatch.setenv("PATH", f"{built[-1].parent}:{os.environ['PATH']}")
+    pytester.makefile(".toml", proc=f'[servers.{server}]\nlauncher = "process"\n')
+    result = run_suites(pytester, "-m", "live", "--backends", "proc.toml", "--backend", profile, "-k", "plain_text")
+    result.assert_outcomes(passed=1)
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    assert report["cells"][0]["outcome"] == "supported"
+    assert spec.version.split("-")[0] in next(b["version"] for b in report["backends"])
+    assert not [p for p in _processes(spec.binary)], f"{spec.binary} outlived the session"
+
+
+def _processes(binary: str) -> list[str]:
+    """Running processes of ``binary`` started by this test process's children (by command line)."""
+    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if f"/{binary} " in line and str(os.getpid()) in line.split()[1:2]]

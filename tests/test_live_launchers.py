@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 from contextlib import ExitStack
@@ -302,3 +303,27 @@ def test_a_native_row_without_its_upstream_is_skipped_naming_the_variables(
     result = run_suites(pytester, "-m", "live", "--backend", "gomodel-native", "-k", "plain_text", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*gomodel-native@live: set $GOMODEL_OPENAI_BASE_URL*"])
+
+
+class _Container:
+    def __init__(self, name: str, pid: int):
+        self.name, self.labels, self.removed = name, {containers.LABEL: "x", f"{containers.LABEL}.pid": str(pid)}, False
+
+    def remove(self, force: bool) -> None:
+        self.removed = force
+
+
+def test_leftovers_of_a_killed_session_are_removed_and_a_running_sessions_kept() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer runs: a pytest killed before its teardown
+    ours, orphan = _Container("ours", os.getpid()), _Container("orphan", gone.pid)
+
+    class Client:
+        class containers:  # noqa: N801 (docker-py's attribute name)
+            @staticmethod
+            def list(all: bool, filters: dict) -> list[_Container]:
+                assert filters == {"label": containers.LABEL}
+                return [ours, orphan]
+
+    assert containers.remove_leftovers(Client()) == ["orphan"]
+    assert orphan.removed and not ours.removed

@@ -109,8 +109,6 @@ def _plan(spec: ServerSpec, port: int, model_file: Path, upstream: Running | Non
         return Plan(args + spec.args, {}, {str(model_file.parent): MODEL_DIR} if in_container else {})
     if spec.kind == "ollama":
         env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_NOPRUNE": "1"}
-        if not in_container:
-            env["OLLAMA_MODELS"] = tempfile.mkdtemp(prefix="compat-ollama-")
         return Plan(["serve", *spec.args], env, {})
     assert upstream is not None  # gomodel: the validator requires an upstream
     env = {"PORT": str(port), "GOMODEL_MASTER_KEY": MASTER_KEY, "OLLAMA_BASE_URL": f"{upstream.url}/v1"}
@@ -247,9 +245,12 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callabl
             f"after {containers.SETUP_COMMAND}"
         )
     log = stack.enter_context(tempfile.TemporaryFile())
+    env = {**os.environ, **plan.env}
+    if spec.kind == "ollama":  # its own model store, not the user's ~/.ollama, removed afterwards
+        env["OLLAMA_MODELS"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="compat-ollama-"))
     process = subprocess.Popen(
         [binary, *plan.args],
-        env={**os.environ, **plan.env},
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
