@@ -96,13 +96,15 @@ class Plan:
     mounts: dict[str, str]  # host path -> path inside a container (read-only)
 
 
-def _plan(spec: ServerSpec, port: int, model_file: Path, upstream: Running | None, in_container: bool) -> Plan:
+def _plan(
+    spec: ServerSpec, port: int, model: str, model_file: Path, upstream: Running | None, in_container: bool
+) -> Plan:
     if spec.kind == "llama-server":
         model_dir = MODEL_DIR if in_container else str(model_file.parent)
         args = ["-m", f"{model_dir}/{model_file.name}", "--host", "127.0.0.1", "--port", str(port)]
         # --temp 0: the same question gets the same answer, so live runs compare run to run;
         # -n 256: a rambling small model cannot hold a cell for minutes (requests are left as the SDK sent them)
-        args += ["--alias", LLAMA_ALIAS, "--jinja", "-c", "8192", "--temp", "0", "-n", "256"]
+        args += ["--alias", model, "--jinja", "-c", "8192", "--temp", "0", "-n", "256"]
         template = _llama_template(spec, in_container)
         if template:
             args += ["--chat-template-file", template]
@@ -128,7 +130,6 @@ def server_secrets(spec: ServerSpec) -> tuple[str, ...]:
     return tuple(v for k, v in _env_from(spec).items() if "KEY" in k.upper() or "TOKEN" in k.upper())
 
 
-LLAMA_ALIAS = "smollm2-135m"
 LLAMA_TEMPLATE_IN_IMAGE = "/app/templates/chatml-tools.jinja"  # put there by scripts/live-setup
 
 
@@ -270,7 +271,7 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     model_file = packaged_model(spec.model_package)
     port = free_port()
     in_container = spec.launcher == "container"
-    plan = _plan(spec, port, model_file, upstream, in_container)
+    plan = _plan(spec, port, model, model_file, upstream, in_container)
     plan.env.update(_env_from(spec))
     alive, logs = (_in_container if in_container else _as_process)(spec, plan, stack)
     url = f"http://127.0.0.1:{port}"
