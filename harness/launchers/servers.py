@@ -175,10 +175,11 @@ def _ollama_import(url: str, model: str, model_file: Path) -> None:
 
     Through the API (upload the blob, then create), so a pulled upstream image works the same way.
     """
-    if model in {m.get("name") for m in (_get(f"{url}/api/tags")[1] or {}).get("models", [])}:
+    if _ollama_has(url, model):
         return
-    digest = "sha256:" + hashlib.sha256(model_file.read_bytes()).hexdigest()
-    _post(f"{url}/api/blobs/{digest}", model_file.read_bytes(), content_type="application/octet-stream")
+    weights = model_file.read_bytes()
+    digest = "sha256:" + hashlib.sha256(weights).hexdigest()
+    _post(f"{url}/api/blobs/{digest}", weights, content_type="application/octet-stream")
     template = resources.files("harness").joinpath("templates", OLLAMA_TEMPLATE).read_text(encoding="utf-8")
     request = {
         "model": model,
@@ -189,6 +190,12 @@ def _ollama_import(url: str, model: str, model_file: Path) -> None:
         "stream": False,
     }
     _post(f"{url}/api/create", json.dumps(request).encode())
+    if not _ollama_has(url, model):  # readiness: Ollama answers *and* lists the model
+        raise LaunchFailed(f"{model} is not in /api/tags after /api/create")
+
+
+def _ollama_has(url: str, model: str) -> bool:
+    return model in {m.get("name") for m in (_get(f"{url}/api/tags")[1] or {}).get("models", [])}
 
 
 # -- launchers: the same plan in a container or as a process ----------------------------------------
