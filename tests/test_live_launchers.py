@@ -327,3 +327,11 @@ def test_leftovers_of_a_killed_session_are_removed_and_a_running_sessions_kept()
 
     assert containers.remove_leftovers(Client()) == ["orphan"]
     assert orphan.removed and not ours.removed
+
+
+def test_gomodel_rows_start_their_upstream_with_the_right_model() -> None:
+    from harness.launchers.servers import _upstream_model
+
+    gomodel = load_servers()["gomodel"]
+    assert _upstream_model(gomodel, "ollama/smollm2:135m") == "smollm2:135m"
+    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "smollm2:135m"  # the native path: Ollama as usual

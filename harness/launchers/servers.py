@@ -195,7 +195,8 @@ def _ollama_import(url: str, model: str, model_file: Path) -> None:
 
 
 def _ollama_has(url: str, model: str) -> bool:
-    return model in {m.get("name") for m in (_get(f"{url}/api/tags")[1] or {}).get("models", [])}
+    tagged = model if ":" in model else f"{model}:latest"  # Ollama lists an untagged name as name:latest
+    return tagged in {m.get("name") for m in (_get(f"{url}/api/tags")[1] or {}).get("models", [])}
 
 
 # -- launchers: the same plan in a container or as a process ----------------------------------------
@@ -307,7 +308,7 @@ class ServerPool:
         if name not in self._running:
             spec = self.servers[name]
             try:
-                upstream = self.get(spec.upstream, _upstream_model(model)) if spec.upstream else None
+                upstream = self.get(spec.upstream, _upstream_model(spec, model)) if spec.upstream else None
                 self._running[name] = launch(spec, model, self._stack, upstream)
             except (MissingPrerequisite, LaunchFailed) as exc:
                 self._failed[name] = exc
@@ -319,6 +320,8 @@ class ServerPool:
         self._stack.close()
 
 
-def _upstream_model(model: str) -> str:
-    """GoModel's ``ollama/smollm2:135m`` is Ollama's ``smollm2:135m``."""
-    return model.split("/", 1)[1] if "/" in model else model
+def _upstream_model(spec: ServerSpec, model: str) -> str:
+    """GoModel's ``ollama/smollm2:135m`` is Ollama's ``smollm2:135m``; a row on another provider (the
+    native path's ``openai/...``) still needs the upstream up, with its usual model."""
+    provider, _, name = model.partition("/")
+    return name if provider == spec.upstream_provider and name else spec.upstream_model
