@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import agreement, cassettes, diff, readiness, render, repeat, reports
+from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for, outbound, secrets_of
@@ -386,7 +386,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
         return
-    report = config.stash[REPORT_KEY] = matrix.to_json()
+    report = config.stash[REPORT_KEY] = reports.marked(matrix.to_json(), exitstatus, len(matrix.cells))
     report["readiness"] = [
         readiness.to_json(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]
     ]
@@ -421,17 +421,24 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for entry in report["readiness"]:
             terminalreporter.write_line("\n".join(readiness.render_text(entry)))
     cassette_dir = config.getoption("compat_cassettes")
+    held: list[str] = []
     if cassette_dir:
-        written = cassettes.write(Path(cassette_dir), report)
+        with atomic.signals_held() as held:
+            written = cassettes.write(Path(cassette_dir), report)
         terminalreporter.write_line(f"cassettes: {len(written)} live cells written under {cassette_dir}")
     if report["mocked_vs_live"]:
         terminalreporter.write_sep("-", "mocked vs live")
         terminalreporter.write_line(agreement.render_json(report["mocked_vs_live"]))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
-    reports.write(out, matrix, report)
+    with atomic.signals_held() as arrived:  # a Ctrl-C now would leave no report: finish them first
+        reports.write(out, matrix, report)
+    arrived += held
     terminalreporter.write_line(
         f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
     )
+    if arrived:
+        terminalreporter.write_line(f"{arrived[0]} while the reports were written: they were finished first", red=True)
+        terminalreporter._session.exitstatus = pytest.ExitCode.INTERRUPTED
     found = config.stash.get(DIFF_KEY, None)
     baseline = config.stash.get(BASELINE_KEY, None)
     if found is None or baseline is None:
