@@ -6,6 +6,7 @@ import pytest
 
 from harness import plugin
 from harness.profiles import DEFAULT_USER_FILE
+from harness.wire import DEFAULT_MAX_BODY
 
 UNRELATED_TEST = """
 import signal
@@ -50,5 +51,6 @@ def test_session_state():
     result.assert_outcomes(passed=2)
 
 
-def test_the_plugin_names_the_default_user_file_as_the_profiles_do() -> None:
+def test_the_plugin_spells_out_the_defaults_the_harness_uses() -> None:
     assert plugin.DEFAULT_USER_FILE == DEFAULT_USER_FILE
+    assert plugin.DEFAULT_MAX_BODY == DEFAULT_MAX_BODY
