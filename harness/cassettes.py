@@ -5,8 +5,8 @@
 emulator and compares what can be compared whatever the model said: the status, the kind of body, and
 the nested shape of a JSON body or of every stream event's payload (field names at every depth: usage's
 names, output item and content part types, the error object's fields), never the values. Exchanges
-where the real model and the emulator's scripted model chose differently (one called a tool, the other wrote text) are counted as
-not comparable rather than forced to agree.
+where the real model and the emulator's scripted model chose differently (one called a tool, the other
+wrote text) are counted as not comparable rather than forced to agree.
 """
 
 from __future__ import annotations
