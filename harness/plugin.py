@@ -443,6 +443,11 @@ def _check_outbound(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _check_outbound(session)
     config = session.config
+    if config.stash.get(OUTBOUND_KEY, "") and session.exitstatus == pytest.ExitCode.OK:  # xdist workers' too
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller judges the whole session
+        _send_to_controller(config)
+        return
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
         return
@@ -510,3 +515,37 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
     if found.lost:
         terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
+
+
+def _send_to_controller(config: pytest.Config) -> None:
+    matrix = config.stash.get(MATRIX_KEY, None)
+    if matrix is None or not matrix.cells:
+        return
+    config.workeroutput["agents_compat"] = {  # type: ignore[attr-defined]
+        "cells": [cell.to_json() for cell in matrix.cells.values()],
+        "models": {name: matrix.profiles[name].model for name in matrix.backends},
+        "versions": matrix.versions,
+        "outbound": config.stash.get(OUTBOUND_KEY, ""),
+    }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: merge a finished worker's cells, so verdicts, the matrix and reports cover every worker."""
+    sent = getattr(node, "workeroutput", {}).get("agents_compat")
+    config = node.config
+    if not sent:
+        return
+    _start(config)
+    if not _started(config):
+        return
+    matrix = config.stash[MATRIX_KEY]
+    for data in sent["cells"]:
+        cell = Cell.from_json(data)
+        profile = matrix.profiles[cell.backend]
+        if sent["models"].get(cell.backend, profile.model) != profile.model:  # a URL profile's model_env
+            profile = profile.model_copy(update={"model": sent["models"][cell.backend]})
+        matrix.add(profile, cell)
+    matrix.versions.update(sent["versions"])
+    if sent["outbound"]:
+        config.stash[OUTBOUND_KEY] = "\n".join(filter(None, [config.stash.get(OUTBOUND_KEY, ""), sent["outbound"]]))
