@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports
+from . import agreement, atomic, cassettes, diff, options, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
 from .launchers import endpoint_for, outbound, secrets_of
@@ -27,7 +27,7 @@ from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, load_servers, select
 from .strict import cell_deviations
-from .wire import scrub
+from .wire import DEFAULT_MAX_BODY, scrub
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
@@ -106,10 +106,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--compat-timeout",
-        type=float,
+        type=options.seconds,
         default=None,
         metavar="SECONDS",
         help="per-run timeout (default 10 s for emulators, 120 s for live backends)",
+    )
+    group.addoption(
+        "--compat-max-body",
+        type=options.byte_size,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help="the most a response body or stream may hold (e.g. 8M, 512K); a larger one is cut and its cell "
+        "is broken (default 8M)",
     )
 
 
@@ -236,6 +244,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             timeout=_timeout(request.config, profile),
             faults=endpoint.faults,
             server_logs=endpoint.logs,
+            max_body=request.config.getoption("compat_max_body"),
         )
         try:
             yield connected
@@ -416,6 +425,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
     paint = reports.painter(config.get_terminal_writer())
     terminalreporter.write_line(render.terminal(matrix, rows_only=rows_only, paint=paint))
+    for line in render.undeclared(matrix):
+        terminalreporter.write_line(f"undeclared: {line}", yellow=True)
     if not rows_only:
         terminalreporter.write_line(render.strict_grid(matrix))
         for entry in report["readiness"]:
