@@ -315,7 +315,8 @@ class GoModelEmulator(Emulator):
             response_format=self.release.text_format,
         )
         response = typed_response(translated.response, self.provider)
-        # responses_adapter.go: usage from the chat upstream's, which here carries no token details
+        # responses_adapter.go: usage from the chat upstream's, which here carries no token details (recorded
+        # live at v0.1.22: fixtures/cassettes/gomodel-0122-translated/response_retrieval.json; goldens at 0a17408)
         response["usage"] = {k: response["usage"][k] for k in ("input_tokens", "output_tokens", "total_tokens")}
         output = as_input(response["output"])
         if translated.plan is None and body.get("store", True) is not False:  # streams are not kept
@@ -408,6 +409,7 @@ class GoModelEmulator(Emulator):
         found = self._visible(match["id"])
         if found is None:
             raise ApiError(404, "response not found")
+        # listed_input_items: no status added (recorded live at v0.1.22: .../response_retrieval.json)
         page = {"object": "list", "data": found.input_items, "has_more": False, "first_id": None, "last_id": None}
         return HttpReply.json(200, page)
 
