@@ -26,8 +26,9 @@ from .launchers.servers import LaunchFailed, ServerPool, server_secrets
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, load_servers, select
+from .redact import scrub, scrubbing_log_records
 from .strict import cell_deviations
-from .wire import DEFAULT_MAX_BODY, scrub
+from .wire import DEFAULT_MAX_BODY
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
@@ -146,7 +147,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BASELINE_KEY] = _baseline(config)
     config.stash[PROCESSES_KEY] = ProcessPool()
     config.stash[SERVERS_KEY] = ServerPool(servers)
-    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY])
+    every_key = {key for profile in profiles for key in _secrets(config, profile)}
+    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY], scrubbing_log_records(every_key))
     config.pluginmanager.register(reaper, "agents-compat-processes")
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         # `timeout`, CI runners and `kill` send SIGTERM, which by default ends Python without any teardown:
@@ -162,15 +164,17 @@ def _interrupt(signum: int, frame: Any) -> None:
 class _ProcessReaper:
     """Stops the session's processes and containers however it ends: passed, failed, or interrupted."""
 
-    def __init__(self, processes: ProcessPool, servers: ServerPool):
+    def __init__(self, processes: ProcessPool, servers: ServerPool, undo_log_scrubbing: Callable[[], None]):
         self.processes = processes
         self.servers = servers
+        self.undo_log_scrubbing = undo_log_scrubbing
 
     def pytest_keyboard_interrupt(self) -> None:
         self.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
 
     def pytest_unconfigure(self) -> None:
         self.close()
+        self.undo_log_scrubbing()
         if signal.getsignal(signal.SIGTERM) is _interrupt:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -284,7 +288,7 @@ def judge(
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
-            strict=cell_deviations([e for r in records for e in r.exchanges]),
+            strict=[scrub(line, secrets) for line in cell_deviations([e for r in records for e in r.exchanges])],
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome, secrets),
         )
@@ -368,8 +372,11 @@ def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
     """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
     if not secrets:
         return
-    if report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
-        report.longrepr = scrub(str(report.longrepr), secrets)
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        scrubbed = scrub(text, secrets)
+        if scrubbed != text:
+            report.longrepr = scrubbed
     report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
