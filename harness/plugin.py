@@ -432,6 +432,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
     paint = reports.painter(config.get_terminal_writer())
     terminalreporter.write_line(render.terminal(matrix, rows_only=rows_only, paint=paint))
+    for line in render.undeclared(matrix):
+        terminalreporter.write_line(f"undeclared: {line}", yellow=True)
     if not rows_only:
         terminalreporter.write_line(render.strict_grid(matrix))
         for entry in report["readiness"]:

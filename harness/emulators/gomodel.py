@@ -182,8 +182,15 @@ class GoModelEmulator(Emulator):
         )
         translated.response["provider"] = self.provider
         # A translated response carries only the envelope, its output and usage, fetched later too
-        # (recorded live at v0.1.22: fixtures/cassettes/gomodel-0122-translated/response_retrieval.json).
+        # (recorded live at v0.1.22: fixtures/cassettes/gomodel-0122-translated/response_retrieval.json);
+        # usage without detail objects, text parts as {type, text} (streamed: with annotations too).
         translated.response = {k: v for k, v in translated.response.items() if k in (*ENVELOPE, "output", "usage")}
+        usage = translated.response.get("usage") or {}
+        translated.response["usage"] = {k: usage[k] for k in ("input_tokens", "output_tokens", "total_tokens")}
+        part_keys = ("type", "text") if translated.plan is None else ("type", "text", "annotations")
+        for item in translated.response["output"]:
+            if item.get("type") == "message":
+                item["content"] = [{k: v for k, v in part.items() if k in part_keys} for part in item["content"]]
         output = as_input(translated.response["output"])
         if translated.plan is None and body.get("store", True) is not False:  # streams are not kept
             kept = StoredResponse(translated.response, history + own_items + output, own_items)
@@ -250,7 +257,9 @@ class GoModelEmulator(Emulator):
         found = self._visible(match["id"])
         if found is None:
             raise ApiError(404, "response not found")
-        page = {"object": "list", "data": found.input_items, "has_more": False, "first_id": None, "last_id": None}
+        # Listed items carry no status (recorded live at v0.1.22: .../gomodel-0122-translated/response_retrieval.json).
+        data = [{k: v for k, v in item.items() if k != "status"} for item in found.input_items]
+        page = {"object": "list", "data": data, "has_more": False, "first_id": None, "last_id": None}
         return HttpReply.json(200, page)
 
     def _create_conversation(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
