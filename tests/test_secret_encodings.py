@@ -73,20 +73,22 @@ class EchoingBackend(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         key = self.headers["authorization"].removeprefix("Bearer ")
+        asked = str(body["messages"][-1].get("content", "")).rpartition("exactly: ")[2]
         slashed = json.dumps(key).replace("/", "\\/")  # what PHP's json_encode writes
+        answer = json.dumps(f"{asked} (your key: {key})").replace("/", "\\/")  # the answer quotes the key
         spelled = ", ".join(f'"{text}"' for text in spellings(key).values() if '"' not in text and "\\" not in text)
         if body.get("model") != "m":
             self._send(404, b'{"error": {"message": "no model for key ' + slashed[1:-1].encode() + b'"}}')
             return
         if body.get("stream"):
             chunk = b'{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": '
-            chunk += b'[{"index": 0, "delta": {"role": "assistant", "content": ' + slashed.encode() + b"}}]}"
+            chunk += b'[{"index": 0, "delta": {"role": "assistant", "content": ' + answer.encode() + b"}}]}"
             done = b'{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": '
             done += b'[{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
             self._send(200, b"data: " + chunk + b"\n\ndata: " + done + b"\n\ndata: [DONE]\n\n", "text/event-stream")
             return
         reply = b'{"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0, '
-        reply += b'"finish_reason": "stop", "message": {"role": "assistant", "content": ' + slashed.encode() + b"}}], "
+        reply += b'"finish_reason": "stop", "message": {"role": "assistant", "content": ' + answer.encode() + b"}}], "
         reply += b'"usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}, '
         reply += b'"echo": [' + spelled.encode() + b"]}"
         self._send(200, reply)
@@ -127,6 +129,7 @@ api_key_env = "HARNESS_ECHOED_KEY"
 @given(key=header_keys.map(lambda tail: f"sk-{tail}"))
 @example(key="sk-\\\\back\\slash/\"quote'")
 @example(key="sk-a/b%2F+c&d<e>")
+@example(key="sk-plain-canary-123")  # scrubbed from the wire text before: plain_text read broken
 @settings(max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_an_echoed_key_reaches_no_output_in_any_spelling(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, echoing_url: str, key: str
@@ -144,7 +147,7 @@ def test_an_echoed_key_reaches_no_output_in_any_spelling(
     )
     report = json.loads((out / "compat-matrix.json").read_text())
     cells = {c["feature"]: c for c in report["cells"]}
-    # The backend's answer is the key itself: the SDK's output equals the wire text, so this is supported.
+    # The answer quotes the key: the SDK's output still equals the text on the wire, so this is supported.
     assert cells["plain_text"]["outcome"] == "supported", cells["plain_text"]["reason"]
     assert "no model for key ***" in json.dumps(cells["error_surfacing"]), cells["error_surfacing"]["reason"]
     # The debug log really quoted the echoing header (as bytes), so the check below has something to find.
