@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from unittest import mock
 
-from harness.emulators import brain, bridge, chat, gomodel, responses
+from harness.emulators import brain, bridge, chat, gomodel_releases, responses
 from harness.emulators.base import ApiError, HttpReply
 from harness.emulators.gomodel import GoModelEmulator
 from harness.emulators.llamacpp import LlamaCppEmulator
@@ -416,11 +416,12 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("usage",),
         "SDK usage equals the wire's",
         lambda: [
-            mock.patch.object(
-                gomodel, "TRANSLATED_STREAM", replace(gomodel.TRANSLATED_STREAM, completed_chat_usage=False)
+            mock.patch.dict(
+                gomodel_releases.RELEASES,
+                {"0.1.59": replace(gomodel_releases.RELEASES["0.1.59"], completed_usage="responses")},
             )
         ],
-        "GoModel starts sending Responses usage names (an improvement nobody recorded)",
+        "GoModel v0.1.59 sends Responses usage names (as c0b5d40 later did: an improvement nobody recorded)",
     ),
 )
 

@@ -28,6 +28,7 @@ class ResponsesQuirks:
     in_progress_event: bool = True
     content_part_events: bool = True  # content_part.added/.done and output_text.done
     function_args_done_event: bool = True
+    function_args_done_name: bool = True  # the tool's name on function_call_arguments.done
     completed_has_output: bool = True
     sequence_numbers: bool = True
     output_index: bool = True  # output_index on item and delta events
@@ -414,10 +415,10 @@ def _call_events(emit: Any, index: int, item: dict[str, Any], deltas: list[str],
     for delta in deltas:
         emit("response.function_call_arguments.delta", {"item_id": item_id, "output_index": index, "delta": delta})
     if quirks.function_args_done_event:
-        emit(
-            "response.function_call_arguments.done",
-            {"item_id": item_id, "output_index": index, "name": item["name"], "arguments": item["arguments"]},
-        )
+        done = {"item_id": item_id, "output_index": index, "name": item["name"], "arguments": item["arguments"]}
+        if not quirks.function_args_done_name:
+            del done["name"]
+        emit("response.function_call_arguments.done", done)
     emit("response.output_item.done", {"output_index": index, "item": item})
 
 
