@@ -35,7 +35,7 @@ def _import_heavy() -> None:
     global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
-    global Backend, RunRecord
+    global Backend, RunRecord, scrubbing_log_records
     from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection
     from .backend import Backend, RunRecord
     from .features import FEATURE_IDS
@@ -45,8 +45,8 @@ def _import_heavy() -> None:
     from .matrix import Matrix
     from .outcomes import Cell, Observation, Outcome
     from .profiles import Profile, ProfileError, load_profiles, load_servers
+    from .redact import scrub, scrubbing_log_records
     from .strict import cell_deviations
-    from .wire import scrub
 
 
 MATRIX_KEY = pytest.StashKey["Matrix"]()
@@ -200,7 +200,8 @@ def _start(config: pytest.Config) -> None:
     config.stash[BASELINE_KEY] = baseline
     config.stash[PROCESSES_KEY] = ProcessPool()
     config.stash[SERVERS_KEY] = ServerPool(servers)
-    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY])
+    every_key = {key for profile in profiles for key in _secrets(config, profile)}
+    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY], scrubbing_log_records(every_key))
     config.pluginmanager.register(reaper, "agents-compat-processes")
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         # `timeout`, CI runners and `kill` send SIGTERM, which by default ends Python without any teardown:
@@ -241,15 +242,17 @@ def _interrupt(signum: int, frame: Any) -> None:
 class _ProcessReaper:
     """Stops the session's processes and containers however it ends: passed, failed, or interrupted."""
 
-    def __init__(self, processes: ProcessPool, servers: ServerPool):
+    def __init__(self, processes: ProcessPool, servers: ServerPool, undo_log_scrubbing: Callable[[], None]):
         self.processes = processes
         self.servers = servers
+        self.undo_log_scrubbing = undo_log_scrubbing
 
     def pytest_keyboard_interrupt(self) -> None:
         self.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
 
     def pytest_unconfigure(self) -> None:
         self.close()
+        self.undo_log_scrubbing()
         if signal.getsignal(signal.SIGTERM) is _interrupt:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -382,7 +385,7 @@ def judge(
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
-            strict=cell_deviations([e for r in records for e in r.exchanges]),
+            strict=[scrub(line, secrets) for line in cell_deviations([e for r in records for e in r.exchanges])],
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome, secrets),
         )
@@ -471,8 +474,11 @@ def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
     if isinstance(report.longrepr, tuple):  # a skip's (path, line, reason): -rs and -ra fold skips by that shape
         path, line, reason = report.longrepr
         report.longrepr = (path, line, scrub(reason, secrets))
-    elif report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
-        report.longrepr = scrub(str(report.longrepr), secrets)
+    elif report.longrepr is not None:
+        text = str(report.longrepr)
+        scrubbed = scrub(text, secrets)  # keys in any spelling, so no cheap "in" test first
+        if scrubbed != text:
+            report.longrepr = scrubbed
     report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
