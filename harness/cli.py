@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="readiness for an agent's features, e.g. 'bot:function_tools,handoffs,streaming'",
     )
 
+    matrix.add_argument(
+        "--fail-not-ready", action="store_true", help="fail when an agent given with --agent is NOT READY on a backend"
+    )
+
     compare = commands.add_parser("diff", help="what was gained, lost or changed between two reports (exit 1 if lost)")
     compare.add_argument("old", metavar="OLD.json", help="the baseline report")
     compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
@@ -140,6 +144,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--compat-baseline", args.baseline]
     if args.faults:
         argv.append("--compat-faults")
+    if args.fail_not_ready:
+        argv.append("--compat-fail-not-ready")
     return int(pytest.main(argv))
 
 

@@ -31,12 +31,12 @@ def _import_heavy() -> None:
     ``agents`` alone costs seconds, so the hooks below find these names as module globals only after
     ``_start`` ran, and every hook that can run before that checks ``_started`` first.
     """
-    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, FEATURE_IDS
+    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, verdict, FEATURE_IDS
     global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
     global Backend, RunRecord, scrubbing_log_records
-    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection
+    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, verdict
     from .backend import Backend, RunRecord
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
@@ -91,6 +91,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SPEC",
         help="an agent's features, e.g. 'support-bot:function_tools,handoffs,streaming' (repeatable); "
         "[agents.NAME] tables in the backends files count too",
+    )
+    group.addoption(
+        "--compat-fail-not-ready",
+        action="store_true",
+        default=False,
+        help="fail the session when an agent you described is NOT READY on a backend of the run",
     )
     group.addoption(
         "--compat-repeat",
@@ -515,13 +521,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ]
     baseline = config.stash.get(BASELINE_KEY, None)
     report["mocked_vs_live"] = [c.to_json() for c in agreement.compare(matrix, baseline[1] if baseline else None)]
-    if baseline is None:
-        return
-    found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
+    found = None
+    if baseline is not None:
+        found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
     # Tests pass when a cell matches its profile; a loss against the baseline must fail the run even
     # when the profile was changed to match it.
-    if found.lost and session.exitstatus == pytest.ExitCode.OK:
+    if found and found.lost and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    _add_verdict(session, report, found)
+
+
+def _add_verdict(session: pytest.Session, report: dict[str, Any], found: diff.Diff | None) -> None:
+    """The one-line verdict every report opens with (harness/verdict.py); NOT READY fails only when asked."""
+    config = session.config
+    fail_not_ready = config.getoption("compat_fail_not_ready")
+    failed = session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    found_verdict = verdict.build(report, found, failed=failed, fail_not_ready=fail_not_ready)
+    if fail_not_ready and found_verdict["not_ready"] and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    head = {key: report[key] for key in ("interrupted",) if key in report}  # still the very first entry
+    config.stash[REPORT_KEY] = {**head, "verdict": found_verdict, **report}
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -566,13 +585,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter._session.exitstatus = pytest.ExitCode.INTERRUPTED
     found = config.stash.get(DIFF_KEY, None)
     baseline = config.stash.get(BASELINE_KEY, None)
-    if found is None or baseline is None:
-        return
-    terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
-    for line in diff.render(found).splitlines():
-        terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
-    if found.lost:
-        terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
+    if found is not None and baseline is not None:
+        terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
+        for line in diff.render(found).splitlines():
+            terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
+        if found.lost:
+            terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
+    passed = report["verdict"]["passed"]
+    terminalreporter.write_line(verdict.line(report["verdict"]), green=passed, red=not passed, bold=True)
 
 
 def _send_to_controller(config: pytest.Config) -> None:
