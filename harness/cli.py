@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import atomic, cassettes, diff
+from . import atomic, cassettes, diff, options
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free one, printed at start)")
+    serve.add_argument("--port", type=options.port, default=0, help="port (default: a free one, printed at start)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--model", default=None, help="model id the emulator serves")
     serve.add_argument(
@@ -110,6 +110,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     names = [n.strip() for opt in args.backend for n in opt.split(",")]
     rows = select_rows(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
     tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
+    if args.report_dir:
+        options.report_dir(args.report_dir, "--report-dir")
 
     import pytest
 
@@ -146,7 +148,9 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv.append("--compat-faults")
     if args.fail_not_ready:
         argv.append("--compat-fail-not-ready")
-    return int(pytest.main(argv))
+    code = int(pytest.main(argv))
+    # pytest's own "usage error" status is 4; this command's bad input is 2, as for its own options.
+    return 2 if code == pytest.ExitCode.USAGE_ERROR else code
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -220,7 +224,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_cassettes(args: argparse.Namespace) -> int:
-    written = cassettes.write(Path(args.out), diff.load(args.report))
+    try:
+        written = cassettes.write(Path(args.out), diff.load(args.report))
+    except diff.ReportError as exc:
+        raise diff.ReportError(f"{args.report}: {exc}") from None
     print(f"cassettes: {len(written)} live cells written under {args.out}")
     return 0 if written else 1
 

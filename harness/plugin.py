@@ -194,6 +194,11 @@ def _start(config: pytest.Config) -> None:
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
         baseline = _baseline(config)
+        if config.getoption("compat_report_dir"):
+            try:
+                options.report_dir(config.getoption("compat_report_dir"), "--compat-report-dir")
+            except ValueError as exc:
+                raise ProfileError(str(exc)) from None
     except ProfileError as exc:
         # Raised here, inside collection, it would be one collection error per module: pytest_collection_finish
         # raises it as a usage error instead, one line.
