@@ -598,7 +598,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         reports.write(out, matrix, report)
     arrived += held
     terminalreporter.write_line(
-        f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
+        f"matrix: {len(matrix.cells)} cells written to {_shown(out)}: compat-matrix.json, .md and .html"
     )
     if arrived:
         terminalreporter.write_line(f"{arrived[0]} while the reports were written: they were finished first", red=True)
@@ -606,13 +606,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     found = config.stash.get(DIFF_KEY, None)
     baseline = config.stash.get(BASELINE_KEY, None)
     if found is not None and baseline is not None:
-        terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
+        terminalreporter.write_sep("-", f"compared with the baseline {_shown(baseline[0])}")
         for line in diff.render(found).splitlines():
             terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
         if found.lost:
             terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
     passed = report["verdict"]["passed"]
     terminalreporter.write_line(verdict.line(report["verdict"]), green=passed, red=not passed, bold=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when under it (no machine paths)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _send_to_controller(config: pytest.Config) -> None:
