@@ -56,7 +56,7 @@ def exchange(port: int, data: bytes, wait: float = 5.0) -> bytes:
 
 
 def request(length: str, body: bytes = b"{}") -> bytes:
-    head = f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+    head = "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
     return (head + f"content-length: {length}\r\n\r\n").encode() + body
 
 
