@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import atomic, cassettes, diff
+from . import atomic, cassettes, diff, options
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
-from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles, select
+from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
+from .selection import explicit, select_rows
 
 
 def _parse_option(text: str) -> tuple[str, Any]:
@@ -36,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--backends", action="append", default=[], metavar="FILE", help="extra profiles TOML")
     matrix.add_argument("--backend", action="append", default=[], metavar="NAME", help="only these profiles")
     matrix.add_argument(
-        "--tier", choices=["mocked", "live", "all"], default="mocked", help="which tier to run (default: mocked)"
+        "--tier",
+        choices=["mocked", "live", "all"],
+        default=None,
+        help="which tier to run (default: mocked; all when a --backend names a live row, e.g. a URL profile)",
     )
     matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON, Markdown and HTML go")
     matrix.add_argument("--baseline", default=None, metavar="FILE", help="compare with this report; fail on a loss")
@@ -56,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="readiness for an agent's features, e.g. 'bot:function_tools,handoffs,streaming'",
     )
 
+    matrix.add_argument(
+        "--fail-not-ready", action="store_true", help="fail when an agent given with --agent is NOT READY on a backend"
+    )
+
     compare = commands.add_parser("diff", help="what was gained, lost or changed between two reports (exit 1 if lost)")
     compare.add_argument("old", metavar="OLD.json", help="the baseline report")
     compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
@@ -70,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free one, printed at start)")
+    serve.add_argument("--port", type=options.port, default=0, help="port (default: a free one, printed at start)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--model", default=None, help="model id the emulator serves")
     serve.add_argument(
@@ -100,7 +108,10 @@ def run_matrix(args: argparse.Namespace) -> int:
     # Check the profiles first: a mistake then costs a fraction of a second, not pytest's and the SDK's imports.
     files = [Path(DEFAULT_USER_FILE)] if Path(DEFAULT_USER_FILE).is_file() else []
     names = [n.strip() for opt in args.backend for n in opt.split(",")]
-    select(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+    rows = select_rows(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+    tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
+    if args.report_dir:
+        options.report_dir(args.report_dir, "--report-dir")
 
     import pytest
 
@@ -119,8 +130,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]
-    if args.tier != "all":
-        argv += ["-m", args.tier]
+    # Always an -m, so that a project's own addopts (this one's say -m 'not live') cannot drop a named live row.
+    argv += ["-m", "mocked or live" if tier == "all" else tier]
     for path in args.backends:
         argv += ["--backends", path]
     for name in args.backend:
@@ -135,7 +146,11 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--compat-baseline", args.baseline]
     if args.faults:
         argv.append("--compat-faults")
-    return int(pytest.main(argv))
+    if args.fail_not_ready:
+        argv.append("--compat-fail-not-ready")
+    code = int(pytest.main(argv))
+    # pytest's own "usage error" status is 4; this command's bad input is 2, as for its own options.
+    return 2 if code == pytest.ExitCode.USAGE_ERROR else code
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -209,7 +224,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_cassettes(args: argparse.Namespace) -> int:
-    written = cassettes.write(Path(args.out), diff.load(args.report))
+    try:
+        written = cassettes.write(Path(args.out), diff.load(args.report))
+    except diff.ReportError as exc:
+        raise diff.ReportError(f"{args.report}: {exc}") from None
     print(f"cassettes: {len(written)} live cells written under {args.out}")
     return 0 if written else 1
 
