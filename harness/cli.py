@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import atomic, cassettes, diff, options
+from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
+from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
 from .selection import explicit, select_rows
 
@@ -64,6 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-not-ready", action="store_true", help="fail when an agent given with --agent is NOT READY on a backend"
     )
 
+    starter = commands.add_parser("init", help="write a starter compat-backends.toml and a CI workflow here")
+    starter.add_argument("--dir", default=".", metavar="DIR", help="the repository's root (default: here)")
+    starter.add_argument(
+        "--action", default=None, metavar="OWNER/REPO@REF", help="where the workflow takes this harness's action from"
+    )
+    starter.add_argument("--force", action="store_true", help="replace files that exist")
+
+    take = commands.add_parser(
+        "accept", help="write the last run's observed outcomes into your backends file as the expectations"
+    )
+    take.add_argument(
+        "--report", default="compat-matrix.json", metavar="FILE", help="the run's report (default: compat-matrix.json)"
+    )
+    take.add_argument(
+        "--file", default=DEFAULT_USER_FILE, metavar="TOML", help=f"the file to write (default: {DEFAULT_USER_FILE})"
+    )
+    take.add_argument("--backend", action="append", default=[], metavar="NAME", help="only these rows (repeatable)")
+    take.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+
     compare = commands.add_parser("diff", help="what was gained, lost or changed between two reports (exit 1 if lost)")
     compare.add_argument("old", metavar="OLD.json", help="the baseline report")
     compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
@@ -99,6 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=_parse_option,
         metavar="KEY=VALUE",
         help="the fault's settings: seconds=S (slow), retry_after=N (rate_limited)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=options.seconds,
+        default=IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection that sends nothing for this long (default {IDLE_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=options.count,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections open at once; more get 503 (default {MAX_CONNECTIONS})",
     )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -199,21 +233,34 @@ def _serve_target(args: argparse.Namespace) -> tuple[str, str, dict[str, Any], F
     )
 
 
+def _expected_key(emulator: object) -> str:
+    """What a client must send as its bearer token: openai and llama.cpp check ``api_key``, gateways a master key."""
+    key = getattr(emulator, "api_key", None) or getattr(emulator, "master_key", None)
+    return key if key else "any (this emulator does not check it)"
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from .emulators.server import make_server
 
     family, model, options, fault = _serve_target(args)
     emulator = create(family, model, options)
     try:
-        server = make_server(emulator, args.host, args.port, quiet=not args.verbose, fault=fault)
+        server = make_server(
+            emulator,
+            args.host,
+            args.port,
+            quiet=not args.verbose,
+            fault=fault,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+        )
     except OSError as exc:
         print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     host, port = server.server_address[:2]
     through = f" through the {fault.kind} fault" if fault else ""
-    print(
-        f"serving the {family} emulator (model {model}){through} at http://{host}:{port}/v1 ; Ctrl-C stops", flush=True
-    )
+    print(f"serving the {family} emulator (model {model}){through} at http://{host}:{port}/v1", flush=True)
+    print(f"API key: {_expected_key(emulator)} ; Ctrl-C stops", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -232,12 +279,40 @@ def run_cassettes(args: argparse.Namespace) -> int:
     return 0 if written else 1
 
 
+def run_init(args: argparse.Namespace) -> int:
+    written = scaffold.init(Path(args.dir), action=args.action or scaffold.DEFAULT_ACTION, force=args.force)
+    for item in written:
+        print(f"wrote {item.path}")
+    if args.action is None:
+        print(f"edit `uses: {scaffold.DEFAULT_ACTION}` in the workflow: OWNER hosts this harness's repository")
+    print("next: set MY_GATEWAY_URL (and _KEY, _MODEL), run `agents-compat matrix --backend my-gateway`, then accept")
+    return 0
+
+
+def run_accept(args: argparse.Namespace) -> int:
+    names = [n.strip() for opt in args.backend for n in opt.split(",") if n.strip()]
+    path = Path(args.file)
+    result = accept.accept(diff.load(args.report), path, names, dry_run=args.dry_run)
+    for line in result.refused:
+        print(f"not accepted: {line}")
+    if not result.changes:
+        print(f"accept: every accepted cell of {args.report} already matches its profile; {path} unchanged")
+        return 0
+    sys.stdout.write(result.diff(path))
+    count = sum(len(outcomes) for outcomes in result.changes.values())
+    verb = "would write" if args.dry_run else "wrote"
+    print(f"accept: {verb} {count} expectation(s) for {', '.join(result.changes)} to {path}")
+    return 0
+
+
 COMMANDS = {
     "matrix": run_matrix,
     "serve": run_serve,
     "diff": run_diff,
     "baseline": run_baseline,
     "cassettes": run_cassettes,
+    "init": run_init,
+    "accept": run_accept,
 }
 
 
@@ -245,6 +320,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ProfileError, diff.ReportError, ValueError, OSError) as exc:
+    except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
+import importlib.metadata
 import signal
 import threading
 import time
@@ -35,8 +36,8 @@ def _import_heavy() -> None:
     global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
-    global Backend, RunRecord, scrubbing_log_records
-    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, verdict
+    global Backend, RunRecord, scrubbing_log_records, health
+    from . import agreement, atomic, cassettes, diff, health, readiness, render, repeat, reports, selection, verdict
     from .backend import Backend, RunRecord
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
@@ -60,6 +61,8 @@ SERVERS_KEY = pytest.StashKey["ServerPool"]()
 OUTBOUND_KEY = pytest.StashKey[str]()
 START_ERROR_KEY = pytest.StashKey[str]()
 EXPLICIT_KEY = pytest.StashKey[set[str]]()  # rows named exactly with --backend (harness/selection.py)
+HEALTH_KEY = pytest.StashKey[dict[str, Any]]()  # live rows: name -> health.Health
+NOT_ANSWERING_KEY = pytest.StashKey[str]()  # on a test item: its row's backend had stopped answering
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -190,6 +193,8 @@ def _start(config: pytest.Config) -> None:
         if config.getoption("compat_repeat") < 1:
             raise ProfileError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
         profiles = selection.select_rows(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
+        sdk_release = importlib.metadata.version("openai-agents")
+        profiles = [p.for_sdk(sdk_release) for p in profiles]  # what each backend does with this SDK release
         servers = load_servers(files)
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
@@ -335,7 +340,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         connected = Backend(
             profile,
             endpoint.base_url,
-            endpoint.transport,
+            _guarded(request, profile, endpoint.transport),
             api_key=endpoint.api_key,
             timeout=_timeout(request.config, profile),
             faults=endpoint.faults,
@@ -346,6 +351,16 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             yield connected
         finally:
             await connected.aclose()
+
+
+def _guarded(request: pytest.FixtureRequest, profile: Profile, transport: Any) -> Any:
+    """A live row's transport, failing fast once its backend stopped answering (harness/health.py)."""
+    if profile.tier != "live":
+        return transport
+    state = request.config.stash.setdefault(HEALTH_KEY, {}).setdefault(profile.name, health.Health())
+    if state.dead:
+        request.node.stash[NOT_ANSWERING_KEY] = state.reason
+    return health.GuardedTransport(transport, state)
 
 
 @asynccontextmanager
@@ -382,6 +397,9 @@ def judge(
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
+        not_answering = request.node.stash.get(NOT_ANSWERING_KEY, None)
+        if not_answering and observation.outcome is not Outcome.SKIPPED:  # its requests were never sent
+            observation = Observation(Outcome.ERROR, not_answering)
         matrix = request.config.stash[MATRIX_KEY]
         history = matrix.runs.setdefault((profile.name, feature), [])
         history.append(observation)
@@ -583,7 +601,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         reports.write(out, matrix, report)
     arrived += held
     terminalreporter.write_line(
-        f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
+        f"matrix: {len(matrix.cells)} cells written to {_shown(out)}: compat-matrix.json, .md and .html"
     )
     if arrived:
         terminalreporter.write_line(f"{arrived[0]} while the reports were written: they were finished first", red=True)
@@ -591,13 +609,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     found = config.stash.get(DIFF_KEY, None)
     baseline = config.stash.get(BASELINE_KEY, None)
     if found is not None and baseline is not None:
-        terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
+        terminalreporter.write_sep("-", f"compared with the baseline {_shown(baseline[0])}")
         for line in diff.render(found).splitlines():
             terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
         if found.lost:
             terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
     passed = report["verdict"]["passed"]
     terminalreporter.write_line(verdict.line(report["verdict"]), green=passed, red=not passed, bold=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when under it (no machine paths)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _send_to_controller(config: pytest.Config) -> None:

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .emulators import EMULATORS
@@ -134,8 +136,33 @@ class Profile(BaseModel):
     strict: Literal["clean"] | None = Field(
         default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
     )
+    sdk: dict[str, dict[str, Outcome]] = Field(
+        default_factory=dict,
+        description='openai-agents releases (a PEP 440 range such as "<0.23") -> what this profile does on them',
+    )
 
     _known_features = field_validator("expect")(known_features)
+
+    @field_validator("sdk")
+    @classmethod
+    def _sdk_ranges(cls, value: dict[str, dict[str, Outcome]]) -> dict[str, dict[str, Outcome]]:
+        for spec, outcomes in value.items():
+            try:
+                SpecifierSet(spec)
+            except InvalidSpecifier:
+                raise ValueError(f'{spec!r} is not a version range such as "<0.23" or ">=0.17,<0.21"') from None
+            known_features(outcomes)
+        return value
+
+    def for_sdk(self, release: str) -> Profile:
+        """The profile as it behaves with this openai-agents release: each matching range overrides ``expect``."""
+        matching = [outcomes for spec, outcomes in self.sdk.items() if Version(release) in SpecifierSet(spec)]
+        if not matching:
+            return self
+        expect = dict(self.expect)
+        for outcomes in matching:
+            expect.update(outcomes)
+        return self.model_copy(update={"expect": expect})
 
     @model_validator(mode="after")
     def _reach_fields(self) -> Profile:
@@ -183,6 +210,7 @@ class Profile(BaseModel):
             timeout=self.timeout,
             expect=expect,
             twin=self.name,
+            sdk=self.sdk,
             live=self.live,
         )
 
