@@ -17,7 +17,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def test_plain_text(backend: Backend, judge) -> None:
     agent = backend.agent("assistant", "Answer in as few words as possible.")
     record = await backend.run(agent, "Reply with exactly: PONG-7481")
-    judge(classify.plain_text(record), record)
+    judge(classify.plain_text(record, "PONG-7481", live=backend.profile.tier == "live"), record)
 
 
 class CityFacts(BaseModel):

@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..models import packaged_model
+from ..models import model_file as assembled_model
 from ..profiles import ServerSpec
 from . import containers
 from .containers import MissingPrerequisite
@@ -276,7 +276,7 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callabl
 
 def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | None = None) -> Running:
     """Start ``spec`` (stopped when ``stack`` closes) and return it once ready with ``model`` loaded."""
-    model_file = packaged_model(spec.model_package)
+    model_file = assembled_model(spec.gguf)
     port = free_port()
     in_container = spec.launcher == "container"
     plan = _plan(spec, port, model, model_file, upstream, in_container)
