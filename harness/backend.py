@@ -21,7 +21,7 @@ from openai import AsyncOpenAI
 
 from .launchers.emulated import Faults
 from .profiles import Profile
-from .wire import CapturingTransport, Exchange
+from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
 
 SDK_LOGGER = "openai.agents"
 
@@ -70,6 +70,7 @@ class Backend:
         timeout: float,
         faults: Faults | None = None,
         server_logs: Callable[[], str] | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
     ):
         self.profile = profile
         self.server_logs = server_logs  # a launched server's output, read when a cell fails
@@ -77,7 +78,7 @@ class Backend:
         self.base_url = base_url
         self.api_key = api_key
         self.timeout = timeout
-        self.capture = CapturingTransport(transport, secrets=[api_key])
+        self.capture = CapturingTransport(transport, secrets=[api_key], max_body=max_body)
         self._http = httpx.AsyncClient(transport=self.capture, timeout=timeout)
         self._client: AsyncOpenAI | None = None
 

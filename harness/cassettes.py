@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from . import atomic
 from .emulators import create
 from .emulators.base import Emulator, HttpReply, HttpRequest
 from .profiles import LIVE_SUFFIX, Profile
@@ -47,7 +48,7 @@ def write(directory: Path, report: dict[str, Any]) -> list[Path]:
             "reason": cell["reason"],
             "exchanges": cell["exchanges"],
         }
-        path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        atomic.write_text(path, json.dumps(record, indent=1) + "\n")
         written.append(path)
     return written
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import cassettes, diff
+from . import atomic, cassettes, diff
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles, select
@@ -147,8 +147,7 @@ def run_diff(args: argparse.Namespace) -> int:
 
 def run_baseline(args: argparse.Namespace) -> int:
     kept = diff.as_baseline(diff.load(args.report))
-    with open(args.out, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(kept, indent=2) + "\n")
+    atomic.write_text(Path(args.out), json.dumps(kept, indent=2) + "\n")
     print(f"baseline: {len(kept['cells'])} cells written to {args.out}")
     return 0
 

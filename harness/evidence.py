@@ -210,6 +210,8 @@ def _stream_defect(exchange: Exchange) -> str | None:
 
 def defect(exchange: Exchange) -> str | None:
     """What is wrong with a successful response's bytes (cut, malformed, misshapen), named; else None."""
+    if exchange.oversize:  # whatever its status: the capture stopped it, so nothing after it is the backend's
+        return exchange.oversize_reason
     if exchange.status is None or not 200 <= exchange.status < 300:
         return None
     if exchange.streamed:

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from .outcomes import SYMBOLS, Outcome
-from .render import versions_line
+from .render import interrupted_line, versions_line
 from .steps import step
 
 LEGEND_TEXT: dict[Outcome, str] = {
@@ -188,6 +188,11 @@ def _readiness(entries: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _interrupted(report: dict[str, Any]) -> str:
+    warning = interrupted_line(report)
+    return f'<p class="interrupted" role="alert"><b>{escape(warning)}</b></p>' if warning else ""
+
+
 def render(report: dict[str, Any]) -> str:
     ids = {(c["backend"], c["feature"]): f"c{i}" for i, c in enumerate(report["cells"])}
     verifies = {f["id"]: f["verifies"] for f in report["features"]}
@@ -207,7 +212,7 @@ def render(report: dict[str, Any]) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Agents SDK backend compatibility</title><style>{_asset('report.css')}</style></head>\n"
-        f'<body><h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
+        f'<body>{_interrupted(report)}<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
         f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.get('readiness', []))}"
         '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
         f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"

@@ -17,17 +17,17 @@ import pytest
 import pytest_asyncio
 from agents import set_tracing_disabled
 
-from . import agreement, cassettes, diff, readiness, render, repeat, reports
+from . import agreement, atomic, cassettes, diff, options, readiness, render, repeat, reports
 from .backend import Backend, RunRecord
 from .features import FEATURE_IDS
-from .launchers import endpoint_for, secrets_of
+from .launchers import endpoint_for, outbound, secrets_of
 from .launchers.process import ProcessPool
 from .launchers.servers import LaunchFailed, ServerPool, server_secrets
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, load_servers, select
 from .strict import cell_deviations
-from .wire import scrub
+from .wire import DEFAULT_MAX_BODY, scrub
 
 MATRIX_KEY = pytest.StashKey[Matrix]()
 PROFILES_KEY = pytest.StashKey[list[Profile]]()
@@ -37,6 +37,7 @@ REPORT_KEY = pytest.StashKey[dict[str, Any]]()
 DIFF_KEY = pytest.StashKey[diff.Diff]()
 PROCESSES_KEY = pytest.StashKey[ProcessPool]()
 SERVERS_KEY = pytest.StashKey[ServerPool]()
+OUTBOUND_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -105,10 +106,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--compat-timeout",
-        type=float,
+        type=options.seconds,
         default=None,
         metavar="SECONDS",
         help="per-run timeout (default 10 s for emulators, 120 s for live backends)",
+    )
+    group.addoption(
+        "--compat-max-body",
+        type=options.byte_size,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help="the most a response body or stream may hold (e.g. 8M, 512K); a larger one is cut and its cell "
+        "is broken (default 8M)",
     )
 
 
@@ -235,6 +244,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             timeout=_timeout(request.config, profile),
             faults=endpoint.faults,
             server_logs=endpoint.logs,
+            max_body=request.config.getoption("compat_max_body"),
         )
         try:
             yield connected
@@ -363,12 +373,29 @@ def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
     report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
+def _check_outbound(session: pytest.Session) -> None:
+    """Fail a session whose launched servers tried to reach off the machine (README, "Live tier").
+
+    Runs before the pools stop their servers (at unconfigure), while every log can still be read.
+    """
+    config = session.config
+    pools = (config.stash.get(PROCESSES_KEY, None), config.stash.get(SERVERS_KEY, None))
+    attempts = [attempt for pool in pools if pool is not None for attempt in pool.outbound_attempts()]
+    if not attempts:
+        return
+    secrets = tuple(s for profile in config.stash.get(PROFILES_KEY, []) for s in _secrets(config, profile))
+    config.stash[OUTBOUND_KEY] = scrub(outbound.render(attempts), secrets)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _check_outbound(session)
     config = session.config
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
         return
-    report = config.stash[REPORT_KEY] = matrix.to_json()
+    report = config.stash[REPORT_KEY] = reports.marked(matrix.to_json(), exitstatus, len(matrix.cells))
     report["readiness"] = [
         readiness.to_json(agent, readiness.assess(agent, matrix)) for agent in config.stash[AGENTS_KEY]
     ]
@@ -384,6 +411,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    attempts = config.stash.get(OUTBOUND_KEY, None)
+    if attempts:
+        terminalreporter.write_sep("!", "launched servers tried to reach off this machine: the session fails", red=True)
+        terminalreporter.write_line(attempts, red=True)
     matrix = config.stash.get(MATRIX_KEY, None)
     report = config.stash.get(REPORT_KEY, None)
     if not matrix or report is None:
@@ -399,17 +430,24 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for entry in report["readiness"]:
             terminalreporter.write_line("\n".join(readiness.render_text(entry)))
     cassette_dir = config.getoption("compat_cassettes")
+    held: list[str] = []
     if cassette_dir:
-        written = cassettes.write(Path(cassette_dir), report)
+        with atomic.signals_held() as held:
+            written = cassettes.write(Path(cassette_dir), report)
         terminalreporter.write_line(f"cassettes: {len(written)} live cells written under {cassette_dir}")
     if report["mocked_vs_live"]:
         terminalreporter.write_sep("-", "mocked vs live")
         terminalreporter.write_line(agreement.render_json(report["mocked_vs_live"]))
     out = Path(config.getoption("compat_report_dir") or config.rootpath)
-    reports.write(out, matrix, report)
+    with atomic.signals_held() as arrived:  # a Ctrl-C now would leave no report: finish them first
+        reports.write(out, matrix, report)
+    arrived += held
     terminalreporter.write_line(
         f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
     )
+    if arrived:
+        terminalreporter.write_line(f"{arrived[0]} while the reports were written: they were finished first", red=True)
+        terminalreporter._session.exitstatus = pytest.ExitCode.INTERRUPTED
     found = config.stash.get(DIFF_KEY, None)
     baseline = config.stash.get(BASELINE_KEY, None)
     if found is None or baseline is None:

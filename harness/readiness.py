@@ -18,6 +18,7 @@ from .features import FEATURE_IDS
 from .matrix import Matrix
 from .outcomes import Outcome
 from .profiles import ProfileError
+from .render import md_text
 
 READY, LIMITED, NOT_READY = "READY", "READY WITH LIMITATIONS", "NOT READY"
 
@@ -152,15 +153,20 @@ def to_json(agent: AgentSpec, results: list[BackendReadiness]) -> dict[str, Any]
 
 def render_text(entry: dict[str, Any], markdown: bool = False) -> list[str]:
     """One agent's verdicts (an entry of ``to_json``) as terminal lines or Markdown."""
+    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
     title = f"Readiness of agent '{entry['agent']}' ({', '.join(entry['features'])})"
-    lines = [f"### {title}", ""] if markdown else [title]
+    lines = [f"### {text(title)}", ""] if markdown else [title]
     width = max((len(b["backend"]) for b in entry["backends"]), default=0)
     for b in entry["backends"]:
-        head = f"- **{b['backend']}**: {b['verdict']}" if markdown else f"  {b['backend'].ljust(width)}  {b['verdict']}"
+        head = (
+            f"- **{text(b['backend'])}**: {b['verdict']}"
+            if markdown
+            else f"  {b['backend'].ljust(width)}  {b['verdict']}"
+        )
         lines.append(head)
         pad = "  - " if markdown else "      "
-        lines += [f"{pad}{x['feature']} {x['outcome']}: {x['reason']}" for x in b["blockers"]]
-        lines += [f"{pad}{x['feature']} {x['outcome']}: {x['workaround']}" for x in b["limitations"]]
+        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b["blockers"]]
+        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['workaround'])}" for x in b["limitations"]]
     return lines + ([""] if markdown else [])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,9 +42,30 @@ def legend() -> str:
     return "legend: " + "  ".join(parts) + "  !=differs from the profile's declared outcome"
 
 
+# Markdown punctuation that could start emphasis, code, links, tables or strike-through inside a line.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]|~!#])")
+
+
+def md_text(text: object) -> str:
+    """Untrusted text (a backend's error, a server's version) as one inert line of Markdown.
+
+    HTML is escaped (GitHub renders raw HTML and comments in Markdown, so an unclosed ``<!--`` from a
+    backend would hide the rest of the page), punctuation is backslash-escaped, newlines become spaces.
+    """
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
+
+
+def md_block(text: str) -> str:
+    """Text as a fenced code block whose fence no backtick run inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}\n"
+
+
 def _rows(matrix: Matrix) -> list[list[str]]:
     return [
-        [name, matrix.profiles[name].tier] + [_symbol(matrix.cells.get((name, f))) for f in matrix.features]
+        [md_text(name), matrix.profiles[name].tier] + [_symbol(matrix.cells.get((name, f))) for f in matrix.features]
         for name in matrix.backends
     ]
 
@@ -120,21 +143,33 @@ def _wrap(words: list[str], width: int) -> list[str]:
     return lines + ([current] if current else [])
 
 
+def interrupted_line(report: dict[str, Any]) -> str:
+    """The warning every format opens with when the session was stopped before its end."""
+    stopped = report.get("interrupted")
+    if not stopped:
+        return ""
+    return (
+        f"INTERRUPTED RUN: {stopped['reason']} after {stopped['cells']} cells; "
+        "this report is partial (cells that did not run are missing)"
+    )
+
+
 def versions_line(versions: dict[str, str]) -> str:
     return " · ".join(f"{name} {value}" for name, value in versions.items())
 
 
 def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
+    """Every string that came from a backend, a report or a profile file goes through ``md_text``."""
     headers = ["backend", "tier"] + [f"`{f}`" for f in matrix.features]
-    table = tabulate(_rows(matrix), headers=headers, tablefmt="github")
-    lines = ["## Agents SDK backend compatibility", "", f"Produced with {versions_line(versions)}.", ""]
+    table = tabulate(_rows(matrix), headers=headers, tablefmt="github", disable_numparse=True)
+    lines = ["## Agents SDK backend compatibility", "", f"Produced with {md_text(versions_line(versions))}.", ""]
     lines += [table, "", legend(), ""]
     differing = matrix.unexpected()
     if differing:
         lines += ["### Cells that differ from their profile", ""]
         lines += [
-            f"- **{c.backend}** `{c.feature}`: expected {c.expected.value if c.expected else '-'}, "
-            f"observed **{c.outcome.value}**: {c.reason}"
+            f"- **{md_text(c.backend)}** `{c.feature}`: expected {c.expected.value if c.expected else '-'}, "
+            f"observed **{c.outcome.value}**: {md_text(c.reason)}"
             for c in differing
         ]
         lines.append("")
@@ -151,14 +186,16 @@ def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
             for line in cell.strict if cell else []:
                 found.setdefault(line, []).append(feature)
         if not found:
-            lines.append(f"- **{name}**: clean")
+            lines.append(f"- **{md_text(name)}**: clean")
             continue
-        lines.append(f"- **{name}**: {len(found)} deviation(s)")
-        lines += [f"  - {line} (in {', '.join(f'`{f}`' for f in features)})" for line, features in found.items()]
+        lines.append(f"- **{md_text(name)}**: {len(found)} deviation(s)")
+        lines += [
+            f"  - {md_text(line)} (in {', '.join(f'`{f}`' for f in features)})" for line, features in found.items()
+        ]
     lines.append("")
     lines += ["### Evidence", ""]
     lines += [
-        f"- **{c.backend}** `{c.feature}` {c.outcome.value}: {c.reason}"
+        f"- **{md_text(c.backend)}** `{c.feature}` {c.outcome.value}: {md_text(c.reason)}"
         for c in (matrix.cells[k] for k in sorted(matrix.cells, key=matrix._order))
     ]
     return "\n".join(lines) + "\n"

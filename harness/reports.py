@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import agreement, html_report, readiness, render
+from . import agreement, atomic, html_report, readiness, render
 from .matrix import Matrix
 from .outcomes import Outcome
 
@@ -37,16 +37,34 @@ def painter(writer: Markup) -> render.Paint:
     return paint
 
 
+def marked(report: dict[str, Any], exitstatus: int, cells: int) -> dict[str, Any]:
+    """The report, opening with an ``interrupted`` entry when the session was stopped before its end."""
+    if exitstatus != 2:  # pytest.ExitCode.INTERRUPTED: Ctrl-C, or SIGTERM (the plugin turns it into one)
+        return report
+    return {"interrupted": {"reason": "stopped by Ctrl-C or SIGTERM", "cells": cells}, **report}
+
+
+def markdown(matrix: Matrix, report: dict[str, Any]) -> str:
+    warning = render.interrupted_line(report)
+    markdown = f"> **{render.md_text(warning)}**\n\n" if warning else ""
+    markdown += render.markdown(matrix, report["versions"]) + readiness.markdown(report.get("readiness", []))
+    if report.get("mocked_vs_live"):
+        markdown += "\n## Mocked vs live\n\n" + render.md_block(agreement.render_json(report["mocked_vs_live"]))
+    return markdown
+
+
 def write(out: Path, matrix: Matrix, report: dict[str, Any]) -> None:
+    """Every format rendered first, then each file renamed into place: a reader sees old files or new ones."""
     out.mkdir(parents=True, exist_ok=True)
     json_file, markdown_file, html_file = (out / name for name in FILES)
-    json_file.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    markdown = render.markdown(matrix, report["versions"]) + readiness.markdown(report.get("readiness", []))
-    if report.get("mocked_vs_live"):
-        markdown += "\n## Mocked vs live\n\n```\n" + agreement.render_json(report["mocked_vs_live"]) + "\n```\n"
-    markdown_file.write_text(markdown, encoding="utf-8")
-    html_file.write_text(html_report.render(report), encoding="utf-8")
+    markdown_text = markdown(matrix, report)
+    texts = {
+        json_file: json.dumps(report, indent=2) + "\n",
+        markdown_file: markdown_text,
+        html_file: html_report.render(report),
+    }
+    for path, text in texts.items():
+        atomic.write_text(path, text)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown)
+        atomic.append_text(Path(summary), markdown_text)

@@ -16,6 +16,16 @@ from typing import Any
 import httpx
 
 REDACTED = "***"
+# A reply larger than this is not an answer an agent can use: the capture stops reading it and the cell
+# is broken (a 50 MB body otherwise costs gigabytes of memory and report). Configurable: --compat-max-body.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+PREVIEW = 2000  # characters of an oversized body kept in the report
+
+
+class BodyTooLarge(httpx.ReadError):
+    """The backend sent more than the capture's cap; raised into the SDK as a failed read."""
+
+
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "api-key", "x-api-key", "openai-api-key", "cookie", "set-cookie"}
 )
@@ -89,12 +99,16 @@ class Exchange:
     seconds: float = 0.0
     raw_response: bytearray = field(default_factory=bytearray, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    oversize: int = 0  # bytes received when the body passed the cap (0: within it)
+    max_body: int = DEFAULT_MAX_BODY
 
     _decoded: tuple[int, Any] = field(default=(-1, None), repr=False)
 
     @property
     def response_body(self) -> Any:
         """The response as received so far: JSON, text, or a list of SSE events (decoded once per size)."""
+        if self.oversize:  # cut at the cap: only a preview is kept, as text
+            return self._oversize_body()
         if self._decoded[0] != len(self.raw_response):
             content_type = self.response_headers.get("content-type", "")
             self._decoded = (len(self.raw_response), _decode_body(bytes(self.raw_response), content_type, self.secrets))
@@ -127,6 +141,14 @@ class Exchange:
             "seconds": round(self.seconds, 4),
         }
 
+    @property
+    def oversize_reason(self) -> str:
+        return f"a response body over the {self.max_body}-byte cap ({self.oversize} bytes received, then cut)"
+
+    def _oversize_body(self) -> str:
+        head = scrub(bytes(self.raw_response).decode("utf-8", errors="replace")[:PREVIEW], self.secrets)
+        return f"[{self.oversize_reason}; its first {PREVIEW} characters:] {head}"
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Exchange:
         """An exchange read back from a report, so the evidence helpers can read reports too."""
@@ -154,8 +176,15 @@ class _TeeStream(httpx.AsyncByteStream):
         self._started = time.perf_counter()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        exchange = self._exchange
         async for chunk in self._inner:
-            self._exchange.raw_response.extend(chunk)
+            room = exchange.max_body - len(exchange.raw_response)
+            if len(chunk) > room:
+                exchange.oversize = len(exchange.raw_response) + len(chunk)
+                del exchange.raw_response[PREVIEW * 4 :]  # the preview is all a broken cell needs
+                exchange.seconds += time.perf_counter() - self._started
+                raise BodyTooLarge(exchange.oversize_reason)
+            exchange.raw_response.extend(chunk)
             yield chunk
         self._exchange.complete = True
         self._exchange.seconds += time.perf_counter() - self._started
@@ -167,8 +196,9 @@ class _TeeStream(httpx.AsyncByteStream):
 class CapturingTransport(httpx.AsyncBaseTransport):
     """Records every exchange that passes through ``inner`` into ``exchanges``."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, secrets: Iterable[str] = ()):
+    def __init__(self, inner: httpx.AsyncBaseTransport, secrets: Iterable[str] = (), max_body: int = DEFAULT_MAX_BODY):
         self.inner = inner
+        self.max_body = max_body
         self.secrets = tuple(s for s in secrets if s)
         self.exchanges: list[Exchange] = []
 
@@ -180,6 +210,7 @@ class CapturingTransport(httpx.AsyncBaseTransport):
             request_headers=_redact_headers(request.headers, self.secrets),
             request_body=_decode_body(body, request.headers.get("content-type", "application/json"), self.secrets),
             secrets=self.secrets,
+            max_body=self.max_body,
         )
         self.exchanges.append(exchange)
         started = time.perf_counter()

@@ -145,3 +145,26 @@ def _processes(binary: str) -> list[str]:
     """Running processes of ``binary`` started by this test process's children (by command line)."""
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
     return [line for line in out.splitlines() if f"/{binary} " in line and str(os.getpid()) in line.split()[1:2]]
+
+
+def test_a_launched_container_resolves_on_loopback_only(llama_image: str) -> None:
+    """Issue 12: a look-up that slips past a server's settings fails on 127.0.0.1 instead of leaving it."""
+    from contextlib import ExitStack
+
+    from harness.launchers.servers import launch
+
+    spec = load_servers()["llama-server"]
+    with ExitStack() as stack:
+        launch(spec, "smollm2-135m", stack)
+        client = containers.docker_client()
+        [container] = [
+            c for c in client.containers.list(filters={"label": containers.LABEL})
+            if c.labels.get(f"{containers.LABEL}.pid") == str(os.getpid())
+        ]  # fmt: skip
+        code, out = container.exec_run(["cat", "/etc/resolv.conf"])
+        assert code == 0
+        assert [line for line in out.decode().splitlines() if not line.startswith("#")] == ["nameserver 127.0.0.1"]
+        started = time.monotonic()
+        code, out = container.exec_run(["getent", "hosts", "example.org"])
+        assert code != 0, out  # no answer: nothing listens for DNS on loopback
+        assert time.monotonic() - started < 30

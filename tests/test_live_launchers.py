@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,8 @@ from harness import agreement
 from harness.features import FEATURE_IDS
 from harness.launchers import containers
 from harness.launchers.containers import MissingPrerequisite
-from harness.launchers.servers import LaunchFailed, ServerPool, launch
+from harness.launchers.outbound import is_loopback
+from harness.launchers.servers import LaunchFailed, Running, ServerPool, _plan, launch
 from harness.matrix import Matrix
 from harness.models import model_file
 from harness.outcomes import Cell, Outcome
@@ -333,3 +335,51 @@ def test_gomodel_rows_start_their_upstream_with_the_right_model() -> None:
     gomodel = load_servers()["gomodel"]
     assert _upstream_model(gomodel, "ollama/smollm2:135m") == "smollm2:135m"
     assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "qwen2.5-coder:0.5b"  # the native path: Ollama as usual
+
+
+# -- nothing leaves the machine: each recipe's settings, and the pool's reading of the logs -------------
+
+
+@pytest.mark.parametrize("launcher", ["container", "process"])
+@pytest.mark.parametrize("name", sorted(load_servers()))
+def test_every_recipe_turns_off_its_servers_fetches_and_names_loopback_only(name: str, launcher: str) -> None:
+    """Issue 12: Ollama's cloud fetches off, GoModel's model list on a closed loopback port, every URL local."""
+    spec = load_servers()[name].model_copy(update={"launcher": launcher})
+    upstream = Running("ollama", "http://127.0.0.1:11434", "0.24.0", str, str)
+    plan = _plan(spec, 8080, "m", Path("/models/m.gguf"), upstream, launcher == "container")
+    if spec.kind == "ollama":
+        assert plan.env["OLLAMA_NO_CLOUD"] == "1"
+    if spec.kind == "gomodel":
+        assert plan.env["MODEL_LIST_URL"].startswith("http://127.0.0.1:")
+    words = " ".join([*plan.args, *plan.env.values()])
+    hosts = re.findall(r"[a-z]+://([^/:\s]+)", words)
+    assert all(is_loopback(host) for host in hosts), hosts
+    assert "127.0.0.1" in words  # it listens on loopback only
+
+
+def test_the_pool_reads_each_servers_whole_log_for_outbound_attempts(
+    fake_llama: ServerSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chatty = FAKE_LLAMA_SERVER.replace(
+        'print("fake llama-server"',
+        'print("x" * 9000)\nprint("error: dial tcp: lookup huggingface.co on 10.0.0.2:53: no such host")\n'
+        'print("x" * 9000)\nprint("fake llama-server"',
+    )
+    _on_path(tmp_path, monkeypatch, "llama-server", chatty)
+    pool = ServerPool({"llama-server": fake_llama})
+    try:
+        running = pool.get("llama-server", "smollm2-135m")
+        assert "huggingface.co" not in running.logs()  # beyond the tail a failed cell keeps
+        [attempt] = pool.outbound_attempts()
+        assert (attempt.server, attempt.target) == ("llama-server", "huggingface.co")
+    finally:
+        pool.close()
+
+
+def test_a_quiet_server_has_no_outbound_attempts(fake_llama: ServerSpec) -> None:
+    pool = ServerPool({"llama-server": fake_llama})
+    try:
+        pool.get("llama-server", "smollm2-135m")
+        assert pool.outbound_attempts() == []
+    finally:
+        pool.close()

@@ -88,14 +88,14 @@ def host_network(container: DockerContainer, name: str) -> DockerContainer:
     return container.with_kwargs(network_mode="host", labels={LABEL: name, f"{LABEL}.pid": str(os.getpid())})
 
 
-def logs_of(container: DockerContainer, limit: int = 4000) -> str:
-    """The container's stdout and stderr, the last ``limit`` characters; never raises."""
+def logs_of(container: DockerContainer, limit: int | None = 4000) -> str:
+    """The container's stdout and stderr, the last ``limit`` characters (all with None); never raises."""
     try:
         out, err = container.get_logs()
     except Exception as exc:  # a container that is already gone
         return f"(no logs: {type(exc).__name__}: {exc})"
     text = (out + err).decode("utf-8", errors="replace")
-    return text[-limit:]
+    return text[-limit:] if limit else text
 
 
 def running(container: DockerContainer) -> bool:

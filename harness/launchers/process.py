@@ -5,7 +5,8 @@ URL until it answers 200 or a deadline passes, yields the base URL, and always s
 afterwards: when the run ends, fails, or is interrupted (Ctrl-C raises KeyboardInterrupt here, and a
 ``finally`` still runs). Its own group keeps a terminal's Ctrl-C from reaching the server half-way
 through the harness's teardown, and lets teardown reach the server's children (a shell wrapper, workers).
-``ProcessPool`` keeps one process per profile for a whole session.
+``ProcessPool`` keeps one process per profile for a whole session, and reads each one's whole log for
+attempts to reach off the machine before it stops them (harness/launchers/outbound.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import IO
 
 from ..profiles import Profile
+from . import outbound
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 
@@ -87,6 +89,18 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def launched(profile: Profile) -> Iterator[str]:
     """Start the profile's process, yield its /v1 base URL once ready, stop it on the way out."""
+    with _launched(profile) as (url, _):
+        yield url
+
+
+def _read_all(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode("utf-8", errors="replace")
+
+
+@contextmanager
+def _launched(profile: Profile) -> Iterator[tuple[str, Callable[[], str]]]:
+    """As ``launched``, with a reader of everything the process printed so far."""
     port = profile.port or free_port()
     argv = [part.replace("{port}", str(port)) for part in profile.command]
     with tempfile.TemporaryFile() as log:
@@ -100,7 +114,7 @@ def launched(profile: Profile) -> Iterator[str]:
             wait_ready(
                 process, f"http://127.0.0.1:{port}{profile.ready_path}", profile.start_timeout, log, profile.name
             )
-            yield profile.base_url or f"http://127.0.0.1:{port}/v1"
+            yield profile.base_url or f"http://127.0.0.1:{port}/v1", lambda: _read_all(log)
         finally:
             stop(process)
 
@@ -111,6 +125,7 @@ class ProcessPool:
     def __init__(self) -> None:
         self._stack = ExitStack()
         self._urls: dict[str, str] = {}
+        self._logs: dict[str, Callable[[], str]] = {}
         self._failed: dict[str, str] = {}
         atexit.register(self.close)
 
@@ -119,12 +134,23 @@ class ProcessPool:
             raise LaunchError(self._failed[profile.name])
         if profile.name not in self._urls:
             try:
-                self._urls[profile.name] = self._stack.enter_context(launched(profile))
+                url, self._logs[profile.name] = self._stack.enter_context(_launched(profile))
+                self._urls[profile.name] = url
             except LaunchError as exc:
                 self._failed[profile.name] = str(exc)
                 raise
         return self._urls[profile.name]
 
+    def outbound_attempts(self) -> list[outbound.Attempt]:
+        """Lines in the processes' logs that show an attempt to reach off the machine; read before close()."""
+        found = []
+        for name, read in self._logs.items():
+            found += outbound.attempts_in(name, read())
+        for name, message in self._failed.items():  # its message carries the log's tail
+            found += outbound.attempts_in(name, message)
+        return found
+
     def close(self) -> None:
         self._urls.clear()
+        self._logs.clear()
         self._stack.close()

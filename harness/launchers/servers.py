@@ -5,6 +5,12 @@ Each kind has a recipe: its command line and environment, how to tell it is read
 includes the model), and how to ask it its version. ``ServerPool`` starts each server once per session,
 its upstream first (GoModel in front of Ollama), and stops them all however the session ends.
 
+No server may reach off this machine (README, "Live tier"): each recipe below turns off the server's own
+start-up and periodic fetches, citing where in its source they are; each container's resolv.conf names
+127.0.0.1 only; and ``ServerPool.outbound_attempts`` reads every server's whole log at session end for
+an attempt that slipped through anyway (harness/launchers/outbound.py). A new kind of server must be read
+the same way before it gets a recipe.
+
 Two kinds of failure: a missing prerequisite (no engine, no image, no binary, no model) skips the
 cells with a reason that names the command providing it; a server that exists but does not come up
 is a ``LaunchFailed`` carrying its logs, and the cells become errors with those logs.
@@ -32,12 +38,13 @@ from typing import Any
 
 from ..models import model_file as assembled_model
 from ..profiles import ServerSpec
-from . import containers
+from . import containers, outbound
 from .containers import MissingPrerequisite
 from .process import free_port, stop
 
 MASTER_KEY = "change-me"  # GoModel's master key for the harness's own throw-away gateway
 MODEL_DIR = "/models"  # where a container sees the model package's folder
+LOG_TAIL = 4000  # characters of a server's log kept with a failed cell
 
 
 class LaunchFailed(Exception):
@@ -55,7 +62,8 @@ class Running:
     name: str
     url: str
     version: str
-    logs: Callable[[], str]
+    logs: Callable[[], str]  # the tail, kept with a failed cell
+    full_logs: Callable[[], str]  # everything, read for outbound attempts
 
 
 def _get(url: str, *, token: str | None = None, timeout: float = 2.0) -> tuple[int, Any]:
@@ -100,6 +108,8 @@ def _plan(
     spec: ServerSpec, port: int, model: str, model_file: Path, upstream: Running | None, in_container: bool
 ) -> Plan:
     if spec.kind == "llama-server":
+        # No fetch of its own: it downloads only when given -hf/-mu/--model-url, and scripts/live-setup
+        # builds it with LLAMA_CURL=OFF, so even those cannot reach out (common/arg.cpp at 0c1e570).
         model_dir = MODEL_DIR if in_container else str(model_file.parent)
         args = ["-m", f"{model_dir}/{model_file.name}", "--host", "127.0.0.1", "--port", str(port)]
         # --temp 0: the same question gets the same answer, so live runs compare run to run;
@@ -111,11 +121,19 @@ def _plan(
         return Plan(args + spec.args, {}, {str(model_file.parent): MODEL_DIR} if in_container else {})
     if spec.kind == "ollama":
         env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_NOPRUNE": "1"}
+        # Ollama v0.24.0 fetches model recommendations from its website at start and about every 17 min
+        # (server/model_recommendations.go, refresh), and hydrates a cloud model cache at start
+        # (server/model_show_cache.go, hydrateCloud); both stop when OLLAMA_NO_CLOUD is set
+        # (envconfig/config.go, NoCloud). Pulls reach its registry too, and the harness never pulls.
+        env["OLLAMA_NO_CLOUD"] = "1"
         return Plan(["serve", *spec.args], env, {})
     assert upstream is not None  # gomodel: the validator requires an upstream
     env = {"PORT": str(port), "GOMODEL_MASTER_KEY": MASTER_KEY, "OLLAMA_BASE_URL": f"{upstream.url}/v1"}
-    # GoModel fetches a model metadata list from GitHub at start (config/config.go, cache.model.model_list);
-    # an empty value is ignored by its loader, so point it at a closed loopback port: nothing leaves 127.0.0.1.
+    # GoModel fetches a model metadata list from GitHub at start and on refresh (config/cache.go,
+    # cache.model_list.url / MODEL_LIST_URL; internal/modeldata/fetcher.go); an empty value is ignored by its
+    # loader, so point it at a closed loopback port: nothing leaves 127.0.0.1. Its other outbound clients
+    # (semantic-cache vector stores, embeddings, providers) run only when configured, and only the upstream
+    # above (and the user's env_from) is.
     env["MODEL_LIST_URL"] = "http://127.0.0.1:9/models.min.json"
     return Plan(list(spec.args), env, {})
 
@@ -214,7 +232,20 @@ def _wait(spec: ServerSpec, url: str, model: str, alive: Callable[[], bool], log
         pause = min(pause * 2, 0.5)
 
 
-def _in_container(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callable[[], bool], Callable[[], str]]:
+Watch = tuple[Callable[[], bool], Callable[[int | None], str]]  # is it alive; its logs (the last N characters)
+
+
+def _loopback_resolv_conf(stack: ExitStack) -> str:
+    """A resolv.conf naming 127.0.0.1 only, for every container: a look-up that slips through fails here."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="compat-resolv-")))
+    path = folder / "resolv.conf"
+    path.write_text("# written by agents-compat-harness: containers resolve on loopback only\nnameserver 127.0.0.1\n")
+    path.chmod(0o644)
+    folder.chmod(0o755)
+    return str(path)
+
+
+def _in_container(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
     client = containers.docker_client()
     containers.require_image(client, spec.image)
     containers.remove_leftovers(client)
@@ -231,12 +262,13 @@ def _in_container(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Calla
     container.with_command(plan.args).with_envs(**plan.env)
     for host, inside in plan.mounts.items():
         container.with_volume_mapping(host, inside, "ro")
+    container.with_volume_mapping(_loopback_resolv_conf(stack), "/etc/resolv.conf", "ro")
     stack.callback(_quietly_stop, container)
     try:
         container.start()
     except Exception as exc:
         raise LaunchFailed(f"{spec.name}: the container did not start: {exc}", containers.logs_of(container)) from None
-    return (lambda: containers.running(container)), (lambda: containers.logs_of(container))
+    return (lambda: containers.running(container)), (lambda limit: containers.logs_of(container, limit))
 
 
 def _quietly_stop(container: Any) -> None:
@@ -246,7 +278,7 @@ def _quietly_stop(container: Any) -> None:
         pass
 
 
-def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callable[[], bool], Callable[[], str]]:
+def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
     binary = shutil.which(spec.binary)
     if binary is None:
         raise MissingPrerequisite(
@@ -267,9 +299,10 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> tuple[Callabl
     )
     stack.callback(stop, process)
 
-    def logs() -> str:
+    def logs(limit: int | None) -> str:
         log.seek(0)
-        return log.read().decode("utf-8", errors="replace")[-4000:]
+        text = log.read().decode("utf-8", errors="replace")
+        return text[-limit:] if limit else text
 
     return (lambda: process.poll() is None), logs
 
@@ -281,7 +314,11 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     in_container = spec.launcher == "container"
     plan = _plan(spec, port, model, model_file, upstream, in_container)
     plan.env.update(_env_from(spec))
-    alive, logs = (_in_container if in_container else _as_process)(spec, plan, stack)
+    alive, read_logs = (_in_container if in_container else _as_process)(spec, plan, stack)
+
+    def logs() -> str:
+        return read_logs(LOG_TAIL)
+
     url = f"http://127.0.0.1:{port}"
     _wait(spec, url, model, alive, logs)
     if spec.kind == "ollama":
@@ -289,7 +326,7 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
             _ollama_import(url, model, model_file)
         except LaunchFailed as exc:
             raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
-    return Running(spec.name, url, _version(spec, url, logs), logs)
+    return Running(spec.name, url, _version(spec, url, logs), logs, lambda: read_logs(None))
 
 
 class ServerPool:
@@ -314,6 +351,19 @@ class ServerPool:
                 self._failed[name] = exc
                 raise
         return self._running[name]
+
+    def outbound_attempts(self) -> list[outbound.Attempt]:
+        """Lines in the servers' logs (whole, since start) that show an attempt to reach off the machine.
+
+        Read before ``close()``: a stopped container's logs are gone. A server that failed to start is
+        read from the log tail its failure kept.
+        """
+        found = []
+        for name, running in self._running.items():
+            found += outbound.attempts_in(name, running.full_logs())
+        for name, exc in self._failed.items():
+            found += outbound.attempts_in(name, getattr(exc, "logs", ""))
+        return found
 
     def close(self) -> None:
         self._running.clear()

@@ -1,0 +1,156 @@
+"""Report files under hostile conditions: Ctrl-C while they are written, an interrupted session, and
+backend text that would otherwise become Markdown or HTML in the report and the CI step summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from harness import atomic, html_report, reports
+from harness.matrix import Matrix
+from harness.outcomes import Cell, Outcome
+from harness.profiles import load_profiles
+
+HOSTILE = "<!-- hidden | `code` **bold** <script>alert(1)</script> [x](http://evil) ```\nnext line"
+
+
+def _matrix(reason: str = "because") -> tuple[Matrix, dict]:
+    profiles = load_profiles()
+    matrix = Matrix()
+    matrix.add(
+        profiles["ollama-chat"], Cell("ollama-chat", "plain_text", "mocked", Outcome.BROKEN, reason, Outcome.SUPPORTED)
+    )
+    return matrix, matrix.to_json()
+
+
+def test_a_failure_while_rendering_leaves_every_old_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matrix, report = _matrix()
+    reports.write(tmp_path, matrix, report)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def interrupted(report: dict) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(html_report, "render", interrupted)
+    newer, newer_report = _matrix("a newer run")
+    with pytest.raises(KeyboardInterrupt):
+        reports.write(tmp_path, newer, newer_report)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no half-new set, no temp file left
+
+
+def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "compat-matrix.json"
+    target.write_text("old")
+
+    def fail(src: str, dst: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_text(target, "new" * 1000)
+    assert [p.name for p in tmp_path.iterdir()] == ["compat-matrix.json"]
+    assert target.read_text() == "old"
+
+
+LOOP_SCOPE = "asyncio_default_fixture_loop_scope=function"
+
+SIGINT_WHILE_WRITING = """
+import os, signal
+from harness import html_report
+
+_render = html_report.render
+
+def render(report):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of writing the reports
+    return _render(report)
+
+html_report.render = render
+"""
+
+SIGINT_IN_THIRD_TEST = """
+import os, signal
+
+seen = []
+
+def pytest_runtest_setup(item):
+    seen.append(item)
+    if len(seen) == 3:
+        os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+def test_ctrl_c_while_the_reports_are_written_finishes_them_without_a_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(sigint_plugin=SIGINT_WHILE_WRITING)
+    out = pytester.path / "out"
+    result = pytester.runpytest_subprocess(
+        *("--pyargs", "suites", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
+        *("--compat-report-dir", str(out), "--backend", "ollama-chat", "-k", "test_plain_text or test_streaming"),
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert "SIGINT while the reports were written: they were finished first" in output
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = json.loads((out / "compat-matrix.json").read_text())
+    assert len(report["cells"]) == 3  # plain_text, streaming, streaming_tool_calls
+    assert (out / "compat-matrix.html").read_text().rstrip().endswith("</html>")
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_interrupted_session_says_so_at_the_top_of_every_format(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(sigint_plugin=SIGINT_IN_THIRD_TEST)
+    out = pytester.path / "out"
+    summary = pytester.path / "summary.md"
+    summary.write_text("earlier step\n")
+    result = _run_with_summary(pytester, out, summary)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = json.loads((out / "compat-matrix.json").read_text())
+    assert next(iter(report)) == "interrupted"
+    cells = len(report["cells"])
+    assert report["interrupted"]["cells"] == cells and 0 < cells < 19  # the third test never ran
+    markdown = (out / "compat-matrix.md").read_text()
+    assert markdown.startswith(f"> **INTERRUPTED RUN: stopped by Ctrl-C or SIGTERM after {cells} cells")
+    html = (out / "compat-matrix.html").read_text()
+    assert html.index("INTERRUPTED RUN") < html.index("<h1>")
+    step_summary = summary.read_text()
+    assert step_summary.startswith("earlier step\n> **INTERRUPTED RUN")
+
+
+def _run_with_summary(pytester: pytest.Pytester, out: Path, summary: Path) -> pytest.RunResult:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+        return pytester.runpytest_subprocess(
+            *("--pyargs", "suites", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
+            *("--compat-report-dir", str(out), "--backend", "ollama-chat"),
+        )
+
+
+def test_backend_text_stays_inert_in_markdown_and_the_step_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    matrix, report = _matrix(HOSTILE)
+    reports.write(tmp_path / "out", matrix, report)
+    for text in ((tmp_path / "out" / "compat-matrix.md").read_text(), summary.read_text()):
+        assert "<!--" not in text and "<script>" not in text and "[x](http" not in text
+        assert "**bold**" not in text and "`code`" not in text
+        evidence = [line for line in text.splitlines() if line.startswith("- **ollama-chat** `plain_text`")]
+        assert len(evidence) == 2 and all("hidden \\| \\`code\\`" in line for line in evidence), text
+        table = [line for line in text.splitlines() if line.startswith("| ollama")]
+        assert table and all(line.count("|") - line.count("\\|") == 4 for line in table), table
+        assert "&lt;\\!-- hidden" in text and "next line" in text
+
+
+def test_signals_held_reports_what_arrived_and_restores_the_handlers() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    with atomic.signals_held() as arrived:
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert arrived == ["SIGINT", "SIGTERM"]
+    assert signal.getsignal(signal.SIGINT) is before
