@@ -61,6 +61,10 @@ class ServerSpec(BaseModel):
         default="qwen2.5-coder-0.5b",
         description="llama-server, ollama: the [models.NAME] it loads (assembled by scripts/live-setup)",
     )
+    template: str = Field(
+        default="ollama-chatml-json-tools.tmpl",
+        description="ollama: the TEMPLATE the model is imported with, a file in harness/templates",
+    )
     upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
     upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
     upstream_model: str = Field(

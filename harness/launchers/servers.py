@@ -185,10 +185,7 @@ def _version(spec: ServerSpec, url: str, logs: Callable[[], str]) -> str:
     return reported if reported and reported != "0.0.0" else f"{spec.version} (pinned; the server reports none)"
 
 
-OLLAMA_TEMPLATE = "ollama-chatml-tools.tmpl"
-
-
-def _ollama_import(url: str, model: str, model_file: Path) -> None:
+def _ollama_import(url: str, model: str, model_file: Path, template_name: str) -> None:
     """Create ``model`` in Ollama from the packaged GGUF, with a ChatML template that has tool calls.
 
     Through the API (upload the blob, then create), so a pulled upstream image works the same way.
@@ -198,7 +195,7 @@ def _ollama_import(url: str, model: str, model_file: Path) -> None:
     weights = model_file.read_bytes()
     digest = "sha256:" + hashlib.sha256(weights).hexdigest()
     _post(f"{url}/api/blobs/{digest}", weights, content_type="application/octet-stream")
-    template = resources.files("harness").joinpath("templates", OLLAMA_TEMPLATE).read_text(encoding="utf-8")
+    template = resources.files("harness").joinpath("templates", template_name).read_text(encoding="utf-8")
     request = {
         "model": model,
         "files": {model_file.name: digest},
@@ -323,7 +320,7 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     _wait(spec, url, model, alive, logs)
     if spec.kind == "ollama":
         try:
-            _ollama_import(url, model, model_file)
+            _ollama_import(url, model, model_file, spec.template)
         except LaunchFailed as exc:
             raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
     return Running(spec.name, url, _version(spec, url, logs), logs, lambda: read_logs(None))
