@@ -83,11 +83,13 @@ def test_text_without_tools_offered_is_never_a_call() -> None:
 def test_handoffs_agents_as_tools_and_tool_choice_report_the_text_call() -> None:
     transfer = {"type": "function", "function": {"name": "transfer_to_billing_specialist"}}
     text = '{"name": "transfer_to_billing_specialist", "arguments": {}}'
-    obs = classify.handoffs(run(chat(text, [transfer]), output=text), "Billing specialist", "x", live=True)
+    obs = classify.handoffs(run(chat(text, [transfer]), output=text), "Billing specialist", "x", "m", live=True)
     assert obs.outcome is Outcome.IGNORED and obs.reason.startswith(PREFIX)
     translate = {"type": "function", "function": {"name": "translate_to_french"}}
     text = '```json\n{"name": "translate_to_french", "arguments": {"input": "Bonjour"}}\n```'
-    obs = classify.agents_as_tools(run(chat(text, [translate]), output=text), "translate_to_french", "x", live=True)
+    obs = classify.agents_as_tools(
+        run(chat(text, [translate]), output=text), "translate_to_french", "x", "m", live=True
+    )
     assert obs.outcome is Outcome.IGNORED and "as fenced JSON" in obs.reason
     required = chat(BARE, [WEATHER_TOOL])
     required.request_body["tool_choice"] = "required"
@@ -109,11 +111,11 @@ def test_a_real_call_is_not_mistaken_for_text() -> None:
 
 
 def test_an_answer_that_ignores_the_prompt_is_no_evidence_of_plain_text() -> None:
-    noise = "2019-03-25 20:36:12,128 bytes A: the original game"
-    obs = classify.plain_text(run(chat(noise), output=noise), "PONG-7481", live=True)
-    assert obs.outcome is Outcome.INCONCLUSIVE and "ignores the prompt" in obs.reason
-    assert classify.plain_text(run(chat(noise), output=noise), "PONG-7481").outcome is Outcome.IGNORED
-    obs = classify.plain_text(run(chat("PONG-7481"), output="PONG-7481"), "PONG-7481", live=True)
+    noise = "2019-03-25 20:36:12,128 bytes A: the original game"  # what SmolLM2 on Ollama answered
+    prompt = "Reply with exactly: PONG-7481"
+    obs = classify.plain_text(run(chat(noise), output=noise), prompt, "PONG-7481", live=True)
+    assert obs.outcome is Outcome.INCONCLUSIVE and "is not the requested 'PONG-7481'" in obs.reason
+    obs = classify.plain_text(run(chat("PONG-7481"), output="PONG-7481"), prompt, "PONG-7481", live=True)
     assert obs.outcome is Outcome.SUPPORTED
 
 
