@@ -113,8 +113,11 @@ def _plan(
         model_dir = MODEL_DIR if in_container else str(model_file.parent)
         args = ["-m", f"{model_dir}/{model_file.name}", "--host", "127.0.0.1", "--port", str(port)]
         # --temp 0: the same question gets the same answer, so live runs compare run to run;
-        # -n 256: a rambling small model cannot hold a cell for minutes (requests are left as the SDK sent them)
-        args += ["--alias", model, "--jinja", "-c", "8192", "--temp", "0", "-n", "256"]
+        # -n 128: a rambling small model cannot hold a cell for minutes (requests are left as the SDK sent them);
+        # -t 1: on a busy 2-core machine two threads wait on each other's barrier: measured 0.3-0.5 tokens/s
+        # against 6 with one; --no-repack: repacked weights take ggml's AMX path on a CPU that has AMX, and
+        # both pinned builds died there with a general protection fault (seen on a Xeon with amx_int8).
+        args += ["--alias", model, "--jinja", "-c", "8192", "--temp", "0", "-n", "128", "-t", "1", "--no-repack"]
         template = _llama_template(spec, in_container)
         if template:
             args += ["--chat-template-file", template]
@@ -201,7 +204,13 @@ def _ollama_import(url: str, model: str, model_file: Path, template_name: str) -
         "files": {model_file.name: digest},
         "template": template,
         # as for llama-server: temperature 0 for repeatable answers, num_predict caps a rambling model
-        "parameters": {"stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0, "num_ctx": 8192, "num_predict": 256},
+        "parameters": {
+            "stop": ["<|im_start|>", "<|im_end|>"],
+            "temperature": 0,
+            "num_ctx": 8192,
+            "num_predict": 128,
+            "num_thread": 1,  # as for llama-server: one thread is the faster on a busy 2-core machine
+        },
         "stream": False,
     }
     _post(f"{url}/api/create", json.dumps(request).encode())
