@@ -15,8 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .emulators import EMULATORS
 from .emulators.faults import Fault
 from .features import FEATURE_IDS
 from .outcomes import Outcome
@@ -150,8 +153,33 @@ class Profile(BaseModel):
     strict: Literal["clean"] | None = Field(
         default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
     )
+    sdk: dict[str, dict[str, Outcome]] = Field(
+        default_factory=dict,
+        description='openai-agents releases (a PEP 440 range such as "<0.23") -> what this profile does on them',
+    )
 
     _known_features = field_validator("expect")(known_features)
+
+    @field_validator("sdk")
+    @classmethod
+    def _sdk_ranges(cls, value: dict[str, dict[str, Outcome]]) -> dict[str, dict[str, Outcome]]:
+        for spec, outcomes in value.items():
+            try:
+                SpecifierSet(spec)
+            except InvalidSpecifier:
+                raise ValueError(f'{spec!r} is not a version range such as "<0.23" or ">=0.17,<0.21"') from None
+            known_features(outcomes)
+        return value
+
+    def for_sdk(self, release: str) -> Profile:
+        """The profile as it behaves with this openai-agents release: each matching range overrides ``expect``."""
+        matching = [outcomes for spec, outcomes in self.sdk.items() if Version(release) in SpecifierSet(spec)]
+        if not matching:
+            return self
+        expect = dict(self.expect)
+        for outcomes in matching:
+            expect.update(outcomes)
+        return self.model_copy(update={"expect": expect})
 
     @model_validator(mode="after")
     def _reach_fields(self) -> Profile:
@@ -162,6 +190,13 @@ class Profile(BaseModel):
             raise ValueError(f'{", ".join(repr(n) for n in given)} only apply to reach = "process"')
         if (self.reach == "server") != (self.server is not None):
             raise ValueError("reach = \"server\" and 'server' (a [servers.NAME] table) go together")
+        if self.reach == "emulator" and self.emulator_name not in EMULATORS:
+            # Found here, not by each of the row's cells erroring one by one.
+            field = "emulator" if self.emulator else "family"
+            raise ValueError(
+                f"{field} {self.emulator_name!r} names no emulator; known: {', '.join(sorted(EMULATORS))} "
+                '(reach = "emulator" needs one)'
+            )
         if self.fault is not None and self.reach != "emulator":
             raise ValueError(
                 "'fault' applies to reach = \"emulator\"; a served emulator takes it as `serve NAME --fault KIND`"
@@ -192,6 +227,7 @@ class Profile(BaseModel):
             timeout=self.timeout,
             expect=expect,
             twin=self.name,
+            sdk=self.sdk,
             live=self.live,
         )
 
@@ -213,11 +249,27 @@ def _format_validation_error(source: str, name: str, error: ValidationError, kin
     return f"{source}: {kind} '{name}': field '{field}' {message}{suffix}"
 
 
-def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
+def parse_toml(source: str, text: str) -> dict[str, Any]:
+    """A TOML document, or one ProfileError naming ``source`` (tomllib recurses: deep nesting is refused too)."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ProfileError(f"{source}: not valid TOML: nested too deeply") from None
+
+
+def read_text(path: Path, what: str = "backends file") -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}: cannot read {what}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+
+
+def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
+    data = parse_toml(source, text)
     unexpected = sorted(set(data) - {"profiles", "servers", "models", "agents"})  # agents: see harness/readiness.py
     if unexpected:
         raise ProfileError(
@@ -259,10 +311,7 @@ def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: b
     if include_faults:
         layers.append((f"harness/{FAULTS_FILE}", builtin_text(FAULTS_FILE)))
     for path in user_files:
-        try:
-            layers.append((str(path), Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise ProfileError(f"{path}: cannot read backends file: {exc.strerror or exc}") from None
+        layers.append((str(path), read_text(path)))
     return layers
 
 

@@ -238,3 +238,27 @@ def test_namespaced_ids_on_a_backend_that_answers_any_id_cannot_tell() -> None:
     assert obs.outcome is Outcome.IGNORED and "cannot tell" in obs.reason
     refused = refusal(openai.NotFoundError, 404, CLEAR_404, "application/json")
     assert classify.namespaced_model_ids(ok, ok, "acme/m", refused).outcome is Outcome.SUPPORTED
+
+
+def test_store_false_on_a_backend_that_keeps_nothing_cannot_tell() -> None:
+    clear = refusal(openai.NotFoundError, 404, {"error": {"message": "Response not found."}}, "application/json")
+    chain = refusal(openai.BadRequestError, 400, {"error": {"message": "not supported"}}, "application/json")
+    nothing_kept = classify.StoreControl(store_run(), clear, chain)
+    obs = classify.store_false(store_run(), clear, chain, "KIWI-1", nothing_kept)
+    assert obs.outcome is Outcome.IGNORED and "nothing is kept at all, so cannot tell" in obs.reason
+    retrievable = classify.StoreControl(store_run(), RunRecord(result=SimpleNamespace(id="resp_1")), None)
+    obs = classify.store_false(store_run(), clear, chain, "KIWI-1", retrievable)
+    assert obs.outcome is Outcome.SUPPORTED and "store=true response was retrievable" in obs.reason
+
+
+def test_parallel_calls_sharing_an_id_are_broken() -> None:
+    def two_calls(second_id: str) -> RunRecord:
+        body = response_body(calls=(("get_weather", "{}"), ("get_time", "{}")))
+        body["output"][1]["call_id"] = second_id
+        back = exchange({"input": "W-1 T-1"}, response_body("W-1 T-1"))
+        return record(exchange({"input": "both"}, body), back, output="W-1 T-1")
+
+    tools, markers = ("get_weather", "get_time"), ("W-1", "T-1")
+    shared = classify.parallel_tool_calls(two_calls("c1"), tools, markers, live=False)
+    assert shared.outcome is Outcome.BROKEN and "share an id" in shared.reason
+    assert classify.parallel_tool_calls(two_calls("c2"), tools, markers, live=False).outcome is Outcome.SUPPORTED

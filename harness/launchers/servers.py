@@ -40,6 +40,7 @@ from ..models import model_file as assembled_model
 from ..profiles import ServerSpec
 from . import containers, outbound
 from .containers import MissingPrerequisite
+from .deathsig import die_with_parent
 from .process import free_port, stop
 
 MASTER_KEY = "change-me"  # GoModel's master key for the harness's own throw-away gateway
@@ -302,6 +303,7 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
     stack.callback(stop, process)
 
