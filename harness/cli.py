@@ -323,3 +323,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # files are renamed into place whole (harness/atomic.py): none is half-written
+        print("interrupted", file=sys.stderr)
+        return 130
