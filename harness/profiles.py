@@ -61,7 +61,7 @@ class ServerSpec(BaseModel):
     image: str = Field(min_length=1, description="container: the image, under its upstream name")
     binary: str = Field(min_length=1, description="process: the executable, found on PATH")
     gguf: str = Field(
-        default="qwen2.5-coder-0.5b",
+        default="smollm2-135m",
         description="llama-server, ollama: the [models.NAME] it loads (assembled by scripts/live-setup)",
     )
     template: str = Field(
@@ -71,7 +71,7 @@ class ServerSpec(BaseModel):
     upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
     upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
     upstream_model: str = Field(
-        default="qwen2.5-coder:0.5b", description="gomodel: the upstream's model for rows on another provider"
+        default="smollm2:135m", description="gomodel: the upstream's model for rows on another provider"
     )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
     args: list[str] = Field(default_factory=list, description="extra command-line arguments")
