@@ -70,6 +70,7 @@ def test_a_model_that_never_tried_is_still_inconclusive_live() -> None:
         '{"name": "get_weather"}',  # no arguments: not a call
         '{"name": "get_weather", "arguments": ',  # cut JSON
         "get_weather(city='Paris')",
+        '{"function": {"name": "get_weather"}, "arguments": {}}',  # a nested name (seen live): not this shape
     ],
 )
 def test_json_that_is_no_call_to_an_offered_tool_is_not_one(text: str) -> None:

@@ -56,7 +56,7 @@ def _call_in(text: str, tools: set[str]) -> tuple[str, str] | None:
                 if not isinstance(value, dict):
                     continue
                 name = value.get("name") or value.get("function")
-                if name in tools and ("arguments" in value or "parameters" in value):
+                if isinstance(name, str) and name in tools and ("arguments" in value or "parameters" in value):
                     return name, kind
     return None
 
