@@ -38,7 +38,7 @@ from typing import Any
 
 from ..models import packaged_model
 from ..profiles import ServerSpec
-from . import containers, outbound
+from . import containers, outbound, pyservers
 from .containers import MissingPrerequisite
 from .process import free_port, stop
 
@@ -165,7 +165,10 @@ def _ready(spec: ServerSpec, url: str, model: str) -> bool:
         return _get(f"{url}/health")[0] == 200
     if spec.kind == "ollama":
         return _get(f"{url}/api/version")[0] == 200
-    status, body = _get(f"{url}/v1/models", token=MASTER_KEY)
+    if spec.kind == "llama-cpp-python":  # its model is loaded before uvicorn listens
+        return _get(f"{url}/v1/models")[0] == 200
+    key = pyservers.LITELLM_MASTER_KEY if spec.kind == "litellm" else MASTER_KEY
+    status, body = _get(f"{url}/v1/models", token=key)
     return status == 200 and model in {m.get("id") for m in (body or {}).get("data", [])}
 
 
@@ -179,6 +182,8 @@ def _version(spec: ServerSpec, url: str, logs: Callable[[], str]) -> str:
         reported = str(body.get("build_info", ""))
     elif spec.kind == "ollama":
         reported = str((_get(f"{url}/api/version")[1] or {}).get("version", ""))
+    elif spec.kind in pyservers.KINDS:  # no version route: the installed package, as its guard logged it
+        reported = pyservers.reported_version(logs)
     else:  # GoModel has no version route; it logs its version as it starts
         found = GOMODEL_START.search(logs())
         reported = found.group(1).removeprefix("v") if found else ""
@@ -279,7 +284,7 @@ def _quietly_stop(container: Any) -> None:
 
 
 def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
-    binary = shutil.which(spec.binary)
+    binary = str(pyservers.interpreter(spec)) if spec.kind in pyservers.KINDS else shutil.which(spec.binary)
     if binary is None:
         raise MissingPrerequisite(
             f'{spec.binary} is not on PATH: install {spec.kind} {spec.version}, or use launcher = "container" '
@@ -312,7 +317,10 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     model_file = packaged_model(spec.model_package)
     port = free_port()
     in_container = spec.launcher == "container"
-    plan = _plan(spec, port, model, model_file, upstream, in_container)
+    if spec.kind in pyservers.KINDS:
+        plan = Plan(*pyservers.command(spec, port, model, model_file, upstream.url if upstream else None, stack), {})
+    else:
+        plan = _plan(spec, port, model, model_file, upstream, in_container)
     plan.env.update(_env_from(spec))
     alive, read_logs = (_in_container if in_container else _as_process)(spec, plan, stack)
 
