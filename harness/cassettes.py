@@ -2,10 +2,11 @@
 
 ``write`` stores each live cell's exchanges (already redacted by the wire capture) as
 ``<dir>/<profile>/<feature>.json``. ``check`` replays every recorded request against the profile's
-emulator and compares what can be compared whatever the model said: the status, the kind of body, the
-fields of a JSON body, and the event types of a stream. Exchanges where the real model and the
-emulator's scripted model chose differently (one called a tool, the other wrote text) are counted as
-not comparable rather than forced to agree.
+emulator and compares what can be compared whatever the model said: the status, the kind of body, and
+the nested shape of a JSON body or of every stream event's payload (field names at every depth: usage's
+names, output item and content part types, the error object's fields), never the values. Exchanges
+where the real model and the emulator's scripted model chose differently (one called a tool, the other
+wrote text) are counted as not comparable rather than forced to agree.
 """
 
 from __future__ import annotations
@@ -92,16 +93,45 @@ def _choice(body: Any) -> tuple[bool, bool]:
     return wrote, called
 
 
+def paths(value: Any, prefix: str = "") -> set[str]:
+    """The nested shape of a JSON value, as paths: ``usage.prompt_tokens``, ``output[message].content[output_text]``.
+
+    Field names and nesting, not values: a list element is named by its ``type`` where it has one, scalars
+    and nulls end a path, and an empty list or null compares equal to anything (nothing to compare), so
+    what the model said never matters but a renamed usage field or a new item type does.
+    """
+    found = {prefix} if prefix else set()
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            found |= paths(sub, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            kind = item.get("type") if isinstance(item, dict) and isinstance(item.get("type"), str) else ""
+            found |= paths(item, f"{prefix}[{kind}]")
+    return found
+
+
 def _stream_shape(events: list[dict[str, Any]]) -> set[str]:
-    """Responses: the event types; chat: the chunk fields (both without the model's words)."""
+    """Every event's payload paths under its type (Responses) or as a chunk (chat); the model's words left out."""
     shape = set()
     for event in events:
         data = event["data"]
         if isinstance(data, dict):
-            shape.add(f"type={data['type']}" if "type" in data else "chunk:" + ",".join(sorted(data)))
+            head = f"type={data['type']}" if "type" in data else "chunk"
+            item = data.get("item")
+            if isinstance(item, dict) and isinstance(item.get("type"), str):
+                head += f"({item['type']})"  # output_item.added of a message and of a call differ rightly
+            shape |= {f"{head}:{path}" for path in paths(data)}
         else:
             shape.add(f"raw:{data}")
     return shape
+
+
+def _diff(what: str, live: set[str], emulated: set[str], limit: int = 12) -> str | None:
+    if live == emulated:
+        return None
+    only_live, only_emulated = sorted(live - emulated), sorted(emulated - live)
+    return f"{what}: live only {only_live[:limit]}, emulated only {only_emulated[:limit]}"
 
 
 def _emulated(emulator: Emulator, exchange: dict[str, Any], live_model: str | None, ids: dict[str, str]) -> HttpReply:
@@ -193,14 +223,9 @@ def _compare(live: dict[str, Any], reply: HttpReply, emulated_body: Any) -> list
         return found
     body = live.get("body")
     if live_kind == "json" and isinstance(body, dict) and isinstance(emulated_body, dict):
-        missing, extra = sorted(set(body) - set(emulated_body)), sorted(set(emulated_body) - set(body))
-        if missing or extra:
-            found.append(f"fields: live only {missing}, emulated only {extra}")
+        if (found_fields := _diff("fields", paths(body), paths(emulated_body))) is not None:
+            found.append(found_fields)
     if live_kind == "sse" and isinstance(body, list) and isinstance(emulated_body, list):
-        live_shape, emulated_shape = _stream_shape(body), _stream_shape(emulated_body)
-        if live_shape != emulated_shape:
-            found.append(
-                f"stream: live only {sorted(live_shape - emulated_shape)}, "
-                f"emulated only {sorted(emulated_shape - live_shape)}"
-            )
+        if (found_stream := _diff("stream", _stream_shape(body), _stream_shape(emulated_body))) is not None:
+            found.append(found_stream)
     return found

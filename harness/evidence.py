@@ -25,6 +25,20 @@ class WireUsage:
     input_tokens: int
     output_tokens: int
 
+    @property
+    def degenerate(self) -> bool:
+        """Zeros (or less): what a backend that counts nothing reports; no token rule can read it."""
+        return self.input_tokens <= 0 or self.output_tokens <= 0
+
+
+# The same rough tokenizer the emulators' scripted model counts with: words and punctuation marks.
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def token_count(text: str) -> int:
+    """How many tokens a text is, roughly; a text of more than one must stream in more than one delta."""
+    return len(TOKEN.findall(text))
+
 
 def _chunks(exchange: Exchange) -> list[dict[str, Any]]:
     return [e["data"] for e in exchange.events if isinstance(e.get("data"), dict)]
@@ -145,6 +159,35 @@ def response_error(exchange: Exchange) -> str | None:
     return None
 
 
+def error_message(exchange: Exchange) -> str | None:
+    """The message a backend's JSON error body gives a user; None for a non-JSON body or one without a message.
+
+    Stricter than ``response_error``: neither the SDK's own "Error code: N" text nor the raw body counts
+    as the backend's message, so "refused with no usable message" can be told apart from a clear refusal.
+    """
+    body = exchange.response_body
+    if not isinstance(body, dict) or "json" not in exchange.response_headers.get("content-type", ""):
+        return None
+    error = body.get("error", body)
+    if isinstance(error, dict):
+        error = error.get("message", error.get("detail"))
+    if error is None and isinstance(body.get("detail"), str):  # FastAPI's {"detail": "..."}
+        error = body["detail"]
+    return error.strip() if isinstance(error, str) and error.strip() else None
+
+
+def json_error_body(exchange: Exchange) -> bool:
+    """The error came as a JSON object, as the API's errors do (not a proxy's page or plain text)."""
+    return "json" in exchange.response_headers.get("content-type", "") and isinstance(exchange.response_body, dict)
+
+
+def empty_output(exchange: Exchange) -> bool:
+    """A model call answered 200 with nothing in it: no text and no tool call (``output: []``)."""
+    if _api_call(exchange) is None or exchange.status is None or not 200 <= exchange.status < 300:
+        return False
+    return not any(texts(exchange)) and not tool_calls(exchange)
+
+
 def argument_pieces(exchange: Exchange) -> list[int]:
     """For a streamed response: how many non-empty argument deltas each function call arrived in."""
     pieces: dict[Any, int] = {}
@@ -205,7 +248,7 @@ def _stream_defect(exchange: Exchange) -> str | None:
             return "stream events of the wrong shape (no 'type')"
         if not any(d.get("type") in RESPONSE_END_EVENTS for d in events):
             return "the stream ended without response.completed"
-    return None
+    return _empty(exchange)
 
 
 def defect(exchange: Exchange) -> str | None:
@@ -224,4 +267,10 @@ def defect(exchange: Exchange) -> str | None:
     expected = {"chat": "choices", "responses": "output"}.get(_api_call(exchange) or "")
     if expected and not (isinstance(body, dict) and expected in body):
         return f"a JSON body of the wrong shape (no '{expected}')"
-    return None
+    return _empty(exchange)
+
+
+def _empty(exchange: Exchange) -> str | None:
+    # Named as the cause: every feature would otherwise read an empty answer as its own symptom
+    # ("never returned a call", "did not use turn 1"), which is what a do-nothing backend sends.
+    return "an empty output (200 with no text and no tool call)" if empty_output(exchange) else None

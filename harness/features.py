@@ -27,8 +27,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "handoffs",
         "handoff",
-        "A triage agent hands off (a transfer_to_<agent> tool call); last_agent is the specialist and the "
-        "final answer came from a request carrying the specialist's instructions.",
+        "A triage agent hands off (a transfer_to_<agent> tool call); last_agent is the specialist, the "
+        "final request carried the specialist's instructions, and the answer follows them (a marker they ask for).",
     ),
     Feature(
         "structured_output",
@@ -57,13 +57,19 @@ FEATURES: tuple[Feature, ...] = (
         "agents_as_tools",
         "as_tool",
         "agent.as_tool(...) inside another agent's run: the inner agent's request carries its own "
-        "instructions, and its answer comes back as the outer tool's result.",
+        "instructions, its answer follows them (a marker they ask for), and comes back as the outer tool's result.",
     ),
     Feature(
         "tool_choice_required",
         "tc_req",
         'ModelSettings(tool_choice="required") with a question that names no tool: the request carries it '
         "and the backend answers with a tool call.",
+    ),
+    Feature(
+        "tool_choice_named",
+        "tc_named",
+        'ModelSettings(tool_choice="get_time") (sent as {"type": "function", ...}) with a question asking for '
+        "get_weather: the request carries the named choice and the backend calls get_time.",
     ),
     Feature(
         "parallel_tool_calls",

@@ -32,7 +32,7 @@ class Matrix:
     versions: dict[str, str] = field(default_factory=dict)  # live rows: the version each server reported
 
     def add(self, profile: Profile, cell: Cell) -> None:
-        self.profiles.setdefault(profile.name, profile)
+        self.profiles[profile.name] = profile  # a known row keeps its place: rows follow profiles, not test order
         self.cells[(cell.backend, cell.feature)] = cell
 
     def has(self, backend: str, feature: str) -> bool:

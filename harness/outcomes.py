@@ -54,7 +54,14 @@ class Cell:
 
     @property
     def as_expected(self) -> bool:
-        return self.expected is None or self.expected == self.outcome
+        """Observed what the profile declares; an undeclared cell passes, unless it is an error.
+
+        An error is infrastructure failing (a closed port, a rejected key), never a capability answer:
+        green only where the profile declares ``error`` for that feature.
+        """
+        if self.expected is None:
+            return self.outcome is not Outcome.ERROR
+        return self.expected == self.outcome
 
     def to_json(self) -> dict[str, Any]:
         return {

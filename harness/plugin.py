@@ -15,29 +15,48 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from agents import set_tracing_disabled
 
-from . import agreement, atomic, cassettes, diff, options, readiness, render, repeat, reports
-from .backend import Backend, RunRecord
-from .features import FEATURE_IDS
-from .launchers import endpoint_for, outbound, secrets_of
-from .launchers.process import ProcessPool
-from .launchers.servers import LaunchFailed, ServerPool, server_secrets
-from .matrix import Matrix
-from .outcomes import Cell, Observation, Outcome
-from .profiles import DEFAULT_USER_FILE, Profile, ProfileError, load_profiles, load_servers, select
-from .strict import cell_deviations
-from .wire import DEFAULT_MAX_BODY, scrub
+from . import options
 
-MATRIX_KEY = pytest.StashKey[Matrix]()
-PROFILES_KEY = pytest.StashKey[list[Profile]]()
-AGENTS_KEY = pytest.StashKey[list[readiness.AgentSpec]]()
-BASELINE_KEY = pytest.StashKey[tuple[Path, dict[str, Any]] | None]()
+# Spelled out, not imported: profiles and wire would cost every pytest run (tests/test_idle.py checks they agree).
+DEFAULT_USER_FILE = "compat-backends.toml"  # profiles.DEFAULT_USER_FILE
+DEFAULT_MAX_BODY = 8 * 1024 * 1024  # wire.DEFAULT_MAX_BODY
+
+
+def _import_heavy() -> None:
+    """Import the SDK and the harness's modules, once a session collects a scenario.
+
+    The plugin is registered in every pytest run of a project that installs the package; importing
+    ``agents`` alone costs seconds, so the hooks below find these names as module globals only after
+    ``_start`` ran, and every hook that can run before that checks ``_started`` first.
+    """
+    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, FEATURE_IDS, endpoint_for
+    global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
+    global Outcome, Profile, ProfileError, load_profiles, load_servers, select, cell_deviations, scrub
+    global Backend, RunRecord
+    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports
+    from .backend import Backend, RunRecord
+    from .features import FEATURE_IDS
+    from .launchers import endpoint_for, outbound, secrets_of
+    from .launchers.process import ProcessPool
+    from .launchers.servers import LaunchFailed, ServerPool, server_secrets
+    from .matrix import Matrix
+    from .outcomes import Cell, Observation, Outcome
+    from .profiles import Profile, ProfileError, load_profiles, load_servers, select
+    from .strict import cell_deviations
+    from .wire import scrub
+
+
+MATRIX_KEY = pytest.StashKey["Matrix"]()
+PROFILES_KEY = pytest.StashKey["list[Profile]"]()
+AGENTS_KEY = pytest.StashKey["list[readiness.AgentSpec]"]()
+BASELINE_KEY = pytest.StashKey["tuple[Path, dict[str, Any]] | None"]()
 REPORT_KEY = pytest.StashKey[dict[str, Any]]()
-DIFF_KEY = pytest.StashKey[diff.Diff]()
-PROCESSES_KEY = pytest.StashKey[ProcessPool]()
-SERVERS_KEY = pytest.StashKey[ServerPool]()
+DIFF_KEY = pytest.StashKey["diff.Diff"]()
+PROCESSES_KEY = pytest.StashKey["ProcessPool"]()
+SERVERS_KEY = pytest.StashKey["ServerPool"]()
 OUTBOUND_KEY = pytest.StashKey[str]()
+START_ERROR_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,25 +144,40 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mocked: runs against an in-process emulator (offline, seconds)")
     config.addinivalue_line("markers", "live: runs against a real backend (container, process or URL)")
     config.addinivalue_line("markers", "feature(id): the capability-matrix column this scenario decides")
+
+
+def _started(config: pytest.Config) -> bool:
+    return PROFILES_KEY in config.stash
+
+
+def _start(config: pytest.Config) -> None:
+    """Everything a session that runs scenarios needs, and its process-wide effects: only such sessions pay."""
+    if _started(config) or START_ERROR_KEY in config.stash:
+        return
+    _import_heavy()
     files = [Path(f) for f in config.getoption("backends")]
     default_file = Path(config.rootpath) / DEFAULT_USER_FILE
     if default_file.is_file():
         files.insert(0, default_file)
     names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
     try:
+        if config.getoption("compat_repeat") < 1:
+            raise ProfileError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
         profiles = select(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
         profiles += [p.live_row() for p in profiles if p.live is not None]  # X@live rows, after the mocked ones
         servers = load_servers(files)
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
+        baseline = _baseline(config)
     except ProfileError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        # Raised here, inside collection, it would be one collection error per module: pytest_collection_finish
+        # raises it as a usage error instead, one line.
+        config.stash[START_ERROR_KEY] = str(exc)
+        return
     config.stash[AGENTS_KEY] = agents
-    if config.getoption("compat_repeat") < 1:
-        raise pytest.UsageError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
     config.stash[PROFILES_KEY] = profiles
-    config.stash[MATRIX_KEY] = Matrix()
-    config.stash[BASELINE_KEY] = _baseline(config)
+    config.stash[MATRIX_KEY] = Matrix(profiles={p.name: p for p in profiles})
+    config.stash[BASELINE_KEY] = baseline
     config.stash[PROCESSES_KEY] = ProcessPool()
     config.stash[SERVERS_KEY] = ServerPool(servers)
     reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY])
@@ -152,7 +186,16 @@ def pytest_configure(config: pytest.Config) -> None:
         # `timeout`, CI runners and `kill` send SIGTERM, which by default ends Python without any teardown:
         # unwind as for Ctrl-C instead, so servers and containers are stopped.
         signal.signal(signal.SIGTERM, _interrupt)
+    from agents import set_tracing_disabled
+
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    error = session.config.stash.get(START_ERROR_KEY, None)
+    if error is not None:
+        raise pytest.UsageError(error)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -191,12 +234,15 @@ def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
     try:
         return path, diff.load(path)
     except diff.ReportError as exc:
-        raise pytest.UsageError(f"--compat-baseline: {exc}") from None
+        raise ProfileError(f"--compat-baseline: {exc}") from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
+    _start(metafunc.config)
+    if not _started(metafunc.config):
+        return  # a bad profile file: pytest_collection_finish says so
     marker = metafunc.definition.get_closest_marker("feature")
     if marker is None or not marker.args or marker.args[0] not in FEATURE_IDS:
         raise pytest.UsageError(
@@ -333,6 +379,8 @@ def _properties(cell: Cell) -> list[tuple[str, str]]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    if not _started(item.config):
+        return report
     callspec = getattr(item, "callspec", None)
     profile = callspec.params.get("backend") if callspec else None
     if not isinstance(profile, Profile):
@@ -368,7 +416,10 @@ def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
     """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
     if not secrets:
         return
-    if report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
+    if isinstance(report.longrepr, tuple):  # a skip's (path, line, reason): -rs and -ra fold skips by that shape
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, scrub(reason, secrets))
+    elif report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
         report.longrepr = scrub(str(report.longrepr), secrets)
     report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
@@ -425,6 +476,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
     paint = reports.painter(config.get_terminal_writer())
     terminalreporter.write_line(render.terminal(matrix, rows_only=rows_only, paint=paint))
+    for line in render.undeclared(matrix):
+        terminalreporter.write_line(f"undeclared: {line}", yellow=True)
     if not rows_only:
         terminalreporter.write_line(render.strict_grid(matrix))
         for entry in report["readiness"]:

@@ -224,10 +224,22 @@ def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> s
     return f"{head}\n      request:  {_clip(request['body'], limit)}\n      response: {shown}"
 
 
+ACCEPT_HINT = (
+    'declare them under [profiles.{name}.expect] (feature = "outcome"), '
+    "or record what was observed with `agents-compat accept`"
+)
+
+
 def failure_message(cell: Cell) -> str:
     expected = cell.expected.value if cell.expected else "(not declared)"
+    headline = f"{cell.backend} / {cell.feature}: observed outcome differs from the profile"
+    if cell.expected is None and cell.outcome is Outcome.ERROR:
+        headline = (
+            f"{cell.backend} / {cell.feature}: an error cell fails unless the profile declares "
+            f'{cell.feature} = "error" (infrastructure failing is not a capability answer)'
+        )
     lines = [
-        f"{cell.backend} / {cell.feature}: observed outcome differs from the profile",
+        headline,
         f"  expected: {expected}",
         f"  observed: {cell.outcome.value}",
         f"  reason:   {cell.reason}",
@@ -235,3 +247,16 @@ def failure_message(cell: Cell) -> str:
     ]
     lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
     return "\n".join(lines)
+
+
+def undeclared(matrix: Matrix) -> list[str]:
+    """One line per profile with cells its profile declares no outcome for, and how to declare them."""
+    lines = []
+    for name in matrix.backends:
+        features = [f for f in matrix.features if (c := matrix.cells.get((name, f))) is not None and c.expected is None]
+        if features:
+            lines.append(
+                f"{name}: {len(features)} feature(s) without a declared outcome, reported as observed, "
+                f"not judged ({', '.join(features)}); {ACCEPT_HINT.format(name=name)}"
+            )
+    return lines

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.feature("plain_text")
 async def test_plain_text(backend: Backend, judge) -> None:
     agent = backend.agent("assistant", "Answer in as few words as possible.")
-    record = await backend.run(agent, "Reply with exactly: PONG-7481")
-    judge(classify.plain_text(record), record)
+    prompt = "Reply with exactly: PONG-7481"
+    record = await backend.run(agent, prompt)
+    judge(classify.plain_text(record, prompt, "PONG-7481", live=backend.profile.tier == "live"), record)
 
 
 class CityFacts(BaseModel):

@@ -27,15 +27,19 @@ async def test_namespaced_model_ids(backend: Backend, judge) -> None:
         return await backend.run(agent, "Reply with exactly: namespaced", run_config=RunConfig(model_provider=provider))
 
     default = await run_with(MultiProvider(openai_client=backend.client(), openai_use_responses=backend.uses_responses))
-    passthrough = await run_with(
-        MultiProvider(
-            openai_client=backend.client(),
-            openai_use_responses=backend.uses_responses,
-            unknown_prefix_mode="model_id",
-            openai_prefix_mode="model_id",
-        )
+    passing = MultiProvider(
+        openai_client=backend.client(),
+        openai_use_responses=backend.uses_responses,
+        unknown_prefix_mode="model_id",
+        openai_prefix_mode="model_id",
     )
-    judge(classify.namespaced_model_ids(default, passthrough, model_id), default, passthrough)
+    passthrough = await run_with(passing)
+    # The same namespace with a model nobody serves: a backend that answers this too never read the id.
+    bogus = Agent(
+        name="assistant", instructions="Answer briefly.", model=model_id.split("/", 1)[0] + "/no-such-model-0"
+    )
+    unknown = await backend.run(bogus, "Reply with exactly: namespaced", run_config=RunConfig(model_provider=passing))
+    judge(classify.namespaced_model_ids(default, passthrough, model_id, unknown), default, passthrough, unknown)
 
 
 UNKNOWN_MODEL = (openai.NotFoundError, openai.BadRequestError)

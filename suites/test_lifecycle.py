@@ -24,13 +24,16 @@ async def test_input_tokens(backend: Backend, judge) -> None:
         judge(Observation(Outcome.SKIPPED, RESPONSES_ONLY))
         return
     model = backend.profile.model
-    count = await backend.call(
-        lambda client: client.responses.input_tokens.count(
-            model=model, instructions=INSTRUCTIONS, input=[{"role": "user", "content": PROMPT}], tools=[]
+
+    def counting(prompt: str):
+        return lambda client: client.responses.input_tokens.count(
+            model=model, instructions=INSTRUCTIONS, input=[{"role": "user", "content": prompt}], tools=[]
         )
-    )
+
+    count = await backend.call(counting(PROMPT))
+    longer = await backend.call(counting(f"{PROMPT}, and then count these seven more words too"))
     run = await backend.run(backend.agent("assistant", INSTRUCTIONS), PROMPT)
-    judge(classify.input_tokens(count, run), count, run)
+    judge(classify.input_tokens(count, run, longer), count, run, longer)
 
 
 @pytest.mark.feature("compaction")
@@ -66,4 +69,7 @@ async def test_response_retrieval(backend: Backend, judge) -> None:
             break
         await asyncio.sleep(0.02)
     items = await backend.call(lambda client: client.responses.input_items.list(response_id))
-    judge(classify.response_retrieval(run, fetch, items, "R-2231", attempt), run, fetch, items)
+    never_issued = await backend.call(lambda client: client.responses.retrieve("resp_never_issued_0000"))
+    judge(
+        classify.response_retrieval(run, fetch, items, "R-2231", attempt, never_issued), run, fetch, items, never_issued
+    )

@@ -20,7 +20,12 @@ async def test_function_tools(backend: Backend, judge) -> None:
     judge(classify.function_tools(record, "get_weather", WEATHER_MARKER, live=backend.profile.tier == "live"), record)
 
 
-SPECIALIST_INSTRUCTIONS = "You are the billing specialist. Answer billing questions in one sentence."
+# Each agent's instructions ask for a marker only they name: the answer shows the model read them.
+SPECIALIST_MARKER = "BILLING-3307"
+SPECIALIST_INSTRUCTIONS = (
+    f"You are the billing specialist. Begin every answer with {SPECIALIST_MARKER}. "
+    "Answer billing questions in one sentence."
+)
 
 
 @pytest.mark.feature("handoffs")
@@ -29,7 +34,10 @@ async def test_handoffs(backend: Backend, judge) -> None:
     triage: Agent = backend.agent("Triage", "Hand billing questions to the billing specialist.", handoffs=[specialist])
     record = await backend.run(triage, "Please pass me to the billing specialist: why was I charged twice?")
     judge(
-        classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, live=backend.profile.tier == "live"), record
+        classify.handoffs(
+            record, specialist.name, SPECIALIST_INSTRUCTIONS, SPECIALIST_MARKER, live=backend.profile.tier == "live"
+        ),
+        record,
     )
 
 
@@ -41,7 +49,11 @@ async def test_streaming_tool_calls(backend: Backend, judge) -> None:
     judge(classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER, live), record)
 
 
-TRANSLATOR_INSTRUCTIONS = "You translate the user's text into French. Answer with the translation only."
+TRANSLATOR_MARKER = "FR-5120"
+TRANSLATOR_INSTRUCTIONS = (
+    f"You translate the user's text into French. Begin every answer with {TRANSLATOR_MARKER}, "
+    "then give the translation only."
+)
 
 
 @pytest.mark.feature("agents_as_tools")
@@ -51,7 +63,10 @@ async def test_agents_as_tools(backend: Backend, judge) -> None:
     orchestrator = backend.agent("Orchestrator", "Use your tools to answer.", tools=[tool])
     record = await backend.run(orchestrator, "Use translate_to_french with input=Bonjour-7731")
     live = backend.profile.tier == "live"
-    judge(classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, live), record)
+    judge(
+        classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, TRANSLATOR_MARKER, live),
+        record,
+    )
 
 
 @pytest.mark.feature("tool_choice_required")
@@ -61,6 +76,19 @@ async def test_tool_choice_required(backend: Backend, judge) -> None:
     )
     record = await backend.run(agent, "How is it outside in Madrid today?")
     judge(classify.tool_choice_required(record), record)
+
+
+@pytest.mark.feature("tool_choice_named")
+async def test_tool_choice_named(backend: Backend, judge) -> None:
+    # The question asks for get_weather; only a backend that enforces the named choice calls get_time.
+    agent = backend.agent(
+        "assistant",
+        "Use your tools to answer.",
+        tools=[get_weather, get_time],
+        model_settings=ModelSettings(tool_choice="get_time"),
+    )
+    record = await backend.run(agent, "Use get_weather for Madrid.")
+    judge(classify.tool_choice_named(record, "get_time", "get_weather"), record)
 
 
 @pytest.mark.feature("parallel_tool_calls")

@@ -75,7 +75,11 @@ def test_an_unreachable_url_is_an_error_cell_at_once(pytester: pytest.Pytester) 
         f'base_url = "http://127.0.0.1:{port}/v1"\n',
     )
     result = run_suites(pytester, "-m", "live", "--backends", "gone.toml", "--backend", "gone")
-    result.assert_outcomes(passed=len(FEATURE_IDS))  # nothing declared, so every cell is reported, none fails
+    # Nothing declared: the skipped cell passes, every error cell fails (an error is never green undeclared).
+    result.assert_outcomes(passed=1, failed=len(FEATURE_IDS) - 1)
+    result.stdout.fnmatch_lines(
+        ["*an error cell fails unless the profile declares*", "undeclared: gone: *agents-compat accept*"]
+    )
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
     for cell in cells:
         if cell["outcome"] == "skipped":  # the model id has no provider/ namespace: nothing is sent

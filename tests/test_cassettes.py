@@ -1,7 +1,8 @@
 """The emulators against recorded live exchanges (fixtures/cassettes, from `pytest -m live`).
 
 Every recorded request is replayed against its profile's emulator; the status, the kind of body, the
-fields of a JSON body and the event types of a stream must match what the real server sent. Where the
+nested shape of a JSON body (field names at every depth: usage, output items and content parts, error
+objects) and of every stream event's payload must match what the real server sent. Where the
 real model and the emulator's scripted one chose differently (a tool call against text), the exchange
 is counted as not comparable. Re-record after a live run with
 ``python -m harness cassettes compat-matrix.json fixtures/cassettes``.
@@ -9,6 +10,7 @@ is counted as not comparable. Re-record after a live run with
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,59 @@ def test_enough_exchanges_are_comparable() -> None:
     compared = sum(c for c, _ in totals)
     skipped = sum(s for _, s in totals)
     assert compared >= 2 * skipped, f"{compared} compared, {skipped} not comparable"
+
+
+def _recorded(profile: str, feature: str) -> dict:
+    return next(c for c in RECORDED if c["profile"] == profile and c["feature"] == feature)
+
+
+def _mismatches_after(cassette: dict, change) -> list[str]:
+    """The check run on a copy of ``cassette`` whose first exchange's live response ``change`` edited."""
+    edited = copy.deepcopy(cassette)
+    change(edited["exchanges"][0]["response"]["body"])
+    return [m.what for m in cassettes.check(edited, load_profiles()[edited["profile"]])[2]]
+
+
+def test_nested_usage_field_names_are_compared() -> None:
+    def rename(body: dict) -> None:
+        usage = body["usage"]
+        usage["input_tokens"] = usage.pop("prompt_tokens")
+
+    found = _mismatches_after(_recorded("llamacpp-chat", "plain_text"), rename)
+    assert any("usage.input_tokens" in m and "usage.prompt_tokens" in m for m in found), found
+
+
+def test_nested_output_item_types_are_compared() -> None:
+    def retype(body: dict) -> None:
+        body["output"][0]["content"][0]["type"] = "text"
+
+    found = _mismatches_after(_recorded("llamacpp-responses", "plain_text"), retype)
+    assert any("output[message].content[text]" in m for m in found), found
+
+
+def test_stream_event_payload_keys_are_compared() -> None:
+    def drop_usage(events: list) -> None:
+        for event in events:
+            data = event["data"]
+            if isinstance(data, dict) and data.get("usage"):
+                data["usage"] = {"tokens": 1}
+
+    found = _mismatches_after(_recorded("llamacpp-chat", "usage"), lambda body: None)
+    assert not found, found
+    cassette = _recorded("llamacpp-chat", "usage")
+    edited = copy.deepcopy(cassette)
+    drop_usage(edited["exchanges"][1]["response"]["body"])
+    found = [m.what for m in cassettes.check(edited, load_profiles()["llamacpp-chat"])[2]]
+    assert any("chunk:usage.tokens" in m for m in found), found
+
+
+def test_error_shapes_are_compared() -> None:
+    def json_error(exchange: dict) -> bool:
+        response = exchange["response"]
+        return (response.get("status") or 0) >= 400 and isinstance(response.get("body"), dict)
+
+    cassette = next(c for c in RECORDED if any(json_error(e) for e in c["exchanges"]))
+    edited = copy.deepcopy(cassette)
+    next(e for e in edited["exchanges"] if json_error(e))["response"]["body"] = {"error": {"detail": "x"}}
+    found = [m.what for m in cassettes.check(edited, load_profiles()[edited["profile"]])[2]]
+    assert any("error.detail" in m for m in found), found

@@ -133,23 +133,43 @@ def test_failure_agents_exception_is_broken_sdk_error() -> None:
 
 
 def test_plain_text_supported_when_output_is_wire_text() -> None:
-    obs = classify.plain_text(record(exchange({"input": "hi"}, response_body("hello")), output="hello"))
+    obs = classify.plain_text(
+        record(exchange({"input": "hi"}, response_body("hello")), output="hello"),
+        "Reply with exactly: hello",
+        "hello",
+        live=False,
+    )
     assert obs.outcome is Outcome.SUPPORTED
 
 
 def test_plain_text_broken_when_output_differs_from_wire() -> None:
-    obs = classify.plain_text(record(exchange({"input": "hi"}, response_body("hello")), output="goodbye"))
+    obs = classify.plain_text(
+        record(exchange({"input": "hi"}, response_body("hello")), output="goodbye"),
+        "Reply with exactly: hello",
+        "hello",
+        live=False,
+    )
     assert obs.outcome is Outcome.BROKEN
 
 
 def test_plain_text_reads_chat_completion_body() -> None:
     body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}}]}
-    obs = classify.plain_text(record(exchange({}, body, path="/v1/chat/completions"), output="hello"))
+    obs = classify.plain_text(
+        record(exchange({}, body, path="/v1/chat/completions"), output="hello"),
+        "Reply with exactly: hello",
+        "hello",
+        live=False,
+    )
     assert obs.outcome is Outcome.SUPPORTED
 
 
 def test_plain_text_broken_when_no_text() -> None:
-    obs = classify.plain_text(record(exchange({"input": "hi"}, response_body("")), output=""))
+    obs = classify.plain_text(
+        record(exchange({"input": "hi"}, response_body("")), output=""),
+        "Reply with exactly: hello",
+        "hello",
+        live=False,
+    )
     assert obs.outcome is Outcome.BROKEN and "no text" in obs.reason
 
 

@@ -253,10 +253,23 @@ def test_gomodel_missing_key_is_401() -> None:
     assert chat(gomodel(), GOMODEL_MODEL, "hi").status == 401
 
 
-def test_gomodel_unknown_model_is_400_unsupported_model() -> None:
-    reply = chat(gomodel(), "ollama/nope", "hi", key="k")
+def test_gomodel_0122_unknown_model_is_400_unsupported_model() -> None:
+    reply = chat(gomodel(version="0.1.22"), "ollama/nope", "hi", key="k")
     assert reply.status == 400
-    assert reply.payload()["error"]["message"] == "unsupported model: ollama/nope"
+    assert reply.payload()["error"] == {
+        "type": "invalid_request_error",
+        "message": "unsupported model: ollama/nope",
+        "param": None,
+        "code": None,
+    }
+
+
+def test_gomodel_later_unknown_model_is_404_model_not_found() -> None:
+    for version in ("0.1.59", "0a17408", "669ab36"):
+        reply = chat(gomodel(version=version), "ollama/nope", "hi", key="k")
+        assert reply.status == 404, version
+        error = reply.payload()["error"]
+        assert (error["type"], error["code"]) == ("not_found_error", "model_not_found"), version
 
 
 def test_gomodel_translated_previous_response_id_reject() -> None:
@@ -338,7 +351,7 @@ def test_gomodel_native_upstream_streams_full_event_set() -> None:
         "response.output_text.done",
         "response.content_part.done",
     } <= kinds
-    assert reply.chunks[-1] != b"data: [DONE]\n\n"
+    assert reply.chunks[-1] == b"data: [DONE]\n\n"  # appended by GoModel to the upstream's own events
 
 
 # --- llama.cpp ---------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ api_key_env = "HARNESS_CANARY_KEY"
 emulator_options = {{ api_key = "sk-the-key-the-server-wants" }}
 [profiles.canary-env.expect]
 plain_text = "supported"  # wrong: every call is refused with a 401 that echoes the key
+streaming = "error"  # right: the same 401 (an undeclared error cell would fail)
+streaming_tool_calls = "error"
 """
 
 

@@ -10,7 +10,7 @@ from .core import function_tools, handoffs, plain_text, streaming, structured_ou
 from .gateway import ErrorCase, error_surfacing, namespaced_model_ids
 from .lifecycle import compaction, input_tokens, response_retrieval
 from .state import conversations, previous_response_id, session_replay, store_false, usage
-from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_required
+from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_named, tool_choice_required
 
 __all__ = [
     "ErrorCase",
@@ -32,6 +32,7 @@ __all__ = [
     "streaming",
     "streaming_tool_calls",
     "structured_output",
+    "tool_choice_named",
     "tool_choice_required",
     "usage",
 ]

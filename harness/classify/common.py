@@ -28,14 +28,18 @@ def short(text: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _api_message(error: openai.APIStatusError) -> str:
+def api_message(error: openai.APIStatusError) -> str:
+    """The backend's own words: its error message, or the text of a non-JSON body; "" when it gave none.
+
+    Never the SDK's "Error code: N - {...}" wrapper nor the whole JSON body: with those as a fallback a
+    refusal without a usable message would read as a clear one.
+    """
     body = error.body
     if isinstance(body, dict):
         inner = body.get("error", body)
-        message = inner.get("message") if isinstance(inner, dict) else inner
-        if message:
-            return short(message)
-    return short(error.message)
+        message = inner.get("message", inner.get("detail")) if isinstance(inner, dict) else inner
+        return short(message) if isinstance(message, str) and message.strip() else ""
+    return short(body) if isinstance(body, str) and body.strip() else ""
 
 
 def wire_defect(record: RunRecord) -> str | None:
@@ -56,7 +60,7 @@ def _mid_response(record: RunRecord) -> bool:
 
 
 def _status_failure(error: openai.APIStatusError, record: RunRecord, at: str) -> Observation:
-    status, message = error.status_code, _api_message(error)
+    status, message = error.status_code, api_message(error)
     last = record.exchanges[-1] if record.exchanges else None
     page = evidence.html_page(last) if last is not None else None
     if page is not None:
@@ -74,8 +78,8 @@ def _status_failure(error: openai.APIStatusError, record: RunRecord, at: str) ->
     if 400 <= status < 500 and message:
         return Observation(UNSUPPORTED, f"{at}refused: {status} {message}")
     if status >= 500:
-        return Observation(BROKEN, f"{at}server error: {status} {message or 'without a message'}")
-    return Observation(BROKEN, f"{at}{status} {message or 'without a message'}")
+        return Observation(BROKEN, f"{at}server error: {status} {message or 'with no usable message'}")
+    return Observation(BROKEN, f"{at}{status} {message or 'refused with no usable message'}")
 
 
 def failure(record: RunRecord, step: str = "") -> Observation | None:

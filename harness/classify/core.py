@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agents.exceptions import ModelBehaviorError
 from pydantic import BaseModel
 
@@ -11,7 +13,8 @@ from ..outcomes import Observation
 from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short, wire_defect
 
 
-def plain_text(record: RunRecord) -> Observation:
+def plain_text(record: RunRecord, prompt: str, wanted: str, live: bool) -> Observation:
+    """``wanted``: what ``prompt`` asked for word for word; a backend that answers anything else did not run it."""
     if (failed := failure(record)) is not None:
         return failed
     sent = [t for e in record.exchanges for t in evidence.texts(e)]
@@ -20,6 +23,11 @@ def plain_text(record: RunRecord) -> Observation:
         return Observation(BROKEN, f"run finished with no text (final_output={output!r})")
     if not sent or output != sent[-1]:
         return Observation(BROKEN, f"final output {short(output, 60)!r} is not the text on the wire {sent[-1:]!r}")
+    if prompt in output:
+        # An echo of the prompt holds the wanted words too: only an answer that is not the request counts.
+        return model_missed(live, f"the answer {short(output, 60)!r} repeats the request rather than answering it")
+    if wanted not in output:
+        return model_missed(live, f"the answer {short(output, 60)!r} is not the requested {wanted!r}")
     return Observation(SUPPORTED, f"final output is the backend's text: {short(output, 80)!r}")
 
 
@@ -46,10 +54,28 @@ def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Obs
         return model_missed(
             live, f"the tool result went back but the final answer does not use it: {short(record.final_output, 80)!r}"
         )
+    if (seen := str(record.final_output).count(marker)) > 1:
+        return Observation(BROKEN, f"the {tool} result reached the model {seen} times (its answer repeats it)")
     return Observation(SUPPORTED, f"{tool}{calls[0].arguments} ran; its result went back and the answer uses it")
 
 
-def handoffs(record: RunRecord, specialist: str, specialist_instructions: str, live: bool) -> Observation:
+def instructions_followed(output: Any, marker: str, whose: str, live: bool) -> Observation | None:
+    """None if ``marker`` (which only ``whose`` instructions ask for) is in the answer once; else what went wrong.
+
+    Judged on the answer, not the request: a gateway that drops, moves or repeats the system prompt on
+    its way to the model sends the same request from the SDK, but the model answers differently.
+    """
+    seen = str(output or "").count(marker)
+    if seen == 0:
+        return model_missed(
+            live, f"the answer does not follow {whose} instructions (no {marker!r}): {short(output, 60)!r}"
+        )
+    if seen > 1:
+        return Observation(BROKEN, f"{whose} instructions reached the model {seen} times ({marker!r} repeated)")
+    return None
+
+
+def handoffs(record: RunRecord, specialist: str, specialist_instructions: str, marker: str, live: bool) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
     transfers = [c.name for e in record.exchanges for c in evidence.tool_calls(e) if c.name.startswith("transfer_to_")]
@@ -63,7 +89,11 @@ def handoffs(record: RunRecord, specialist: str, specialist_instructions: str, l
         return Observation(BROKEN, "the final request did not carry the specialist's instructions")
     if not str(record.final_output or "").strip():
         return Observation(BROKEN, "the specialist produced no answer")
-    return Observation(SUPPORTED, f"{transfers[0]} -> {specialist} answered {short(record.final_output, 60)!r}")
+    if (missed := instructions_followed(record.final_output, marker, "the specialist's", live)) is not None:
+        return missed
+    return Observation(
+        SUPPORTED, f"{transfers[0]} -> {specialist} answered under its instructions: {short(record.final_output, 60)!r}"
+    )
 
 
 def structured_output(record: RunRecord, output_type: type[BaseModel]) -> Observation:
@@ -110,6 +140,10 @@ def streaming(text_run: RunRecord, tool_run: RunRecord, tool: str, marker: str, 
             f"{len(deltas)} deltas join to {short(''.join(deltas), 50)!r}, "
             f"final output is {short(text_run.final_output, 50)!r}",
         )
+    tokens = evidence.token_count(str(text_run.final_output))
+    if len([d for d in deltas if d]) < 2 and tokens > 1:
+        # One delta holding a many-token answer is a buffered reply in SSE clothing: nothing streamed.
+        return Observation(IGNORED, f"the whole text ({tokens} tokens) arrived in one delta: buffered, not streamed")
     tools = function_tools(tool_run, tool, marker, live)
     if tools.outcome is not SUPPORTED:
         return Observation(tools.outcome, f"streamed tool call: {tools.reason}")

@@ -30,6 +30,14 @@ def server_state(turn1: RunRecord, turn2: RunRecord, code_word: str, field: str)
         return Observation(SUPPORTED, f"the backend resolved {field}: turn 2 answered {code_word!r}")
     used1 = evidence.usage(turn1.exchanges[-1]) if turn1.exchanges else None
     used2 = evidence.usage(turn2.exchanges[0])
+    if used1 and used2 and (used1.degenerate or used2.degenerate):
+        # 0 >= 0 + 0: a backend that counts nothing would "include" turn 1 by this rule.
+        zeros = used1 if used1.degenerate else used2
+        return Observation(
+            IGNORED,
+            f"{field} was accepted, the answer {short(answer, 50)!r} does not use turn 1, and usage reported as "
+            f"{zeros.input_tokens}/{zeros.output_tokens}: cannot tell from the token counts",
+        )
     if used1 and used2 and used2.input_tokens >= used1.input_tokens + used1.output_tokens:
         return Observation(
             SUPPORTED,
@@ -65,6 +73,7 @@ def session_replay(turn1: RunRecord, turn2: RunRecord, code_word: str, live: boo
 
 def usage(plain: RunRecord, streamed: RunRecord) -> Observation:
     counted = []
+    inputs = []
     for label, record in (("run", plain), ("streamed run", streamed)):
         if (failed := failure(record, label)) is not None:
             return failed
@@ -72,6 +81,12 @@ def usage(plain: RunRecord, streamed: RunRecord) -> Observation:
         if not wire or any(w is None for w in wire):
             asked = any(evidence.mentions(e.request_body, "include_usage") for e in record.exchanges)
             return Observation(IGNORED, f"{label}: the backend sent no usage" + (" although asked" if asked else ""))
+        zeros = next((w for w in wire if w and w.degenerate), None)
+        if zeros is not None:
+            # An SDK that reads 0 from a backend that sends 0 "agrees" with it: that proves nothing.
+            return Observation(
+                IGNORED, f"{label}: usage reported as {zeros.input_tokens}/{zeros.output_tokens}: cannot tell"
+            )
         tokens_in = sum(w.input_tokens for w in wire if w)
         tokens_out = sum(w.output_tokens for w in wire if w)
         sdk = record.result.context_wrapper.usage
@@ -81,15 +96,34 @@ def usage(plain: RunRecord, streamed: RunRecord) -> Observation:
                 f"{label}: the wire reported {tokens_in} in / {tokens_out} out, the SDK "
                 f"counted {sdk.input_tokens} / {sdk.output_tokens}",
             )
+        inputs.append(tokens_in)
         counted.append(f"{label} {tokens_in}/{tokens_out}")
+    if inputs[0] == inputs[1]:
+        # The two prompts differ in length; the same count for both is a constant, not a count.
+        return Observation(
+            IGNORED, f"both runs reported {inputs[0]} input tokens for prompts of different length: cannot tell"
+        )
     return Observation(SUPPORTED, f"SDK usage equals the wire's (in/out tokens): {', '.join(counted)}")
 
 
 def _refused(record: RunRecord) -> str | None:
+    """A clear refusal: a 4xx whose JSON error body says why. A proxy's page or bare text is not one."""
     error = record.error
-    if isinstance(error, openai.APIStatusError) and 400 <= error.status_code < 500:
-        return f"{error.status_code} {short(evidence.response_error(record.exchanges[-1]) or error.message, 70)}"
-    return None
+    if not isinstance(error, openai.APIStatusError) or not 400 <= error.status_code < 500 or not record.exchanges:
+        return None
+    said = evidence.error_message(record.exchanges[-1])
+    return f"{error.status_code} {short(said, 70)}" if said else None
+
+
+def _unclear(record: RunRecord, step: str) -> Observation:
+    """A failure that is not a clear refusal, named: a non-JSON or message-less error, or whatever failure() says."""
+    error = record.error
+    last = record.exchanges[-1] if record.exchanges else None
+    if isinstance(error, openai.APIStatusError) and last is not None and evidence.html_page(last) is None:
+        if 400 <= error.status_code < 500:
+            shape = "a JSON error without a message" if evidence.json_error_body(last) else "a non-JSON body"
+            return Observation(BROKEN, f"{step}: {error.status_code} with {shape}, not a clear refusal")
+    return failure(record, step) or Observation(ERROR, f"{step} failed without a status")
 
 
 def store_false(run: RunRecord, fetch: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
@@ -98,15 +132,14 @@ def store_false(run: RunRecord, fetch: RunRecord, turn2: RunRecord, code_word: s
     if fetch.ok:
         return Observation(IGNORED, "GET /v1/responses/{id} returned a response created with store=false")
     not_kept = _refused(fetch)
-    if not_kept is None:
-        return failure(fetch, "GET /v1/responses/{id}") or Observation(ERROR, "GET failed without a status")
     if turn2.ok:
         if code_word in str(turn2.final_output):
             return Observation(IGNORED, "previous_response_id resolved a response created with store=false")
-        return Observation(
-            IGNORED, f"not retrievable ({not_kept}), but previous_response_id to it was accepted without an error"
-        )
+        fetched = f"not retrievable ({not_kept})" if not_kept else "GET failed"
+        return Observation(IGNORED, f"{fetched}, but previous_response_id to it was accepted without an error")
+    if not_kept is None:
+        return _unclear(fetch, "GET /v1/responses/{id}")
     refused = _refused(turn2)
     if refused is None:
-        return failure(turn2, "turn 2") or Observation(ERROR, "turn 2 failed without a status")
+        return _unclear(turn2, "turn 2")
     return Observation(SUPPORTED, f"not retrievable ({not_kept}); chaining to it refused ({refused})")

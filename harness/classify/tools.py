@@ -6,7 +6,7 @@ from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
 from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short
-from .core import function_tools
+from .core import function_tools, instructions_followed
 
 
 def _stream_items(record: RunRecord, name: str) -> list[object]:
@@ -27,11 +27,22 @@ def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) 
     if not _stream_items(record, "tool_called") or not _stream_items(record, "tool_output"):
         return Observation(BROKEN, "the SDK emitted no tool_called / tool_output stream events")
     pieces = evidence.argument_pieces(streamed[0])
-    shape = f"in {pieces[0]} pieces" if pieces and pieces[0] > 1 else "whole in one chunk"
-    return Observation(SUPPORTED, f"the {tool} arguments arrived {shape}; the SDK assembled and ran the call")
+    arguments = next(c.arguments for c in evidence.tool_calls(streamed[0]) if c.name == tool)
+    tokens = evidence.token_count(arguments)
+    if (not pieces or pieces[0] < 2) and tokens > 1:
+        # Arguments sent whole after generation are a buffered call in SSE clothing: a UI showing them as
+        # they are written sees nothing until the end. The SDK copes, so this is not broken.
+        return Observation(
+            IGNORED,
+            f"the {tool} arguments ({tokens} tokens) arrived whole in one delta: buffered, not streamed "
+            "(the SDK still assembled and ran the call)",
+        )
+    return Observation(
+        SUPPORTED, f"the {tool} arguments arrived in {pieces[0]} pieces; the SDK assembled and ran the call"
+    )
 
 
-def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, live: bool) -> Observation:
+def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marker: str, live: bool) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
     if not any(c.name == tool for e in record.exchanges for c in evidence.tool_calls(e)):
@@ -42,9 +53,14 @@ def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, live:
     inner_answer = next((t for t in evidence.texts(inner[-1]) if t), "")
     if not inner_answer:
         return model_missed(live, "the inner agent produced no text")
+    if (missed := instructions_followed(inner_answer, marker, "the inner agent's", live)) is not None:
+        return missed
     if inner_answer not in str(record.final_output):
         return model_missed(live, f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
-    return Observation(SUPPORTED, f"{tool} ran the inner agent; its answer {short(inner_answer, 50)!r} came back")
+    return Observation(
+        SUPPORTED,
+        f"{tool} ran the inner agent under its instructions; its answer {short(inner_answer, 50)!r} came back",
+    )
 
 
 def tool_choice_required(record: RunRecord) -> Observation:
@@ -61,6 +77,33 @@ def tool_choice_required(record: RunRecord) -> Observation:
     return Observation(
         SUPPORTED, f"tool_choice='required' forced a call to {calls[0].name} for a question naming no tool"
     )
+
+
+def _named_choice(value: object) -> str | None:
+    """The tool a named tool_choice asks for, in either wire form ({"type": "function", "name"} or chat's)."""
+    if not isinstance(value, dict) or value.get("type") != "function":
+        return None
+    function = value.get("function")
+    name = function.get("name") if isinstance(function, dict) else value.get("name")
+    return name if isinstance(name, str) else None
+
+
+def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation:
+    """tool_choice names ``wanted`` while the question asks for ``other``: only an enforced choice calls ``wanted``."""
+    if (failed := failure(record)) is not None:
+        return failed
+    first = record.exchanges[0] if record.exchanges else None
+    sent = evidence.request_field(first, "tool_choice") if first is not None else None
+    if _named_choice(sent) != wanted:
+        return Observation(BROKEN, f"the first request did not carry a named tool_choice for {wanted} (sent {sent!r})")
+    called = [c.name for c in evidence.tool_calls(first)]
+    if called[:1] == [wanted] and other not in called:
+        return Observation(
+            SUPPORTED, f"tool_choice named {wanted}: the backend called it although the question asked for {other}"
+        )
+    # As with "required": an enforced choice leaves a model no other tool, so this is not a weak model's miss.
+    what = f"called {', '.join(called)}" if called else "answered without a tool call"
+    return Observation(IGNORED, f"tool_choice named {wanted} but the backend {what}")
 
 
 def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str], live: bool) -> Observation:

@@ -4,8 +4,15 @@ It plays the part of a small, obedient model so scenarios can observe what the *
 a request. It never sees a test, a profile or an expectation: only the conversation the backend
 handed it (after the backend's own quirks, e.g. a dropped schema or an ignored tool_choice).
 
+It reads what a real model reads. The system prompt is the leading system/developer messages (chat
+templates render only those as the system prompt); an instruction there to "begin every answer with X"
+puts X before every text answer, once per time it is given. Tool results count only after the
+assistant turn that called them. So a gateway that drops, moves or repeats a system prompt or a tool
+result changes the answer, as it would a real model's.
+
 Rules, first match wins:
-1. tool results came back after the last user message -> answer from them (JSON if a schema is enforced);
+1. tool results came back after the last user message, each after the call it answers -> answer from
+   them (JSON if a schema is enforced);
 2. tool_choice names a tool, or is "required" -> call that tool (or the tools the user named, else the first);
 3. tool_choice is "auto" and the last user message names offered tools -> call them (only the first if
    parallel calls are off); a handoff tool ``transfer_to_x_y`` is named by "x y";
@@ -25,6 +32,7 @@ TOKEN = re.compile(r"\w+|[^\w\s]")
 CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9-]+)")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CODE_WORD = re.compile(r"code word is ([A-Za-z0-9-]+)", re.IGNORECASE)
+BEGIN_WITH = re.compile(r"\b(?:begin|start) (?:every|each|your) (?:answer|reply) with:?\s+([A-Za-z0-9][\w-]*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ def decision_tokens(decision: Decision) -> int:
 def decide(turn: Turn, call_id_prefix: str = "call_") -> Decision:
     user_index = max((i for i, m in enumerate(turn.messages) if m.role == "user"), default=-1)
     last_user = turn.messages[user_index].text if user_index >= 0 else ""
-    tool_results = [m for m in turn.messages[user_index + 1 :] if m.role == "tool"]
+    tool_results = _paired_results(turn.messages[user_index + 1 :])
 
     if tool_results:
         return _answer(turn, last_user, tool_results)
@@ -99,6 +107,32 @@ def decide(turn: Turn, call_id_prefix: str = "call_") -> Decision:
             )
         )
     return _answer(turn, last_user, [])
+
+
+def _paired_results(messages: list[Message]) -> list[Message]:
+    """Tool results that follow the assistant turn calling them; a result out of place is noise to a model."""
+    called: set[str] = set()
+    paired = []
+    for message in messages:
+        called |= {c.id for c in message.tool_calls}
+        if message.role == "tool" and (message.tool_call_id in called or (not message.tool_call_id and called)):
+            paired.append(message)
+    return paired
+
+
+def system_prompt(turn: Turn) -> list[str]:
+    """The leading system messages: what a chat template renders as the system prompt."""
+    prompt = []
+    for message in turn.messages:
+        if message.role != "system":
+            break
+        prompt.append(message.text)
+    return prompt
+
+
+def _prefix(turn: Turn) -> str:
+    """What the system prompt asks every answer to begin with (repeated as often as it is asked)."""
+    return "".join(f"{marker} " for text in system_prompt(turn) for marker in BEGIN_WITH.findall(text))
 
 
 def _choose_tools(turn: Turn, last_user: str) -> list[ToolSpec]:
@@ -131,7 +165,7 @@ def _answer(turn: Turn, last_user: str, tool_results: list[Message]) -> Decision
         text = _text_reply(turn, last_user)
     if turn.schema is not None:
         return Decision(text=json.dumps(_instance(turn.schema, last_user + " " + text)))
-    return Decision(text=text)
+    return Decision(text=_prefix(turn) + text)
 
 
 def _text_reply(turn: Turn, last_user: str) -> str:

@@ -23,6 +23,8 @@ class ChatQuirks:
     id_prefix: str = "chatcmpl-"
     system_fingerprint: str | None = None
     timings: bool = False  # llama.cpp: a "timings" object on completions, finish chunks and usage chunks
+    choice_logprobs: bool = True  # a "logprobs": null on every choice (Ollama and llama.cpp send none)
+    cached_details: bool = False  # usage.prompt_tokens_details.cached_tokens (llama.cpp)
 
 
 def text_of(content: Any, param: str = "messages") -> str:
@@ -133,16 +135,20 @@ class ChatCompletions:
             "created": int(time.time()),
             "model": model,
             "system_fingerprint": self.quirks.system_fingerprint,
-            "choices": [{"index": 0, "message": message, "finish_reason": _finish(decision), "logprobs": None}],
-            "usage": usage,
+            "choices": [
+                self._choice({"index": 0, "message": message, "finish_reason": _finish(decision), "logprobs": None})
+            ],
+            "usage": self._usage(usage),
         } | self._timings(usage)
 
     def _timings(self, usage: dict[str, int]) -> dict[str, Any]:
-        if not self.quirks.timings:
-            return {}
-        prompt, predicted = usage["prompt_tokens"], usage["completion_tokens"]
-        return {"timings": {"prompt_n": prompt, "prompt_ms": prompt * 5.0, "predicted_n": predicted,
-                            "predicted_ms": predicted * 10.0}}  # fmt: skip
+        return {"timings": llamacpp_timings(usage)} if self.quirks.timings else {}
+
+    def _choice(self, choice: dict[str, Any]) -> dict[str, Any]:
+        return choice if self.quirks.choice_logprobs else {k: v for k, v in choice.items() if k != "logprobs"}
+
+    def _usage(self, usage: dict[str, int]) -> dict[str, Any]:
+        return {**usage, "prompt_tokens_details": {"cached_tokens": 0}} if self.quirks.cached_details else usage
 
     def chunks(
         self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int], include_usage: bool
@@ -159,7 +165,7 @@ class ChatCompletions:
                     "created": created,
                     "model": model,
                     "system_fingerprint": self.quirks.system_fingerprint,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                    "choices": [self._choice({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None})],
                 }
                 | (self._timings(usage) if finish and not usage_chunk else {})
             )
@@ -186,13 +192,30 @@ class ChatCompletions:
                         "model": model,
                         "system_fingerprint": self.quirks.system_fingerprint,
                         "choices": [],
-                        "usage": usage,
+                        "usage": self._usage(usage),
                     }
                     | self._timings(usage)
                 )
             )
         out.append(SSE_DONE)
         return out
+
+
+def llamacpp_timings(usage: dict[str, Any], cached: int = 0) -> dict[str, Any]:
+    """llama.cpp's "timings" object (server-context.cpp), at made-up but consistent speeds."""
+    prompt = int(usage.get("input_tokens", usage.get("prompt_tokens", 0)) or 0)
+    predicted = int(usage.get("output_tokens", usage.get("completion_tokens", 0)) or 0)
+    return {
+        "cache_n": cached,
+        "prompt_n": prompt,
+        "prompt_ms": prompt * 5.0,
+        "prompt_per_token_ms": 5.0,
+        "prompt_per_second": 200.0,
+        "predicted_n": predicted,
+        "predicted_ms": predicted * 10.0,
+        "predicted_per_token_ms": 10.0,
+        "predicted_per_second": 100.0,
+    }
 
 
 def _usage(turn: brain.Turn, decision: brain.Decision) -> dict[str, int]:

@@ -13,7 +13,12 @@ Quirks modelled:
   usage chunk (empty choices, with timings) follows only with stream_options.include_usage, then
   [DONE] (recorded live at 0c1e570: fixtures/cassettes/llamacpp-chat/streaming.json and usage.json);
 - a non-streamed Responses object has only id, object, created_at, completed_at, model, status,
-  output and usage (recorded live: fixtures/cassettes/llamacpp-responses/plain_text.json);
+  output and usage (recorded live: fixtures/cassettes/llamacpp-responses/plain_text.json); its usage
+  has input_tokens_details.cached_tokens and no output_tokens_details, chat usage has
+  prompt_tokens_details.cached_tokens, and no choice carries "logprobs" (recorded live, all cassettes);
+- Responses text events carry only item_id (no output_index, content_index or logprobs), the part in
+  content_part.added is {type, text}, and response.completed has no completed_at and a "timings" object
+  next to the response (recorded live: fixtures/cassettes/llamacpp-responses/streaming.json);
 - an assistant input item without "type": "message": 400 "Cannot determine type of 'item'";
 - errors: {"error": {"code": <int>, "message", "type"}}; /health 200 once loaded.
 """
@@ -42,7 +47,12 @@ class LlamaCppEmulator(ModelServer):
     family = "llamacpp"
     owned_by = "llamacpp"
     chat_quirks = ChatQuirks(
-        tool_choice="strings", parallel_tool_calls_false=False, usage_chunk="requested", timings=True
+        tool_choice="strings",
+        parallel_tool_calls_false=False,
+        usage_chunk="requested",
+        timings=True,
+        choice_logprobs=False,
+        cached_details=True,
     )
     responses_quirks = ResponsesQuirks(
         start_envelope=("id", "object", "status"),
@@ -56,6 +66,12 @@ class LlamaCppEmulator(ModelServer):
         function_args_done_event=False,
         response_extras=(("completed_at", None),),
         response_fields=("id", "object", "created_at", "completed_at", "model", "status", "output", "usage"),
+        input_details=("cached_tokens",),
+        output_details=False,
+        text_event_fields=("item_id",),
+        added_part_fields=("type", "text"),
+        end_envelope=("id", "object", "created_at", "status", "model", "output", "usage"),
+        completed_timings=True,
     )
     utilities = frozenset({"input_tokens"})  # /v1/responses/input_tokens (DESIGN.md, measured at 0c1e570)
 

@@ -35,6 +35,7 @@ class OllamaEmulator(ModelServer):
         stream_tool_calls="whole",
         usage_chunk="requested",
         system_fingerprint="fp_ollama",
+        choice_logprobs=False,  # recorded live at v0.24.0: no "logprobs" on choices (fixtures/cassettes/ollama-chat)
     )
     # openai/responses.go: one function_call_arguments.delta carries the whole arguments. The response
     # object's fields are v0.24.0's, recorded live (fixtures/cassettes/ollama-responses): no "user", and
@@ -44,7 +45,9 @@ class OllamaEmulator(ModelServer):
         parallel_tool_calls_false=False,
         previous_response_id="ignore",
         argument_piece=0,
+        input_details=("cached_tokens",),  # recorded live: no cache_write_tokens, and "reasoning": null
         response_extras=(
+            ("reasoning", None),
             ("completed_at", None),
             ("frequency_penalty", 0),
             ("presence_penalty", 0),

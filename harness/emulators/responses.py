@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from . import brain
 from .base import SSE_DONE, ApiError, HttpReply, check_type, sse_data
-from .chat import split_arguments, split_text, text_of
+from .chat import llamacpp_timings, split_arguments, split_text, text_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class ResponsesQuirks:
     in_progress_event: bool = True
     content_part_events: bool = True  # content_part.added/.done and output_text.done
     function_args_done_event: bool = True
+    function_args_done_name: bool = True  # the tool's name on function_call_arguments.done
     completed_has_output: bool = True
     sequence_numbers: bool = True
     output_index: bool = True  # output_index on item and delta events
@@ -42,6 +43,13 @@ class ResponsesQuirks:
     # the non-streamed response object: exactly these keys (None: OpenAI's), plus these extra ones
     response_fields: tuple[str, ...] | None = None
     response_extras: tuple[tuple[str, Any], ...] = ()
+    # usage: the input_tokens_details keys (None: no such object), and whether output_tokens_details is sent
+    input_details: tuple[str, ...] | None = ("cached_tokens", "cache_write_tokens")
+    output_details: bool = True
+    # text events (content_part.*, output_text.*): only these locator fields (None: OpenAI's full set)
+    text_event_fields: tuple[str, ...] | None = None
+    added_part_fields: tuple[str, ...] | None = None  # the part in content_part.added (None: all)
+    completed_timings: bool = False  # llama.cpp: a "timings" object next to the response in response.completed
 
 
 @dataclass
@@ -290,7 +298,19 @@ def shaped(response: dict[str, Any], quirks: ResponsesQuirks) -> dict[str, Any]:
         shaped["completed_at"] = shaped["created_at"]
     if quirks.response_fields is not None:
         shaped = {k: v for k, v in shaped.items() if k in quirks.response_fields}
+    if isinstance(shaped.get("usage"), dict):
+        shaped["usage"] = shaped_usage(shaped["usage"], quirks)
     return shaped
+
+
+def shaped_usage(usage: dict[str, Any], quirks: ResponsesQuirks) -> dict[str, Any]:
+    """A backend's own usage object: OpenAI's detail objects, fewer of them, or none."""
+    usage = {k: v for k, v in usage.items() if k not in ("input_tokens_details", "output_tokens_details")}
+    if quirks.input_details is not None:
+        usage["input_tokens_details"] = {k: 0 for k in quirks.input_details}
+    if quirks.output_details:
+        usage["output_tokens_details"] = {"reasoning_tokens": 0}
+    return usage
 
 
 @dataclass
@@ -350,7 +370,8 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
                 "total_tokens": usage["total_tokens"],
             },
         }
-    emit("response.completed", {"response": completed})
+    timings = {"timings": llamacpp_timings(final.get("usage") or {})} if quirks.completed_timings else {}
+    emit("response.completed", {"response": completed, **timings})
     if quirks.done_sentinel:
         out.append(SSE_DONE)
     return out
@@ -362,19 +383,26 @@ def _message_events(
     text = item["content"][0]["text"]
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
     part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    added_part = part if quirks.added_part_fields is None else {k: part[k] for k in quirks.added_part_fields}
+
+    def located(payload: dict[str, Any]) -> dict[str, Any]:
+        if quirks.text_event_fields is None:
+            return payload
+        return {k: v for k, v in payload.items() if k in (*quirks.text_event_fields, "delta", "text", "part")}
+
     emit(
         "response.output_item.added", {"output_index": index, "item": {**item, "status": "in_progress", "content": []}}
     )
     if quirks.content_part_events:
-        emit("response.content_part.added", {**where, "part": part})
+        emit("response.content_part.added", located({**where, "part": added_part}))
     for delta in deltas or [text]:
         emit(
             "response.output_text.delta",
-            {**where, "delta": delta, "logprobs": []} if quirks.delta_locators else {"delta": delta},
+            located({**where, "delta": delta, "logprobs": []}) if quirks.delta_locators else {"delta": delta},
         )
     if quirks.content_part_events:
-        emit("response.output_text.done", {**where, "text": text, "logprobs": []})
-        emit("response.content_part.done", {**where, "part": {**part, "text": text}})
+        emit("response.output_text.done", located({**where, "text": text, "logprobs": []}))
+        emit("response.content_part.done", located({**where, "part": {**part, "text": text}}))
     emit("response.output_item.done", {"output_index": index, "item": item})
 
 
@@ -387,10 +415,10 @@ def _call_events(emit: Any, index: int, item: dict[str, Any], deltas: list[str],
     for delta in deltas:
         emit("response.function_call_arguments.delta", {"item_id": item_id, "output_index": index, "delta": delta})
     if quirks.function_args_done_event:
-        emit(
-            "response.function_call_arguments.done",
-            {"item_id": item_id, "output_index": index, "name": item["name"], "arguments": item["arguments"]},
-        )
+        done = {"item_id": item_id, "output_index": index, "name": item["name"], "arguments": item["arguments"]}
+        if not quirks.function_args_done_name:
+            del done["name"]
+        emit("response.function_call_arguments.done", done)
     emit("response.output_item.done", {"output_index": index, "item": item})
 
 

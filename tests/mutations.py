@@ -1,0 +1,428 @@
+"""Emulator mutations: each one a change a backend release (or a gateway in front of it) could make.
+
+A mutation patches an emulator while one profile's cells run, and names the cause a cell must report.
+tests/test_mutations.py runs each one: it is killed when at least one of its cells differs from the
+profile's declared outcome and that cell's reason names the cause. A mutation that survives means a
+real regression (or an unrecorded improvement) would go unnoticed: a test failure.
+
+To add one: append a ``Mutation`` with the profile, the features it should show in, a fragment the
+reason must contain, and a ``patch`` returning context managers (``unittest.mock.patch``) that make
+the change. Keep it a realistic backend change, small, and on the emulator side only (never the
+classifiers or the expectations).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from typing import Any
+from unittest import mock
+
+from harness.emulators import brain, bridge, chat, gomodel_releases, responses
+from harness.emulators.base import ApiError, HttpReply
+from harness.emulators.gomodel import GoModelEmulator
+from harness.emulators.llamacpp import LlamaCppEmulator
+from harness.emulators.local import ModelServer
+from harness.emulators.ollama import OllamaEmulator
+from harness.emulators.openai import OpenAIEmulator
+from harness.emulators.responses import ConversationStore, Responses
+
+Patches = Callable[[], Iterable[AbstractContextManager[Any]]]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    profile: str
+    features: tuple[str, ...]
+    cause: str  # a fragment the reason of a cell that differs must contain
+    patch: Patches
+    why: str  # the backend change it stands for
+
+
+# --- small patch helpers -----------------------------------------------------------------------
+
+
+def quirks(cls: type, attribute: str, **changes: Any) -> Patches:
+    return lambda: [mock.patch.object(cls, attribute, replace(getattr(cls, attribute), **changes))]
+
+
+def wrap_chat_request(edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Patches:
+    """A gateway that rewrites the messages it sends upstream when it translates Responses to chat."""
+    original = bridge.chat_request
+
+    def rewritten(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        request = original(*args, **kwargs)
+        return {**request, "messages": edit(request["messages"])}
+
+    return lambda: [mock.patch.object(bridge, "chat_request", rewritten)]
+
+
+def _without_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for m in messages if m["role"] != "system"]
+
+
+def _system_last(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _without_system(messages) + [m for m in messages if m["role"] == "system"]
+
+
+def _system_twice(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    system = [m for m in messages if m["role"] == "system"]
+    return system + messages
+
+
+def _without_tool_results(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for m in messages if m["role"] != "tool"]
+
+
+def _tool_results_twice(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [copy for m in messages for copy in ([m, m] if m["role"] == "tool" else [m])]
+
+
+def _last_user_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    last = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    return [m for m in messages[:last] if m["role"] == "system"] + messages[last:]
+
+
+def _zero_chat_usage(turn: brain.Turn, decision: brain.Decision) -> dict[str, int]:
+    return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def _error_without_message(self: Any, error: ApiError) -> HttpReply:
+    return HttpReply.json(error.status, {"error": {"type": "invalid_request_error", "code": error.code}})
+
+
+def _plain_text_error(self: Any, error: ApiError) -> HttpReply:
+    return HttpReply(error.status, f"error: {error.message}".encode(), {"content-type": "text/plain"})
+
+
+def _any_model(self: GoModelEmulator, body: dict[str, Any]) -> str:
+    return self.models[0].split("/", 1)[1]
+
+
+def _latest_for_any_id(self: ModelServer, request: Any, response_id: str) -> Any:
+    found = self.responses.store.get(response_id)
+    return found if found is not None else list(self.responses.store._items.values())[-1]
+
+
+def _lossy_compact(self: Responses, body: dict[str, Any], model: str) -> dict[str, Any]:
+    compacted = ORIGINAL_COMPACT(self, body, model)
+    empty = base64.b64encode(json.dumps([]).encode()).decode()
+    compacted["output"] = [{**item, "encrypted_content": empty} for item in compacted["output"]]
+    return compacted
+
+
+ORIGINAL_COMPACT = Responses.compact
+ORIGINAL_CHOOSE = brain._choose_tools
+
+
+def _one_call_per_turn(turn: brain.Turn, last_user: str) -> list[brain.ToolSpec]:
+    return ORIGINAL_CHOOSE(turn, last_user)[:1]
+
+
+def _store_everything(self: OpenAIEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "store": True}
+
+
+def _unknown_model_422(self: OpenAIEmulator, model: Any) -> ApiError:
+    return ApiError(422, f"model {model!r}: validation error", code="unprocessable_entity")
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation(
+        "responses-usage-zeros",
+        "openai-responses",
+        ("usage",),
+        "usage reported as 0/0: cannot tell",
+        lambda: [mock.patch.object(responses, "usage_of", lambda i, o: ORIGINAL_USAGE_OF(0, 0))],
+        "a release stops counting tokens and reports 0/0",
+    ),
+    Mutation(
+        "chat-usage-zeros",
+        "ollama-chat",
+        ("usage",),
+        "usage reported as 0/0: cannot tell",
+        lambda: [mock.patch.object(chat, "_usage", _zero_chat_usage)],
+        "a chat server reports prompt_tokens and completion_tokens as 0",
+    ),
+    Mutation(
+        "responses-usage-constant",
+        "vllm-responses",
+        ("usage",),
+        "prompts of different length: cannot tell",
+        lambda: [mock.patch.object(responses, "usage_of", lambda i, o: ORIGINAL_USAGE_OF(10, 5))],
+        "a server reports a fixed usage object whatever the prompt",
+    ),
+    Mutation(
+        "chat-stream-buffered",
+        "openai-chat",
+        ("streaming",),
+        "arrived in one delta: buffered, not streamed",
+        lambda: [mock.patch.object(chat, "split_text", lambda text: [text])],
+        "a proxy buffers the completion and sends the text in one chunk",
+    ),
+    Mutation(
+        "responses-stream-buffered",
+        "gomodel-native",
+        ("streaming",),
+        "arrived in one delta: buffered, not streamed",
+        lambda: [mock.patch.object(responses, "split_text", lambda text: [text])],
+        "the upstream sends output_text.delta once, with the whole text",
+    ),
+    Mutation(
+        "responses-arguments-whole",
+        "openai-responses",
+        ("streaming_tool_calls",),
+        "whole in one delta: buffered, not streamed",
+        quirks(OpenAIEmulator, "responses_quirks", argument_piece=0),
+        "tool-call arguments parsed after generation and sent in one function_call_arguments.delta",
+    ),
+    Mutation(
+        "chat-arguments-whole",
+        "llamacpp-chat",
+        ("streaming_tool_calls",),
+        "whole in one delta: buffered, not streamed",
+        quirks(LlamaCppEmulator, "chat_quirks", stream_tool_calls="whole"),
+        "the server's tool-call parser moves to after generation (as Ollama's)",
+    ),
+    Mutation(
+        "gateway-drops-system-prompt",
+        "gomodel-translated",
+        ("handoffs", "agents_as_tools"),
+        "does not follow the",
+        wrap_chat_request(_without_system),
+        "a gateway drops instructions/system messages when it translates Responses to chat",
+    ),
+    Mutation(
+        "gateway-moves-system-prompt",
+        "litellm-responses",
+        ("handoffs",),
+        "does not follow the specialist's instructions",
+        wrap_chat_request(_system_last),
+        "a gateway appends the system message after the conversation instead of before it",
+    ),
+    Mutation(
+        "gateway-repeats-system-prompt",
+        "gomodel-store-translated",
+        ("handoffs",),
+        "instructions reached the model 2 times",
+        wrap_chat_request(_system_twice),
+        "a gateway prepends the instructions although the messages already start with them",
+    ),
+    Mutation(
+        "gateway-drops-tool-results",
+        "litellm-responses",
+        ("function_tools",),
+        "MaxTurnsExceeded",
+        wrap_chat_request(_without_tool_results),
+        "a gateway forgets to translate function_call_output items into tool messages",
+    ),
+    Mutation(
+        "gateway-repeats-tool-results",
+        "gomodel-translated",
+        ("function_tools",),
+        "reached the model 2 times",
+        wrap_chat_request(_tool_results_twice),
+        "a gateway translates each function_call_output twice",
+    ),
+    Mutation(
+        "gateway-truncates-history",
+        "gomodel-0122-translated",
+        ("session_replay",),
+        "does not use it",
+        wrap_chat_request(_last_user_only),
+        "a gateway keeps only the newest user turn to save context",
+    ),
+    Mutation(
+        "previous-response-id-dropped",
+        "openai-responses",
+        ("previous_response_id",),
+        "turn 1 was not used",
+        quirks(OpenAIEmulator, "responses_quirks", previous_response_id="ignore"),
+        "a release stops reading previous_response_id",
+    ),
+    Mutation(
+        "conversation-items-not-kept",
+        "openai-responses",
+        ("conversations",),
+        "turn 1 was not used",
+        lambda: [mock.patch.object(ConversationStore, "append", lambda self, cid, items: None)],
+        "conversations are created but responses no longer append to them",
+    ),
+    Mutation(
+        "wrong-key-accepted",
+        "openai-responses",
+        ("error_surfacing",),
+        "wrong API key: accepted",
+        lambda: [mock.patch.object(OpenAIEmulator, "authorize", lambda self, request: None)],
+        "key checking is switched off",
+    ),
+    Mutation(
+        "unknown-model-routed",
+        "gomodel-native",
+        ("error_surfacing", "namespaced_model_ids"),
+        "accepted, where it should be refused",
+        lambda: [mock.patch.object(GoModelEmulator, "_route_model", _any_model)],
+        "the gateway routes an unknown model id to its default model",
+    ),
+    Mutation(
+        "errors-without-message",
+        "openai-chat",
+        ("error_surfacing",),
+        "no usable message",
+        lambda: [mock.patch.object(OpenAIEmulator, "error_reply", _error_without_message)],
+        "error bodies keep their type and code but lose the message",
+    ),
+    Mutation(
+        "errors-as-plain-text",
+        "gomodel-translated",
+        ("error_surfacing",),
+        "non-JSON body",
+        lambda: [mock.patch.object(GoModelEmulator, "error_reply", _plain_text_error)],
+        "errors come back as text/plain from a new middleware",
+    ),
+    Mutation(
+        "refusals-as-plain-text",
+        "llamacpp-responses",
+        ("store_false",),
+        "non-JSON body, not a clear refusal",
+        lambda: [mock.patch.object(LlamaCppEmulator, "error_reply", _plain_text_error)],
+        "a reverse proxy replaces the server's 4xx JSON bodies with text",
+    ),
+    Mutation(
+        "unknown-model-422",
+        "openai-chat",
+        ("error_surfacing",),
+        "reached the user as UnprocessableEntityError",
+        lambda: [mock.patch.object(OpenAIEmulator, "unknown_model", _unknown_model_422)],
+        "an unknown model is refused by request validation (422) instead of 404",
+    ),
+    Mutation(
+        "named-tool-choice-ignored",
+        "openai-responses",
+        ("tool_choice_named",),
+        "tool_choice named get_time but the backend called get_weather",
+        quirks(OpenAIEmulator, "responses_quirks", tool_choice="strings"),
+        'only "auto"/"none"/"required" are read; an object tool_choice is dropped',
+    ),
+    Mutation(
+        "tool-choice-ignored",
+        "openai-chat",
+        ("tool_choice_required", "tool_choice_named"),
+        "but the backend answered without a tool call",
+        quirks(OpenAIEmulator, "chat_quirks", tool_choice="ignored"),
+        "tool_choice is no longer read at all",
+    ),
+    Mutation(
+        "ollama-reads-tool-choice",
+        "ollama-chat",
+        ("tool_choice_required",),
+        "forced a call",
+        quirks(OllamaEmulator, "chat_quirks", tool_choice="all"),
+        "an Ollama release starts honouring tool_choice (an improvement nobody recorded)",
+    ),
+    Mutation(
+        "text-format-ignored",
+        "openai-responses",
+        ("structured_output",),
+        "did not follow it",
+        quirks(OpenAIEmulator, "responses_quirks", text_format="ignored"),
+        "text.format is no longer passed to the model",
+    ),
+    Mutation(
+        "response-format-ignored",
+        "openai-chat",
+        ("structured_output",),
+        "did not follow it",
+        quirks(OpenAIEmulator, "chat_quirks", response_format="ignored"),
+        "response_format json_schema is no longer enforced",
+    ),
+    Mutation(
+        "empty-output",
+        "openai-responses",
+        ("plain_text", "function_tools"),
+        "an empty output",
+        lambda: [mock.patch.object(responses, "output_items", lambda decision, next_id: [])],
+        "a release answers 200 with output: []",
+    ),
+    Mutation(
+        "prompt-echoed",
+        "llamacpp-chat",
+        ("plain_text",),
+        "repeats the request",
+        lambda: [mock.patch.object(brain, "_text_reply", lambda turn, last_user: last_user)],
+        "a broken chat template makes the model echo the prompt",
+    ),
+    Mutation(
+        "store-false-ignored",
+        "openai-responses",
+        ("store_false",),
+        "created with store=false",
+        lambda: [mock.patch.object(OpenAIEmulator, "prepare_responses", _store_everything)],
+        "store: false is no longer honoured",
+    ),
+    Mutation(
+        "retrieval-answers-any-id",
+        "openai-responses",
+        ("response_retrieval",),
+        "never issued",
+        lambda: [mock.patch.object(ModelServer, "stored", _latest_for_any_id)],
+        "GET /v1/responses/{id} falls back to the latest response",
+    ),
+    Mutation(
+        "input-tokens-constant",
+        "openai-responses",
+        ("input_tokens",),
+        "not a count of the prompt",
+        lambda: [
+            mock.patch.object(
+                Responses,
+                "count_input_tokens",
+                lambda self, body: {"object": "response.input_tokens", "input_tokens": 42},
+            )
+        ],
+        "the counting endpoint answers a placeholder",
+    ),
+    Mutation(
+        "compaction-lossy",
+        "gomodel-native",
+        ("compaction",),
+        "lost turn 1",
+        lambda: [mock.patch.object(Responses, "compact", _lossy_compact)],
+        "compaction returns an item that no longer holds the history",
+    ),
+    Mutation(
+        "one-call-per-turn",
+        "vllm-responses",
+        ("parallel_tool_calls",),
+        "asked for get_weather and get_time, the backend called ['get_weather']",
+        lambda: [mock.patch.object(brain, "_choose_tools", _one_call_per_turn)],
+        "the tool-call parser keeps only the first call of a turn",
+    ),
+    Mutation(
+        "usage-chunk-dropped",
+        "ollama-chat",
+        ("usage",),
+        "sent no usage although asked",
+        quirks(OllamaEmulator, "chat_quirks", usage_chunk="never"),
+        "stream_options.include_usage is no longer honoured",
+    ),
+    Mutation(
+        "gomodel-usage-fixed",
+        "gomodel-translated",
+        ("usage",),
+        "SDK usage equals the wire's",
+        lambda: [
+            mock.patch.dict(
+                gomodel_releases.RELEASES,
+                {"0.1.59": replace(gomodel_releases.RELEASES["0.1.59"], completed_usage="responses")},
+            )
+        ],
+        "GoModel v0.1.59 sends Responses usage names (as c0b5d40 later did: an improvement nobody recorded)",
+    ),
+)
+
+ORIGINAL_USAGE_OF = responses.usage_of
