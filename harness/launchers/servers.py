@@ -118,7 +118,10 @@ def _plan(
         template = _llama_template(spec, in_container)
         if template:
             args += ["--chat-template-file", template]
-        return Plan(args + spec.args, {}, {str(model_file.parent): MODEL_DIR} if in_container else {})
+        mounts = {str(model_file.parent): MODEL_DIR} if in_container else {}
+        if in_container and (host_template := _cached_llama_template(spec)) is not None:
+            mounts[str(host_template)] = LLAMA_TEMPLATE_IN_IMAGE  # the upstream image carries no templates
+        return Plan(args + spec.args, {}, mounts)
     if spec.kind == "ollama":
         env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_NOPRUNE": "1"}
         # Ollama v0.24.0 fetches model recommendations from its website at start and about every 17 min
@@ -158,6 +161,12 @@ def _llama_template(spec: ServerSpec, in_container: bool) -> str | None:
     binary = shutil.which(spec.binary)
     beside = Path(binary).parent / "templates" / "chatml-tools.jinja" if binary else None
     return str(beside) if beside and beside.is_file() else None
+
+
+def _cached_llama_template(spec: ServerSpec) -> Path | None:
+    """The template scripts/live-setup took from llama.cpp's source, for an image pulled from its registry."""
+    found = containers.cache_dir() / "bin" / f"llama-server-{spec.version}" / "templates" / "chatml-tools.jinja"
+    return found if found.is_file() else None
 
 
 def _ready(spec: ServerSpec, url: str, model: str) -> bool:
