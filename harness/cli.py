@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from . import atomic, cassettes, diff
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
-from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles, select
+from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
+from .selection import explicit, select_rows
 
 
 def _parse_option(text: str) -> tuple[str, Any]:
@@ -36,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--backends", action="append", default=[], metavar="FILE", help="extra profiles TOML")
     matrix.add_argument("--backend", action="append", default=[], metavar="NAME", help="only these profiles")
     matrix.add_argument(
-        "--tier", choices=["mocked", "live", "all"], default="mocked", help="which tier to run (default: mocked)"
+        "--tier",
+        choices=["mocked", "live", "all"],
+        default=None,
+        help="which tier to run (default: mocked; all when a --backend names a live row, e.g. a URL profile)",
     )
     matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON, Markdown and HTML go")
     matrix.add_argument("--baseline", default=None, metavar="FILE", help="compare with this report; fail on a loss")
@@ -100,7 +104,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     # Check the profiles first: a mistake then costs a fraction of a second, not pytest's and the SDK's imports.
     files = [Path(DEFAULT_USER_FILE)] if Path(DEFAULT_USER_FILE).is_file() else []
     names = [n.strip() for opt in args.backend for n in opt.split(",")]
-    select(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+    rows = select_rows(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+    tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
 
     import pytest
 
@@ -119,8 +124,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]
-    if args.tier != "all":
-        argv += ["-m", args.tier]
+    # Always an -m, so that a project's own addopts (this one's say -m 'not live') cannot drop a named live row.
+    argv += ["-m", "mocked or live" if tier == "all" else tier]
     for path in args.backends:
         argv += ["--backends", path]
     for name in args.backend:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -78,3 +78,11 @@ class Cell:
             "seconds": round(self.seconds, 4),
             "exchanges": self.exchanges,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Cell:
+        """The inverse of ``to_json``: pytest-xdist workers hand their cells to the controller this way."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values["outcome"] = Outcome(values["outcome"])
+        values["expected"] = Outcome(values["expected"]) if values.get("expected") else None
+        return cls(**values)

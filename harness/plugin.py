@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,12 @@ def _import_heavy() -> None:
     ``agents`` alone costs seconds, so the hooks below find these names as module globals only after
     ``_start`` ran, and every hook that can run before that checks ``_started`` first.
     """
-    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, FEATURE_IDS, endpoint_for
+    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, FEATURE_IDS
+    global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
-    global Outcome, Profile, ProfileError, load_profiles, load_servers, select, cell_deviations, scrub
-    global Backend, RunRecord
-    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports
+    global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
+    global Backend, RunRecord, scrubbing_log_records
+    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection
     from .backend import Backend, RunRecord
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
@@ -42,9 +44,9 @@ def _import_heavy() -> None:
     from .launchers.servers import LaunchFailed, ServerPool, server_secrets
     from .matrix import Matrix
     from .outcomes import Cell, Observation, Outcome
-    from .profiles import Profile, ProfileError, load_profiles, load_servers, select
+    from .profiles import Profile, ProfileError, load_profiles, load_servers
+    from .redact import scrub, scrubbing_log_records
     from .strict import cell_deviations
-    from .wire import scrub
 
 
 MATRIX_KEY = pytest.StashKey["Matrix"]()
@@ -57,6 +59,7 @@ PROCESSES_KEY = pytest.StashKey["ProcessPool"]()
 SERVERS_KEY = pytest.StashKey["ServerPool"]()
 OUTBOUND_KEY = pytest.StashKey[str]()
 START_ERROR_KEY = pytest.StashKey[str]()
+EXPLICIT_KEY = pytest.StashKey[set[str]]()  # rows named exactly with --backend (harness/selection.py)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -144,6 +147,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mocked: runs against an in-process emulator (offline, seconds)")
     config.addinivalue_line("markers", "live: runs against a real backend (container, process or URL)")
     config.addinivalue_line("markers", "feature(id): the capability-matrix column this scenario decides")
+    if config.getoption("backend") and not hasattr(config, "workerinput"):
+        _check_named_rows(config)
+
+
+def _names(config: pytest.Config) -> list[str]:
+    return [n.strip() for opt in config.getoption("backend") for n in opt.split(",") if n.strip()]
+
+
+def _check_named_rows(config: pytest.Config) -> None:
+    """Rows named with --backend: a session that would not run one of them fails now, with one line."""
+    _start(config)  # naming a row says this session runs scenarios
+    if not _started(config):
+        raise pytest.UsageError(config.stash[START_ERROR_KEY])
+    for row in selection.explicit(_names(config), config.stash[PROFILES_KEY]):
+        why = selection.cannot_run(row)
+        if why:
+            raise pytest.UsageError(f"--backend {row.name}: cannot run: {why}")
 
 
 def _started(config: pytest.Config) -> bool:
@@ -159,12 +179,11 @@ def _start(config: pytest.Config) -> None:
     default_file = Path(config.rootpath) / DEFAULT_USER_FILE
     if default_file.is_file():
         files.insert(0, default_file)
-    names = [n.strip() for opt in config.getoption("backend") for n in opt.split(",")]
+    names = _names(config)
     try:
         if config.getoption("compat_repeat") < 1:
             raise ProfileError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
-        profiles = select(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
-        profiles += [p.live_row() for p in profiles if p.live is not None]  # X@live rows, after the mocked ones
+        profiles = selection.select_rows(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
         servers = load_servers(files)
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
@@ -176,11 +195,13 @@ def _start(config: pytest.Config) -> None:
         return
     config.stash[AGENTS_KEY] = agents
     config.stash[PROFILES_KEY] = profiles
+    config.stash[EXPLICIT_KEY] = {row.name for row in selection.explicit(names, profiles)}
     config.stash[MATRIX_KEY] = Matrix(profiles={p.name: p for p in profiles})
     config.stash[BASELINE_KEY] = baseline
     config.stash[PROCESSES_KEY] = ProcessPool()
     config.stash[SERVERS_KEY] = ServerPool(servers)
-    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY])
+    every_key = {key for profile in profiles for key in _secrets(config, profile)}
+    reaper = _ProcessReaper(config.stash[PROCESSES_KEY], config.stash[SERVERS_KEY], scrubbing_log_records(every_key))
     config.pluginmanager.register(reaper, "agents-compat-processes")
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         # `timeout`, CI runners and `kill` send SIGTERM, which by default ends Python without any teardown:
@@ -189,6 +210,22 @@ def _start(config: pytest.Config) -> None:
     from agents import set_tracing_disabled
 
     set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A row named with --backend that -m left out entirely: say so, rather than "N deselected" and exit 5."""
+    if not _started(config) or not config.option.markexpr:
+        return
+    callspecs = [getattr(item, "callspec", None) for item in items]
+    rows = [spec.params["backend"] for spec in callspecs if spec is not None and "backend" in spec.params]
+    kept = {row.name for row in rows} | {row.twin for row in rows if row.twin}  # `-m live --backend X` runs X@live
+    for row in config.stash[PROFILES_KEY]:
+        if row.name in config.stash[EXPLICIT_KEY] and row.name not in kept:
+            raise pytest.UsageError(
+                f"--backend {row.name}: -m {config.option.markexpr!r} leaves out this {row.tier} row: "
+                f"add -m {row.tier} (or -m 'mocked or live')"
+            )
 
 
 @pytest.hookimpl(trylast=True)
@@ -205,15 +242,17 @@ def _interrupt(signum: int, frame: Any) -> None:
 class _ProcessReaper:
     """Stops the session's processes and containers however it ends: passed, failed, or interrupted."""
 
-    def __init__(self, processes: ProcessPool, servers: ServerPool):
+    def __init__(self, processes: ProcessPool, servers: ServerPool, undo_log_scrubbing: Callable[[], None]):
         self.processes = processes
         self.servers = servers
+        self.undo_log_scrubbing = undo_log_scrubbing
 
     def pytest_keyboard_interrupt(self) -> None:
         self.close()  # Ctrl-C: at once, not after pytest has rendered the interrupted session
 
     def pytest_unconfigure(self) -> None:
         self.close()
+        self.undo_log_scrubbing()
         if signal.getsignal(signal.SIGTERM) is _interrupt:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -277,7 +316,7 @@ def _timeout(config: pytest.Config, profile: Profile) -> float:
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     profile: Profile = request.param
     stash = request.config.stash
-    async with endpoint_for(profile, stash[PROCESSES_KEY], stash[SERVERS_KEY]) as endpoint:
+    async with _endpoint(request.config, profile) as endpoint:
         if endpoint.version:
             stash[MATRIX_KEY].versions[profile.name] = endpoint.version
         if endpoint.model:  # a URL profile told its model by an environment variable
@@ -296,6 +335,22 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             yield connected
         finally:
             await connected.aclose()
+
+
+@asynccontextmanager
+async def _endpoint(config: pytest.Config, profile: Profile) -> AsyncIterator[Any]:
+    """``endpoint_for``, except that a row the user named never skips: the session stops, with one line why."""
+    stash = config.stash
+    entered = False
+    try:
+        async with endpoint_for(profile, stash[PROCESSES_KEY], stash[SERVERS_KEY]) as endpoint:
+            entered = True
+            yield endpoint
+    except pytest.skip.Exception as skipped:
+        if entered or profile.name not in stash[EXPLICIT_KEY]:
+            raise
+        why = str(skipped.msg).removeprefix(f"{profile.name}: ")
+        pytest.exit(f"--backend {profile.name}: cannot run: {why}", returncode=pytest.ExitCode.TESTS_FAILED)
 
 
 @pytest.fixture
@@ -330,7 +385,7 @@ def judge(
             expected=profile.expect.get(feature),
             exchanges=[e.to_json() for r in records for e in r.exchanges],
             seconds=time.perf_counter() - started,
-            strict=cell_deviations([e for r in records for e in r.exchanges]),
+            strict=[scrub(line, secrets) for line in cell_deviations([e for r in records for e in r.exchanges])],
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome, secrets),
         )
@@ -419,8 +474,11 @@ def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
     if isinstance(report.longrepr, tuple):  # a skip's (path, line, reason): -rs and -ra fold skips by that shape
         path, line, reason = report.longrepr
         report.longrepr = (path, line, scrub(reason, secrets))
-    elif report.longrepr is not None and any(s in str(report.longrepr) for s in secrets):
-        report.longrepr = scrub(str(report.longrepr), secrets)
+    elif report.longrepr is not None:
+        text = str(report.longrepr)
+        scrubbed = scrub(text, secrets)  # keys in any spelling, so no cheap "in" test first
+        if scrubbed != text:
+            report.longrepr = scrubbed
     report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
 
 
@@ -443,6 +501,11 @@ def _check_outbound(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _check_outbound(session)
     config = session.config
+    if config.stash.get(OUTBOUND_KEY, "") and session.exitstatus == pytest.ExitCode.OK:  # xdist workers' too
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller judges the whole session
+        _send_to_controller(config)
+        return
     matrix = config.stash.get(MATRIX_KEY, None)
     if not matrix or not matrix.cells:
         return
@@ -510,3 +573,37 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
     if found.lost:
         terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
+
+
+def _send_to_controller(config: pytest.Config) -> None:
+    matrix = config.stash.get(MATRIX_KEY, None)
+    if matrix is None or not matrix.cells:
+        return
+    config.workeroutput["agents_compat"] = {  # type: ignore[attr-defined]
+        "cells": [cell.to_json() for cell in matrix.cells.values()],
+        "models": {name: matrix.profiles[name].model for name in matrix.backends},
+        "versions": matrix.versions,
+        "outbound": config.stash.get(OUTBOUND_KEY, ""),
+    }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: merge a finished worker's cells, so verdicts, the matrix and reports cover every worker."""
+    sent = getattr(node, "workeroutput", {}).get("agents_compat")
+    config = node.config
+    if not sent:
+        return
+    _start(config)
+    if not _started(config):
+        return
+    matrix = config.stash[MATRIX_KEY]
+    for data in sent["cells"]:
+        cell = Cell.from_json(data)
+        profile = matrix.profiles[cell.backend]
+        if sent["models"].get(cell.backend, profile.model) != profile.model:  # a URL profile's model_env
+            profile = profile.model_copy(update={"model": sent["models"][cell.backend]})
+        matrix.add(profile, cell)
+    matrix.versions.update(sent["versions"])
+    if sent["outbound"]:
+        config.stash[OUTBOUND_KEY] = "\n".join(filter(None, [config.stash.get(OUTBOUND_KEY, ""), sent["outbound"]]))

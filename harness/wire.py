@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-REDACTED = "***"
+from .redact import REDACTED, scrub, scrub_json
+
 # A reply larger than this is not an answer an agent can use: the capture stops reading it and the cell
 # is broken (a 50 MB body otherwise costs gigabytes of memory and report). Configurable: --compat-max-body.
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -56,26 +57,14 @@ def parse_sse(text: str) -> list[dict[str, Any]]:
     return events
 
 
-# Shorter "keys" are placeholders local servers ignore (Ollama's "ollama"); scrubbing those would
-# blank every profile name and model id that contains the word.
-MIN_SECRET_LENGTH = 8
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if len(secret) >= MIN_SECRET_LENGTH:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def _redact_headers(headers: httpx.Headers, secrets: Iterable[str]) -> dict[str, str]:
     return {
         name: REDACTED if name.lower() in SECRET_HEADERS else scrub(value, secrets) for name, value in headers.items()
     }
 
 
-def _decode_body(raw: bytes, content_type: str, secrets: Iterable[str]) -> Any:
-    text = scrub(raw.decode("utf-8", errors="replace"), secrets)
+def _decode_body(raw: bytes, content_type: str) -> Any:
+    text = raw.decode("utf-8", errors="replace")
     if "text/event-stream" in content_type:
         return parse_sse(text)
     try:
@@ -86,7 +75,12 @@ def _decode_body(raw: bytes, content_type: str, secrets: Iterable[str]) -> Any:
 
 @dataclass
 class Exchange:
-    """One request and its response, as the SDK sent and received them (secrets redacted)."""
+    """One request and its response, as the SDK sent and received them.
+
+    The URL and headers are redacted at capture; the bodies stay as received, so a classifier can compare
+    them with what the SDK made of them (a backend may echo the key), and are redacted by ``to_json``,
+    the only way an exchange leaves the process.
+    """
 
     method: str
     url: str
@@ -111,7 +105,7 @@ class Exchange:
             return self._oversize_body()
         if self._decoded[0] != len(self.raw_response):
             content_type = self.response_headers.get("content-type", "")
-            self._decoded = (len(self.raw_response), _decode_body(bytes(self.raw_response), content_type, self.secrets))
+            self._decoded = (len(self.raw_response), _decode_body(bytes(self.raw_response), content_type))
         return self._decoded[1]
 
     @property
@@ -129,12 +123,12 @@ class Exchange:
                 "method": self.method,
                 "url": self.url,
                 "headers": self.request_headers,
-                "body": self.request_body,
+                "body": scrub_json(self.request_body, self.secrets),
             },
             "response": {
                 "status": self.status,
                 "headers": self.response_headers,
-                "body": self.response_body,
+                "body": scrub_json(self.response_body, self.secrets),
                 "streamed": self.streamed,
                 "complete": self.complete,
             },
@@ -208,7 +202,7 @@ class CapturingTransport(httpx.AsyncBaseTransport):
             method=request.method,
             url=scrub(str(request.url), self.secrets),
             request_headers=_redact_headers(request.headers, self.secrets),
-            request_body=_decode_body(body, request.headers.get("content-type", "application/json"), self.secrets),
+            request_body=_decode_body(body, request.headers.get("content-type", "application/json")),
             secrets=self.secrets,
             max_body=self.max_body,
         )

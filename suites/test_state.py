@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from agents import ModelSettings, SQLiteSession
 
@@ -64,9 +66,24 @@ async def test_store_false(backend: Backend, judge) -> None:
     if not backend.uses_responses:
         judge(Observation(Outcome.SKIPPED, RESPONSES_ONLY))
         return
+    # The control: a response made with store=true. A backend that keeps nothing at all refuses both
+    # later calls whatever store says, so only a backend that keeps this one shows store=false at work.
+    stored = backend.agent("assistant", "Answer briefly.")
+    control = await backend.run(stored, REMEMBER)
+    control_id = getattr(control.result, "last_response_id", None) or "resp_missing"
+    for _ in range(10):  # a gateway may store in the background, as in response_retrieval
+        control_fetch = await backend.call(lambda client: client.responses.retrieve(control_id))
+        if control_fetch.ok or getattr(control_fetch.error, "status_code", None) != 404 or not control.ok:
+            break
+        await asyncio.sleep(0.02)
+    control_chain = None
+    if not control_fetch.ok:
+        control_chain = await backend.run(stored, ASK, previous_response_id=control_id)
     agent = backend.agent("assistant", "Answer briefly.", model_settings=ModelSettings(store=False))
     run = await backend.run(agent, REMEMBER)
     response_id = getattr(run.result, "last_response_id", None) or "resp_missing"
     fetch = await backend.call(lambda client: client.responses.retrieve(response_id))
-    turn2 = await backend.run(backend.agent("assistant", "Answer briefly."), ASK, previous_response_id=response_id)
-    judge(classify.store_false(run, fetch, turn2, CODE_WORD), run, fetch, turn2)
+    turn2 = await backend.run(stored, ASK, previous_response_id=response_id)
+    kept = classify.StoreControl(control, control_fetch, control_chain)
+    records = [r for r in (control, control_fetch, control_chain, run, fetch, turn2) if r is not None]
+    judge(classify.store_false(run, fetch, turn2, CODE_WORD, kept), *records)

@@ -365,6 +365,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         "store: false is no longer honoured",
     ),
     Mutation(
+        "response-store-off",
+        "openai-responses",
+        ("store_false",),
+        "nothing is kept at all",
+        lambda: [mock.patch.object(responses.ResponseStore, "put", lambda self, stored: None)],
+        "a release ships with its response store off (as vLLM without VLLM_ENABLE_RESPONSES_API_STORE)",
+    ),
+    Mutation(
         "retrieval-answers-any-id",
         "openai-responses",
         ("response_retrieval",),

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from agents import set_tracing_disabled
 
 from harness.backend import Backend
 from harness.launchers import endpoint_for
@@ -41,6 +42,7 @@ SCENARIOS = _scenarios()
 
 
 async def _observe(profile: Profile, feature: str) -> Observation:
+    set_tracing_disabled(True)  # as the plugin does for a scenario: traces would go to OpenAI's servers
     seen: list[Observation] = []
 
     def judge(observation: Observation, *records: Any) -> None:

@@ -20,10 +20,16 @@ OUTBOUND = [
         'ollama.com on 10.0.0.2:53: no such host"',
         "ollama.com",
     ),
-    ('error="dial tcp: lookup ollama.com on 127.0.0.1:53: read udp 127.0.0.1:40000->127.0.0.1:53: connection '
-     'refused"', "ollama.com"),  # resolv.conf on loopback: the look-up still names a host off the machine
-    ('{"level":"WARN","msg":"model list fetch failed","error":"Get \\"https://raw.githubusercontent.com/x/models.json'
-     '\\": dial tcp 185.199.108.133:443: connect: network is unreachable"}', "raw.githubusercontent.com"),
+    (
+        'error="dial tcp: lookup ollama.com on 127.0.0.1:53: read udp 127.0.0.1:40000->127.0.0.1:53: connection '
+        'refused"',
+        "ollama.com",
+    ),  # resolv.conf on loopback: the look-up still names a host off the machine
+    (
+        '{"level":"WARN","msg":"model list fetch failed","error":"Get \\"https://raw.githubusercontent.com/x/models.json'
+        '\\": dial tcp 185.199.108.133:443: connect: network is unreachable"}',
+        "raw.githubusercontent.com",
+    ),
     ("dial tcp 10.88.0.1:8080: connect: connection refused", "10.88.0.1"),
     ("common_download_file: Could not resolve host: huggingface.co", "huggingface.co"),
     ("curl: (7) Failed to connect to 192.168.1.10 port 443 after 3 ms", "192.168.1.10"),
@@ -79,8 +85,18 @@ def test_each_offending_line_is_reported_once() -> None:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("[::1]", True), ("0.0.0.0", True),
-     ("localhost", True), ("LOCALHOST.", True), ("10.88.0.1", False), ("ollama.com", False), ("::ffff:1.2.3.4", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("10.88.0.1", False),
+        ("ollama.com", False),
+        ("::ffff:1.2.3.4", False),
+    ],
 )
 def test_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback

@@ -94,7 +94,7 @@ def test_default_user_file_in_rootdir_is_read(pytester: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(["*expected: broken*", "*observed: supported*"])
 
 
-def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
+def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason_unless_named(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MY_GATEWAY_URL", raising=False)
@@ -103,9 +103,15 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason(
         mine='[profiles.mine]\nfamily = "custom"\napi = "responses"\nmodel = "m"\n'
         'reach = "url"\nbase_url_env = "MY_GATEWAY_URL"\n',
     )
-    result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mine", "-rs")
+    result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mi*", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
     result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
+    # Named exactly, the row was asked for: a missing variable fails the session, in one line.
+    named = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mine")
+    assert named.ret == pytest.ExitCode.USAGE_ERROR
+    assert named.stderr.lines[0] == "ERROR: --backend mine: cannot run: $MY_GATEWAY_URL not set " + (
+        "(see the profile's base_url_env and api_key_env)"
+    )
 
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"

@@ -75,3 +75,32 @@ def test_report_dir_is_where_the_option_says(pytester: pytest.Pytester) -> None:
     result = run_suites(pytester, "-m", "mocked", "--backend", "openai-chat", "-k", "plain_text")
     result.assert_outcomes(passed=1)
     assert Path(pytester.path / "out" / "compat-matrix.json").is_file()
+
+
+BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
+
+
+def test_xdist_workers_cells_are_judged_once_in_the_controller(pytester: pytest.Pytester) -> None:
+    # A baseline in which ollama-chat honoured tool_choice: the run (which ignores it, as declared) lost it.
+    baseline = json.loads(BASELINE.read_text())
+    for cell in baseline["cells"]:
+        if (cell["backend"], cell["feature"]) == ("ollama-chat", "tool_choice_required"):
+            assert cell["outcome"] == "ignored"
+            cell["outcome"] = "supported"
+    (pytester.path / "baseline.json").write_text(json.dumps(baseline))
+    backends = "ollama-chat,openai-chat"
+    result = run_suites(
+        pytester, "-n", "2", "-m", "mocked", "--backend", backends, "--compat-baseline", "baseline.json", "-p", "xdist"
+    )
+    result.assert_outcomes(passed=2 * len(FEATURE_IDS))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the loss fails the session, as without -n
+    result.stdout.fnmatch_lines(
+        [
+            "*Agents SDK compatibility matrix*",
+            "ollama-chat *mocked*",
+            "openai-chat *mocked*",
+            "lost    ollama-chat / tool_choice_required: supported -> ignored*",
+            "baseline: 1 lost: the session fails",
+        ]
+    )
+    assert len(cells(pytester)) == 2 * len(FEATURE_IDS)

@@ -244,3 +244,14 @@ def test_namespaced_ids_on_a_backend_that_answers_any_id_cannot_tell() -> None:
     assert obs.outcome is Outcome.IGNORED and "cannot tell" in obs.reason
     refused = refusal(openai.NotFoundError, 404, CLEAR_404, "application/json")
     assert classify.namespaced_model_ids(ok, ok, "acme/m", refused).outcome is Outcome.SUPPORTED
+
+
+def test_store_false_on_a_backend_that_keeps_nothing_cannot_tell() -> None:
+    clear = refusal(openai.NotFoundError, 404, {"error": {"message": "Response not found."}}, "application/json")
+    chain = refusal(openai.BadRequestError, 400, {"error": {"message": "not supported"}}, "application/json")
+    nothing_kept = classify.StoreControl(store_run(), clear, chain)
+    obs = classify.store_false(store_run(), clear, chain, "KIWI-1", nothing_kept)
+    assert obs.outcome is Outcome.IGNORED and "nothing is kept at all, so cannot tell" in obs.reason
+    retrievable = classify.StoreControl(store_run(), RunRecord(result=SimpleNamespace(id="resp_1")), None)
+    obs = classify.store_false(store_run(), clear, chain, "KIWI-1", retrievable)
+    assert obs.outcome is Outcome.SUPPORTED and "store=true response was retrievable" in obs.reason

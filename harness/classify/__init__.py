@@ -9,11 +9,12 @@ from .common import failure
 from .core import function_tools, handoffs, plain_text, streaming, structured_output
 from .gateway import ErrorCase, error_surfacing, namespaced_model_ids
 from .lifecycle import compaction, input_tokens, response_retrieval
-from .state import conversations, previous_response_id, session_replay, store_false, usage
+from .state import StoreControl, conversations, previous_response_id, session_replay, store_false, usage
 from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_named, tool_choice_required
 
 __all__ = [
     "ErrorCase",
+    "StoreControl",
     "agents_as_tools",
     "compaction",
     "conversations",

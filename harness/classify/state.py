@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import openai
 
 from .. import evidence
@@ -126,7 +128,30 @@ def _unclear(record: RunRecord, step: str) -> Observation:
     return failure(record, step) or Observation(ERROR, f"{step} failed without a status")
 
 
-def store_false(run: RunRecord, fetch: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
+@dataclass(frozen=True)
+class StoreControl:
+    """A response made with store=true, fetched by id, and (if that failed) chained to."""
+
+    run: RunRecord
+    fetch: RunRecord
+    chain: RunRecord | None
+
+
+def _kept(control: StoreControl, code_word: str) -> str | None:
+    """How the backend showed it keeps a store=true response, or None if it kept nothing at all."""
+    if not control.run.ok:
+        return None
+    if control.fetch.ok:
+        return "a store=true response was retrievable"
+    chain = control.chain
+    if chain is not None and chain.ok and code_word in str(chain.final_output):
+        return "previous_response_id to a store=true response resolved"
+    return None
+
+
+def store_false(
+    run: RunRecord, fetch: RunRecord, turn2: RunRecord, code_word: str, control: StoreControl | None = None
+) -> Observation:
     if (failed := failure(run, "store=false run")) is not None:
         return failed
     if fetch.ok:
@@ -142,4 +167,14 @@ def store_false(run: RunRecord, fetch: RunRecord, turn2: RunRecord, code_word: s
     refused = _refused(turn2)
     if refused is None:
         return _unclear(turn2, "turn 2")
-    return Observation(SUPPORTED, f"not retrievable ({not_kept}); chaining to it refused ({refused})")
+    found = f"not retrievable ({not_kept}); chaining to it refused ({refused})"
+    if control is None:
+        return Observation(SUPPORTED, found)
+    if (kept := _kept(control, code_word)) is None:
+        # A backend that keeps nothing refuses both whatever store says: the refusals prove nothing.
+        return Observation(
+            IGNORED,
+            f"{found}, but a store=true response is neither retrievable nor chainable either: nothing is kept "
+            "at all, so cannot tell whether store=false is read",
+        )
+    return Observation(SUPPORTED, f"{found}, while {kept}")

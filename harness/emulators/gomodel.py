@@ -26,7 +26,9 @@ DESIGN.md "Backend facts" and from the live recordings of v0.1.22 (fixtures/cass
   model, provider, created_at} (+ usage); output_item.added, output_text.delta carrying only {type,
   delta}, function_call_arguments.delta and .done (no ``name``), output_item.done (text parts {type,
   text, annotations}), completed (no ``output``; usage in chat names before c0b5d40, in Responses names
-  from it), then ``data: [DONE]``; no in_progress, content_part or output_text.done events;
+  from it), then ``data: [DONE]``; no in_progress, content_part or output_text.done events. c0b5d40 also
+  keeps output indexes unique when a tool call starts before the text; the emulated upstreams always
+  send the text first, where both releases number message 0, calls 1.. (not modelled further);
 - a translated non-streamed response: the envelope, output (text parts {type, text}) and usage
   {input_tokens, output_tokens, total_tokens} (internal/providers/responses_adapter.go; recorded live at
   v0.1.22, and GoModel's contract goldens at 0a17408: fixtures/gomodel-golden-shapes.json);

@@ -25,6 +25,8 @@ The changes that decide verdicts, on chat-translated providers (ollama-type and 
   (internal/server/conversation_responses.go), so the adapter no longer sees the field; an unknown model
   is 404 not_found_error with code model_not_found (internal/core/errors.go NewModelNotFoundError).
   Before v0.1.44; not pinned.
+- cf0a8d5 (2026-07-13, PR #522): go.mod's module path became github.com/enterpilot/gomodel; v0.1.22 and
+  every release up to v0.1.51 declare ``module gomodel``, so no Go tool can fetch them by that path.
 - ef333e8 (2026-07-22, PR #576): unknown fields of an output item (a compaction item's
   encrypted_content, reasoning) kept when GoModel re-encodes a response (internal/core/responses_json.go
   ResponsesOutputItem.UnmarshalJSON); before it they were dropped. In fbe18ff, so counted in v0.1.59.

@@ -43,7 +43,9 @@ _ATTEMPTS = [
     re.compile(r"Temporary failure in name resolution|Name or service not known|getaddrinfo (?:failed|ENOTFOUND)"),
     # A fetch or download from a URL, as servers word their own start-up fetches
     # (LiteLLM: `Failed to fetch remote model cost map from https://...`).
-    re.compile(r"(?i)\b(?:fetch|fetching|download|downloading|refresh(?:ing)?)\b[^\n]*?\b(?P<url>https?://[^\s\"'\]]+)"),
+    re.compile(
+        r"(?i)\b(?:fetch|fetching|download|downloading|refresh(?:ing)?)\b[^\n]*?\b(?P<url>https?://[^\s\"'\]]+)"
+    ),
 ]
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
@@ -103,7 +105,7 @@ def render(attempts: list[Attempt]) -> str:
     """The failure text: what the rule is, and each offending line."""
     lines = [
         f"outbound: {len(attempts)} attempt(s) to reach off this machine in launched servers' logs "
-        "(the live tier allows 127.0.0.1 only; README, \"Live tier\"):"
+        '(the live tier allows 127.0.0.1 only; README, "Live tier"):'
     ]
     lines += [f"  {attempt}" for attempt in attempts]
     return "\n".join(lines)
