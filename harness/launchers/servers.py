@@ -343,7 +343,9 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
             _ollama_import(url, model, model_file)
         except LaunchFailed as exc:
             raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
-    return Running(spec.name, url, _version(spec, url, logs), logs, lambda: read_logs(None))
+    # the whole log: a server that logs its version first (GoModel, the guard of a Python server) may have
+    # printed more than the tail holds by the time it is ready (llama-cpp-python's model loading does)
+    return Running(spec.name, url, _version(spec, url, lambda: read_logs(None)), logs, lambda: read_logs(None))
 
 
 class ServerPool:
