@@ -12,6 +12,7 @@ wrote text) are counted as not comparable rather than forced to agree.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +22,28 @@ from typing import Any
 import httpx
 
 from . import atomic
+from .diff import ReportError
 from .emulators import create
 from .emulators.base import Emulator, HttpReply, HttpRequest
 from .profiles import LIVE_SUFFIX, Profile
 from .wire import REDACTED, parse_sse
+
+# A report may come from anywhere (a CI artifact, a download): its names become path parts only after this.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """``name`` as one harmless path part: no separators, no leading dot (so never ``..``), never empty."""
+    return _UNSAFE.sub("_", name).lstrip(".") or "_"
+
+
+def confined(directory: Path, *parts: str) -> Path:
+    """``directory/part/...`` with each part made safe, refused if it resolves outside ``directory`` (a symlink)."""
+    root = directory.resolve()
+    path = root.joinpath(*(safe_name(part) for part in parts))
+    if not path.resolve().is_relative_to(root):
+        raise ReportError(f"{path} resolves outside {directory} (a symbolic link?): not written")
+    return path
 
 
 def write(directory: Path, report: dict[str, Any]) -> list[Path]:
@@ -35,8 +54,11 @@ def write(directory: Path, report: dict[str, Any]) -> list[Path]:
         row = cell["backend"]
         if not row.endswith(LIVE_SUFFIX) or not cell["exchanges"]:
             continue
+        if row not in rows:
+            raise ReportError(f"cell {row} / {cell['feature']}: no backend {row!r} in the report's 'backends'")
         profile = row.removesuffix(LIVE_SUFFIX)
-        path = directory / profile / f"{cell['feature']}.json"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = confined(directory, profile, f"{cell['feature']}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {
             "profile": profile,

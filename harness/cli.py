@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import atomic, cassettes, diff
+from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
@@ -60,6 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="readiness for an agent's features, e.g. 'bot:function_tools,handoffs,streaming'",
     )
 
+    matrix.add_argument(
+        "--fail-not-ready", action="store_true", help="fail when an agent given with --agent is NOT READY on a backend"
+    )
+
+    starter = commands.add_parser("init", help="write a starter compat-backends.toml and a CI workflow here")
+    starter.add_argument("--dir", default=".", metavar="DIR", help="the repository's root (default: here)")
+    starter.add_argument(
+        "--action", default=None, metavar="OWNER/REPO@REF", help="where the workflow takes this harness's action from"
+    )
+    starter.add_argument("--force", action="store_true", help="replace files that exist")
+
+    take = commands.add_parser(
+        "accept", help="write the last run's observed outcomes into your backends file as the expectations"
+    )
+    take.add_argument(
+        "--report", default="compat-matrix.json", metavar="FILE", help="the run's report (default: compat-matrix.json)"
+    )
+    take.add_argument(
+        "--file", default=DEFAULT_USER_FILE, metavar="TOML", help=f"the file to write (default: {DEFAULT_USER_FILE})"
+    )
+    take.add_argument("--backend", action="append", default=[], metavar="NAME", help="only these rows (repeatable)")
+    take.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+
     compare = commands.add_parser("diff", help="what was gained, lost or changed between two reports (exit 1 if lost)")
     compare.add_argument("old", metavar="OLD.json", help="the baseline report")
     compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
@@ -74,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free one, printed at start)")
+    serve.add_argument("--port", type=options.port, default=0, help="port (default: a free one, printed at start)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--model", default=None, help="model id the emulator serves")
     serve.add_argument(
@@ -106,6 +129,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     names = [n.strip() for opt in args.backend for n in opt.split(",")]
     rows = select_rows(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
     tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
+    if args.report_dir:
+        options.report_dir(args.report_dir, "--report-dir")
 
     import pytest
 
@@ -140,7 +165,11 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--compat-baseline", args.baseline]
     if args.faults:
         argv.append("--compat-faults")
-    return int(pytest.main(argv))
+    if args.fail_not_ready:
+        argv.append("--compat-fail-not-ready")
+    code = int(pytest.main(argv))
+    # pytest's own "usage error" status is 4; this command's bad input is 2, as for its own options.
+    return 2 if code == pytest.ExitCode.USAGE_ERROR else code
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -189,6 +218,12 @@ def _serve_target(args: argparse.Namespace) -> tuple[str, str, dict[str, Any], F
     )
 
 
+def _expected_key(emulator: object) -> str:
+    """What a client must send as its bearer token: openai and llama.cpp check ``api_key``, gateways a master key."""
+    key = getattr(emulator, "api_key", None) or getattr(emulator, "master_key", None)
+    return key if key else "any (this emulator does not check it)"
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from .emulators.server import make_server
 
@@ -201,9 +236,8 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     host, port = server.server_address[:2]
     through = f" through the {fault.kind} fault" if fault else ""
-    print(
-        f"serving the {family} emulator (model {model}){through} at http://{host}:{port}/v1 ; Ctrl-C stops", flush=True
-    )
+    print(f"serving the {family} emulator (model {model}){through} at http://{host}:{port}/v1", flush=True)
+    print(f"API key: {_expected_key(emulator)} ; Ctrl-C stops", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -214,9 +248,38 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_cassettes(args: argparse.Namespace) -> int:
-    written = cassettes.write(Path(args.out), diff.load(args.report))
+    try:
+        written = cassettes.write(Path(args.out), diff.load(args.report))
+    except diff.ReportError as exc:
+        raise diff.ReportError(f"{args.report}: {exc}") from None
     print(f"cassettes: {len(written)} live cells written under {args.out}")
     return 0 if written else 1
+
+
+def run_init(args: argparse.Namespace) -> int:
+    written = scaffold.init(Path(args.dir), action=args.action or scaffold.DEFAULT_ACTION, force=args.force)
+    for item in written:
+        print(f"wrote {item.path}")
+    if args.action is None:
+        print(f"edit `uses: {scaffold.DEFAULT_ACTION}` in the workflow: OWNER hosts this harness's repository")
+    print("next: set MY_GATEWAY_URL (and _KEY, _MODEL), run `agents-compat matrix --backend my-gateway`, then accept")
+    return 0
+
+
+def run_accept(args: argparse.Namespace) -> int:
+    names = [n.strip() for opt in args.backend for n in opt.split(",") if n.strip()]
+    path = Path(args.file)
+    result = accept.accept(diff.load(args.report), path, names, dry_run=args.dry_run)
+    for line in result.refused:
+        print(f"not accepted: {line}")
+    if not result.changes:
+        print(f"accept: every accepted cell of {args.report} already matches its profile; {path} unchanged")
+        return 0
+    sys.stdout.write(result.diff(path))
+    count = sum(len(outcomes) for outcomes in result.changes.values())
+    verb = "would write" if args.dry_run else "wrote"
+    print(f"accept: {verb} {count} expectation(s) for {', '.join(result.changes)} to {path}")
+    return 0
 
 
 COMMANDS = {
@@ -225,6 +288,8 @@ COMMANDS = {
     "diff": run_diff,
     "baseline": run_baseline,
     "cassettes": run_cassettes,
+    "init": run_init,
+    "accept": run_accept,
 }
 
 
@@ -232,6 +297,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ProfileError, diff.ReportError, ValueError, OSError) as exc:
+    except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -63,6 +63,16 @@ def load(path: str | Path) -> dict[str, Any]:
             raise ReportError(f"{path}: cell {index} has no backend and feature")
         if cell.get("outcome") not in Outcome._value2member_map_:
             raise ReportError(f"{path}: cell {index} has an unknown outcome {cell.get('outcome')!r}")
+        if not isinstance(cell.get("exchanges", []), list) or not isinstance(cell.get("reason", ""), str):
+            raise ReportError(f"{path}: cell {index}: 'exchanges' must be a list and 'reason' a string")
+    versions = data.get("versions", {})
+    if not isinstance(versions, dict) or not all(isinstance(v, str | int | float) for v in versions.values()):
+        raise ReportError(f"{path}: 'versions' must map package names to versions, got {type(versions).__name__}")
+    backends = data.get("backends", [])
+    if not isinstance(backends, list) or not all(
+        isinstance(b, dict) and isinstance(b.get("name"), str) for b in backends
+    ):
+        raise ReportError(f"{path}: 'backends' must be a list of objects with a 'name'")
     return data
 
 

@@ -18,6 +18,7 @@ from .wire import Exchange
 class WireCall:
     name: str
     arguments: str
+    id: str = ""  # the call id the SDK answers with (Responses call_id, chat tool_calls[].id)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def tool_calls(exchange: Exchange) -> list[WireCall]:
     final = _responses_final(exchange)
     if final is not None:
         return [
-            WireCall(i.get("name", ""), i.get("arguments", ""))
+            WireCall(i.get("name", ""), i.get("arguments", ""), str(i.get("call_id") or ""))
             for i in final.get("output") or []
             if i.get("type") == "function_call"
         ]
@@ -96,16 +97,18 @@ def tool_calls(exchange: Exchange) -> list[WireCall]:
         for data in _chunks(exchange):
             for choice in data.get("choices") or []:
                 for delta in (choice.get("delta") or {}).get("tool_calls") or []:
-                    slot = calls.setdefault(delta.get("index", 0), {"name": "", "arguments": ""})
+                    slot = calls.setdefault(delta.get("index", 0), {"name": "", "arguments": "", "id": ""})
+                    slot["id"] = delta.get("id") or slot["id"]
                     function = delta.get("function") or {}
                     slot["name"] += function.get("name") or ""
                     slot["arguments"] += function.get("arguments") or ""
-        return [WireCall(c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+        return [WireCall(c["name"], c["arguments"], c["id"]) for _, c in sorted(calls.items())]
     body = exchange.response_body
     if isinstance(body, dict) and body.get("choices"):
         message = body["choices"][0].get("message") or {}
         return [
-            WireCall(c["function"]["name"], c["function"].get("arguments", "")) for c in message.get("tool_calls") or []
+            WireCall(c["function"]["name"], c["function"].get("arguments", ""), str(c.get("id") or ""))
+            for c in message.get("tool_calls") or []
         ]
     return []
 

@@ -17,7 +17,12 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("plain_text", "text", "Runner.run returns the model's text, and that text is what the backend sent."),
+    Feature(
+        "plain_text",
+        "text",
+        "Runner.run returns the model's text, that text is what the backend sent, and it is the word asked for "
+        "(not an echo of the prompt).",
+    ),
     Feature(
         "function_tools",
         "tools",
@@ -38,8 +43,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "streaming",
         "stream",
-        "Runner.run_streamed: text deltas arrive in order and join to the final output; a streamed "
-        "tool call completes and its result reaches the final answer.",
+        "Runner.run_streamed: text deltas arrive in order and join to the final output (a many-token answer "
+        "in one delta is buffered, not streamed); a streamed tool call completes and its result reaches the "
+        "final answer.",
     ),
     Feature(
         "previous_response_id",
@@ -50,8 +56,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "streaming_tool_calls",
         "st_tool",
-        "A streamed tool call: its arguments arrive (in pieces or whole, the reason says which), the SDK "
-        "assembles them, runs the tool and reports a tool_call_item stream event.",
+        "A streamed tool call: its arguments arrive in pieces (whole in one delta is buffered, not streamed), "
+        "the SDK assembles them, runs the tool and reports a tool_call_item stream event.",
     ),
     Feature(
         "agents_as_tools",
@@ -79,8 +85,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "usage",
         "usage",
-        "result.context_wrapper.usage carries input and output tokens equal to what the wire reported, "
-        "for a plain and a streamed run (with ModelSettings(include_usage=True)).",
+        "result.context_wrapper.usage carries input and output tokens equal to the non-zero counts the wire "
+        "reported, for a plain and a streamed run (with ModelSettings(include_usage=True)).",
     ),
     Feature(
         "session_replay",
@@ -96,8 +102,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "input_tokens",
         "in_tok",
-        "POST /v1/responses/input_tokens counts a prompt, and the count is the input_tokens a real run of "
-        "the same prompt reports.",
+        "POST /v1/responses/input_tokens counts a prompt, a longer prompt counts more, and the count is the "
+        "input_tokens a real run of the same prompt reports.",
     ),
     Feature(
         "compaction",
@@ -108,25 +114,27 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "response_retrieval",
         "retrieve",
-        "GET /v1/responses/{id} and /input_items after a run return that response and its input.",
+        "GET /v1/responses/{id} and /input_items after a run return that response and its input; an id "
+        "never issued is refused.",
     ),
     Feature(
         "store_false",
         "no_store",
         "With ModelSettings(store=False) the response is not retrievable and previous_response_id to it "
-        "fails with a clear error.",
+        "fails with a clear JSON error, while a store=true response is kept (else: cannot tell).",
     ),
     Feature(
         "namespaced_model_ids",
         "ns_ids",
         'MultiProvider(unknown_prefix_mode="model_id", openai_prefix_mode="model_id") sends a '
-        "provider/model id unchanged and the run works; the reason says what the default MultiProvider does.",
+        "provider/model id unchanged, the run works and an unserved id of that namespace is refused; the "
+        "reason says what the default MultiProvider does.",
     ),
     Feature(
         "error_surfacing",
         "errors",
-        "An unknown model, a wrong API key, a 429 and a 500 reach the user as the right openai exception "
-        "with the backend's message, and no 4xx is retried.",
+        "An unknown model, a wrong API key, a 429 and a 500 are refused and reach the user as the right openai "
+        "exception with the backend's own message from a JSON error body, and no 4xx is retried.",
     ),
 )
 

@@ -12,6 +12,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from . import verdict
 from .outcomes import SYMBOLS, Outcome
 from .render import interrupted_line, versions_line
 from .steps import step
@@ -193,6 +194,16 @@ def _interrupted(report: dict[str, Any]) -> str:
     return f'<p class="interrupted" role="alert"><b>{escape(warning)}</b></p>' if warning else ""
 
 
+def _verdict(report: dict[str, Any]) -> str:
+    if "verdict" not in report:
+        return ""
+    found = report["verdict"]
+    lost = "".join(f"<li>{escape(line)}</li>" for line in verdict.lost_lines(found))
+    status = "pass" if found["passed"] else "fail"
+    listed = f"<ul>{lost}</ul>" if lost else ""
+    return f'<p class="verdict {status}"><b>{escape(verdict.line(found))}</b></p>{listed}'
+
+
 def render(report: dict[str, Any]) -> str:
     ids = {(c["backend"], c["feature"]): f"c{i}" for i, c in enumerate(report["cells"])}
     verifies = {f["id"]: f["verifies"] for f in report["features"]}
@@ -212,7 +223,8 @@ def render(report: dict[str, Any]) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Agents SDK backend compatibility</title><style>{_asset('report.css')}</style></head>\n"
-        f'<body>{_interrupted(report)}<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
+        f"<body>{_interrupted(report)}{_verdict(report)}"
+        f'<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
         f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.get('readiness', []))}"
         '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
         f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"

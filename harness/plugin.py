@@ -31,12 +31,12 @@ def _import_heavy() -> None:
     ``agents`` alone costs seconds, so the hooks below find these names as module globals only after
     ``_start`` ran, and every hook that can run before that checks ``_started`` first.
     """
-    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, FEATURE_IDS
+    global agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection, verdict, FEATURE_IDS
     global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
-    global Backend, RunRecord, scrubbing_log_records
-    from . import agreement, atomic, cassettes, diff, readiness, render, repeat, reports, selection
+    global Backend, RunRecord, scrubbing_log_records, health
+    from . import agreement, atomic, cassettes, diff, health, readiness, render, repeat, reports, selection, verdict
     from .backend import Backend, RunRecord
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
@@ -60,6 +60,8 @@ SERVERS_KEY = pytest.StashKey["ServerPool"]()
 OUTBOUND_KEY = pytest.StashKey[str]()
 START_ERROR_KEY = pytest.StashKey[str]()
 EXPLICIT_KEY = pytest.StashKey[set[str]]()  # rows named exactly with --backend (harness/selection.py)
+HEALTH_KEY = pytest.StashKey[dict[str, Any]]()  # live rows: name -> health.Health
+NOT_ANSWERING_KEY = pytest.StashKey[str]()  # on a test item: its row's backend had stopped answering
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,6 +93,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SPEC",
         help="an agent's features, e.g. 'support-bot:function_tools,handoffs,streaming' (repeatable); "
         "[agents.NAME] tables in the backends files count too",
+    )
+    group.addoption(
+        "--compat-fail-not-ready",
+        action="store_true",
+        default=False,
+        help="fail the session when an agent you described is NOT READY on a backend of the run",
     )
     group.addoption(
         "--compat-repeat",
@@ -188,6 +196,11 @@ def _start(config: pytest.Config) -> None:
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]
         baseline = _baseline(config)
+        if config.getoption("compat_report_dir"):
+            try:
+                options.report_dir(config.getoption("compat_report_dir"), "--compat-report-dir")
+            except ValueError as exc:
+                raise ProfileError(str(exc)) from None
     except ProfileError as exc:
         # Raised here, inside collection, it would be one collection error per module: pytest_collection_finish
         # raises it as a usage error instead, one line.
@@ -324,7 +337,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         connected = Backend(
             profile,
             endpoint.base_url,
-            endpoint.transport,
+            _guarded(request, profile, endpoint.transport),
             api_key=endpoint.api_key,
             timeout=_timeout(request.config, profile),
             faults=endpoint.faults,
@@ -335,6 +348,16 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             yield connected
         finally:
             await connected.aclose()
+
+
+def _guarded(request: pytest.FixtureRequest, profile: Profile, transport: Any) -> Any:
+    """A live row's transport, failing fast once its backend stopped answering (harness/health.py)."""
+    if profile.tier != "live":
+        return transport
+    state = request.config.stash.setdefault(HEALTH_KEY, {}).setdefault(profile.name, health.Health())
+    if state.dead:
+        request.node.stash[NOT_ANSWERING_KEY] = state.reason
+    return health.GuardedTransport(transport, state)
 
 
 @asynccontextmanager
@@ -371,6 +394,9 @@ def judge(
     started = time.perf_counter()
 
     def verdict(observation: Observation, *records: RunRecord) -> Cell:
+        not_answering = request.node.stash.get(NOT_ANSWERING_KEY, None)
+        if not_answering and observation.outcome is not Outcome.SKIPPED:  # its requests were never sent
+            observation = Observation(Outcome.ERROR, not_answering)
         matrix = request.config.stash[MATRIX_KEY]
         history = matrix.runs.setdefault((profile.name, feature), [])
         history.append(observation)
@@ -515,13 +541,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ]
     baseline = config.stash.get(BASELINE_KEY, None)
     report["mocked_vs_live"] = [c.to_json() for c in agreement.compare(matrix, baseline[1] if baseline else None)]
-    if baseline is None:
-        return
-    found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
+    found = None
+    if baseline is not None:
+        found = config.stash[DIFF_KEY] = diff.compare(baseline[1], report)
     # Tests pass when a cell matches its profile; a loss against the baseline must fail the run even
     # when the profile was changed to match it.
-    if found.lost and session.exitstatus == pytest.ExitCode.OK:
+    if found and found.lost and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    _add_verdict(session, report, found)
+
+
+def _add_verdict(session: pytest.Session, report: dict[str, Any], found: diff.Diff | None) -> None:
+    """The one-line verdict every report opens with (harness/verdict.py); NOT READY fails only when asked."""
+    config = session.config
+    fail_not_ready = config.getoption("compat_fail_not_ready")
+    failed = session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    found_verdict = verdict.build(report, found, failed=failed, fail_not_ready=fail_not_ready)
+    if fail_not_ready and found_verdict["not_ready"] and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    head = {key: report[key] for key in ("interrupted",) if key in report}  # still the very first entry
+    config.stash[REPORT_KEY] = {**head, "verdict": found_verdict, **report}
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -559,20 +598,29 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         reports.write(out, matrix, report)
     arrived += held
     terminalreporter.write_line(
-        f"matrix: {len(matrix.cells)} cells written to {out}: compat-matrix.json, .md and .html"
+        f"matrix: {len(matrix.cells)} cells written to {_shown(out)}: compat-matrix.json, .md and .html"
     )
     if arrived:
         terminalreporter.write_line(f"{arrived[0]} while the reports were written: they were finished first", red=True)
         terminalreporter._session.exitstatus = pytest.ExitCode.INTERRUPTED
     found = config.stash.get(DIFF_KEY, None)
     baseline = config.stash.get(BASELINE_KEY, None)
-    if found is None or baseline is None:
-        return
-    terminalreporter.write_sep("-", f"compared with the baseline {baseline[0]}")
-    for line in diff.render(found).splitlines():
-        terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
-    if found.lost:
-        terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
+    if found is not None and baseline is not None:
+        terminalreporter.write_sep("-", f"compared with the baseline {_shown(baseline[0])}")
+        for line in diff.render(found).splitlines():
+            terminalreporter.write_line(line, red=line.startswith("lost"), green=line.startswith("gained"))
+        if found.lost:
+            terminalreporter.write_line(f"baseline: {len(found.lost)} lost: the session fails", red=True, bold=True)
+    passed = report["verdict"]["passed"]
+    terminalreporter.write_line(verdict.line(report["verdict"]), green=passed, red=not passed, bold=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when under it (no machine paths)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _send_to_controller(config: pytest.Config) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .emulators import EMULATORS
 from .emulators.faults import Fault
 from .features import FEATURE_IDS
 from .outcomes import Outcome
@@ -158,6 +159,13 @@ class Profile(BaseModel):
             raise ValueError(f'{", ".join(repr(n) for n in given)} only apply to reach = "process"')
         if (self.reach == "server") != (self.server is not None):
             raise ValueError("reach = \"server\" and 'server' (a [servers.NAME] table) go together")
+        if self.reach == "emulator" and self.emulator_name not in EMULATORS:
+            # Found here, not by each of the row's cells erroring one by one.
+            field = "emulator" if self.emulator else "family"
+            raise ValueError(
+                f"{field} {self.emulator_name!r} names no emulator; known: {', '.join(sorted(EMULATORS))} "
+                '(reach = "emulator" needs one)'
+            )
         if self.fault is not None and self.reach != "emulator":
             raise ValueError(
                 "'fault' applies to reach = \"emulator\"; a served emulator takes it as `serve NAME --fault KIND`"
@@ -209,11 +217,27 @@ def _format_validation_error(source: str, name: str, error: ValidationError, kin
     return f"{source}: {kind} '{name}': field '{field}' {message}{suffix}"
 
 
-def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
+def parse_toml(source: str, text: str) -> dict[str, Any]:
+    """A TOML document, or one ProfileError naming ``source`` (tomllib recurses: deep nesting is refused too)."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ProfileError(f"{source}: not valid TOML: nested too deeply") from None
+
+
+def read_text(path: Path, what: str = "backends file") -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}: cannot read {what}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+
+
+def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
+    data = parse_toml(source, text)
     unexpected = sorted(set(data) - {"profiles", "servers", "agents"})  # agents: see harness/readiness.py
     if unexpected:
         raise ProfileError(
@@ -254,10 +278,7 @@ def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: b
     if include_faults:
         layers.append((f"harness/{FAULTS_FILE}", builtin_text(FAULTS_FILE)))
     for path in user_files:
-        try:
-            layers.append((str(path), Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise ProfileError(f"{path}: cannot read backends file: {exc.strerror or exc}") from None
+        layers.append((str(path), read_text(path)))
     return layers
 
 

@@ -8,7 +8,6 @@ verified. The workarounds are data below, so the rule is readable in one place.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from .features import FEATURE_IDS
 from .matrix import Matrix
 from .outcomes import Outcome
-from .profiles import ProfileError
+from .profiles import ProfileError, parse_toml, read_text
 from .render import md_text
 
 READY, LIMITED, NOT_READY = "READY", "READY WITH LIMITATIONS", "NOT READY"
@@ -84,11 +83,11 @@ def load_agents(paths: Iterable[Path]) -> list[AgentSpec]:
     """``[agents.NAME]`` tables (features = [...], description = "...") from the backends files."""
     agents = []
     for path in paths:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ProfileError(f"{path}: cannot read agents: {exc}") from None
-        for name, table in data.get("agents", {}).items():
+        data = parse_toml(str(path), read_text(path, "agents"))
+        tables = data.get("agents", {})
+        if not isinstance(tables, dict):
+            raise ProfileError(f"{path}: 'agents' must be tables: [agents.NAME]")
+        for name, table in tables.items():
             if not isinstance(table, dict) or not isinstance(table.get("features"), list):
                 raise ProfileError(f"{path}: agent '{name}': needs features = [\"feature_id\", ...]")
             spec = AgentSpec(name, tuple(map(str, table["features"])), str(table.get("description", "")))

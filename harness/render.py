@@ -226,7 +226,7 @@ def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> s
 
 ACCEPT_HINT = (
     'declare them under [profiles.{name}.expect] (feature = "outcome"), '
-    "or record what was observed with `agents-compat accept`"
+    "or record what was observed with `agents-compat accept --backend {name}`"
 )
 
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import agreement, atomic, html_report, readiness, render
+from . import agreement, atomic, html_report, readiness, render, verdict
 from .matrix import Matrix
 from .outcomes import Outcome
 
@@ -47,6 +47,9 @@ def marked(report: dict[str, Any], exitstatus: int, cells: int) -> dict[str, Any
 def markdown(matrix: Matrix, report: dict[str, Any]) -> str:
     warning = render.interrupted_line(report)
     markdown = f"> **{render.md_text(warning)}**\n\n" if warning else ""
+    if "verdict" in report:
+        lost = "".join(f"- {render.md_text(line)}\n" for line in verdict.lost_lines(report["verdict"]))
+        markdown += f"**{render.md_text(verdict.line(report['verdict']))}**\n\n" + (f"{lost}\n" if lost else "")
     markdown += render.markdown(matrix, report["versions"]) + readiness.markdown(report.get("readiness", []))
     if report.get("mocked_vs_live"):
         markdown += "\n## Mocked vs live\n\n" + render.md_block(agreement.render_json(report["mocked_vs_live"]))

@@ -123,6 +123,14 @@ def _one_call_per_turn(turn: brain.Turn, last_user: str) -> list[brain.ToolSpec]
     return ORIGINAL_CHOOSE(turn, last_user)[:1]
 
 
+ORIGINAL_DECIDE = brain.decide
+
+
+def _same_call_id(turn: brain.Turn, call_id_prefix: str = "call_") -> brain.Decision:
+    decision = ORIGINAL_DECIDE(turn, call_id_prefix)
+    return replace(decision, tool_calls=tuple(replace(c, id=f"{call_id_prefix}0") for c in decision.tool_calls))
+
+
 def _store_everything(self: OpenAIEmulator, body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "store": True}
 
@@ -409,6 +417,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         "asked for get_weather and get_time, the backend called ['get_weather']",
         lambda: [mock.patch.object(brain, "_choose_tools", _one_call_per_turn)],
         "the tool-call parser keeps only the first call of a turn",
+    ),
+    Mutation(
+        "call-ids-repeat",
+        "openai-chat",
+        ("parallel_tool_calls",),
+        "reused a tool call ID",  # the SDK itself refuses it (older SDKs did not: the classifier checks too)
+        lambda: [mock.patch.object(brain, "decide", _same_call_id)],
+        "a server gives every tool call of a turn the same id (a counter that is never advanced)",
     ),
     Mutation(
         "usage-chunk-dropped",

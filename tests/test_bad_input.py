@@ -85,6 +85,8 @@ def test_an_unreachable_url_is_an_error_cell_at_once(pytester: pytest.Pytester) 
     for cell in cells:
         if cell["outcome"] == "skipped":  # the model id has no provider/ namespace: nothing is sent
             continue
-        assert cell["outcome"] == "error" and "connection failed" in cell["reason"], cell
+        # after two refused connections the row stops trying (harness/health.py)
+        reasons = ("connection failed", "backend not answering since")
+        assert cell["outcome"] == "error" and any(r in cell["reason"] for r in reasons), cell
         # error_surfacing asks with the SDK's default two retries, and waits out the SDK's own backoff
         assert cell["seconds"] < (6.0 if cell["feature"] == "error_surfacing" else 1.0), cell

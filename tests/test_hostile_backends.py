@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import pytest
 
-from harness.hostile import huge_answers
+from harness.features import FEATURE_IDS
+from harness.hostile import huge_answers, silent
 from harness.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -50,3 +53,28 @@ def test_max_body_must_be_a_size(pytester: pytest.Pytester) -> None:
     result = run_suites(pytester, "--compat-max-body", "lots")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--compat-max-body: expected a positive size such as 8M*"])
+
+
+def test_a_backend_that_never_answers_costs_about_two_cell_timeouts(pytester: pytest.Pytester) -> None:
+    timeout = 1.0
+    with silent() as base_url:
+        url_profile(pytester, "silent", base_url)
+        started = time.perf_counter()
+        result = run_suites(
+            pytester,
+            *("-m", "live", "--backends", "silent.toml", "--backend", "silent", "--compat-timeout", str(timeout)),
+        )
+        wall = time.perf_counter() - started
+    cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]
+    assert len(cells) == len(FEATURE_IDS)
+    ran = [c for c in cells if c["outcome"] != "skipped"]
+    assert all(c["outcome"] == "error" for c in ran), [(c["feature"], c["reason"]) for c in ran]
+    fast = [c for c in ran if "backend not answering since" in c["reason"]]
+    assert len(fast) >= len(ran) - 2, [(c["feature"], c["reason"]) for c in ran]
+    result.assert_outcomes(passed=len(cells) - len(ran), failed=len(ran))  # an error is never green
+    assert re.search(r"backend not answering since \d\d:\d\d:\d\d UTC", fast[0]["reason"])
+    # error_surfacing asks with the SDK's default two retries: its backoff (~1.5 s) is the SDK's own.
+    assert sum(c["seconds"] for c in cells) < 2 * timeout + 4.0, "; ".join(
+        f"{c['feature']} {c['seconds']} {c['reason'][:60]}" for c in cells
+    )
+    assert wall < 2 * timeout + 15, wall  # imports and the session's own start included

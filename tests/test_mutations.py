@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -121,3 +122,11 @@ def test_without_the_mutations_every_cell_is_as_declared() -> None:
         return differing
 
     assert asyncio.run(cells()) == []
+
+
+def test_readme_states_the_kill_rate_of_this_suite() -> None:
+    """README's kill rate is this file's: every mutation must be killed, so N of N."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    count = len(MUTATIONS)
+    assert f"**Kill rate: {count} of {count} (100%).**" in readme
+    assert f"`tests/mutations.py` keeps {count} emulator mutations" in readme

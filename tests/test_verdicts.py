@@ -255,3 +255,16 @@ def test_store_false_on_a_backend_that_keeps_nothing_cannot_tell() -> None:
     retrievable = classify.StoreControl(store_run(), RunRecord(result=SimpleNamespace(id="resp_1")), None)
     obs = classify.store_false(store_run(), clear, chain, "KIWI-1", retrievable)
     assert obs.outcome is Outcome.SUPPORTED and "store=true response was retrievable" in obs.reason
+
+
+def test_parallel_calls_sharing_an_id_are_broken() -> None:
+    def two_calls(second_id: str) -> RunRecord:
+        body = response_body(calls=(("get_weather", "{}"), ("get_time", "{}")))
+        body["output"][1]["call_id"] = second_id
+        back = exchange({"input": "W-1 T-1"}, response_body("W-1 T-1"))
+        return record(exchange({"input": "both"}, body), back, output="W-1 T-1")
+
+    tools, markers = ("get_weather", "get_time"), ("W-1", "T-1")
+    shared = classify.parallel_tool_calls(two_calls("c1"), tools, markers, live=False)
+    assert shared.outcome is Outcome.BROKEN and "share an id" in shared.reason
+    assert classify.parallel_tool_calls(two_calls("c2"), tools, markers, live=False).outcome is Outcome.SUPPORTED

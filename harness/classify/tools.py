@@ -109,8 +109,13 @@ def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation
 def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str], live: bool) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
-    turns = [[c.name for c in evidence.tool_calls(e)] for e in record.exchanges]
+    calls = [evidence.tool_calls(e) for e in record.exchanges]
+    turns = [[c.name for c in turn] for turn in calls]
     together = [names for names in turns if set(tools) <= set(names)]
+    ids = next(([c.id for c in turn] for turn in calls if set(tools) <= {c.name for c in turn}), [])
+    if len(set(ids)) < len(ids):
+        # Results go back by call id: with one id for both calls, the SDK's answers cannot be told apart.
+        return Observation(BROKEN, f"the calls of one turn share an id ({ids}): their results cannot be told apart")
     if not together:
         called = [n for names in turns for n in names]
         if set(tools) <= set(called):

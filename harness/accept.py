@@ -1,0 +1,107 @@
+"""``agents-compat accept``: write a run's observed outcomes into the user's TOML as each profile's expectations.
+
+Like a snapshot tool's update mode: the report of the last run (``compat-matrix.json``) says what each
+backend did; accepting records it under ``[profiles.NAME.expect]`` in the user's backends file, through a
+TOML library that keeps the file's comments and layout (tomlkit), and prints the change as a diff. Only
+cells that differ from (or are missing in) the declared expectations are written. ``error`` and
+``inconclusive`` cells are never accepted: a backend that could not be reached, or a model too weak to
+tell, is not a capability answer. Live twins (``NAME@live``) declare their differences with a reason,
+under ``live.differs``; accept lists them instead of writing them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import Table
+
+from .profiles import LIVE_SUFFIX
+
+NEVER_ACCEPTED = ("error", "inconclusive")
+
+
+@dataclass
+class Accepted:
+    changes: dict[str, dict[str, str]] = field(default_factory=dict)  # profile -> feature -> outcome
+    refused: list[str] = field(default_factory=list)  # one line per cell that was not written, and why
+    before: str = ""
+    after: str = ""
+
+    def diff(self, path: Path) -> str:
+        lines = difflib.unified_diff(
+            self.before.splitlines(keepends=True), self.after.splitlines(keepends=True), str(path), str(path)
+        )
+        return "".join(lines)
+
+
+def observed_changes(report: dict[str, Any], backends: list[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Cells whose observed outcome is not what the profile declares, per profile, and the ones refused."""
+    changes: dict[str, dict[str, str]] = {}
+    refused = []
+    wanted = set(backends)
+    for cell in report["cells"]:
+        name, feature, outcome = cell["backend"], cell["feature"], cell["outcome"]
+        if wanted and name not in wanted:
+            continue
+        if outcome == cell.get("expected"):
+            continue
+        if name.endswith(LIVE_SUFFIX):
+            refused.append(
+                f"{name} / {feature}: {outcome} (a live row: declare it with a reason under "
+                f"[profiles.{name.removesuffix(LIVE_SUFFIX)}.live.differs.{feature}])"
+            )
+        elif outcome in NEVER_ACCEPTED:
+            refused.append(f"{name} / {feature}: {outcome} is not a capability answer: {cell.get('reason', '')}")
+        else:
+            changes.setdefault(name, {})[feature] = outcome
+    return changes, refused
+
+
+def _expect_table(doc: tomlkit.TOMLDocument, name: str) -> Any:
+    """The document's [profiles.NAME.expect] (or inline ``expect = {...}``), created where missing."""
+    if "profiles" not in doc:
+        doc.append("profiles", tomlkit.table(is_super_table=True))
+    profiles = doc["profiles"]
+    if name not in profiles:
+        profiles.append(name, tomlkit.table(is_super_table=True))
+    profile = profiles[name]
+    if "expect" not in profile:
+        profile.append("expect", tomlkit.table())
+    return profile["expect"]
+
+
+def _set(table: Any, key: str, value: str) -> None:
+    """Set a key in place, or add it after the table's last key: a comment that follows the table (which tomlkit
+    counts as part of it) usually introduces the next one, and stays there."""
+    keys = [k for k, _ in table.value.body if k is not None] if isinstance(table, Table) else []
+    if key in table or not keys:
+        table[key] = value
+        return
+    table.value._insert_after(keys[-1].key, key, value)  # tomlkit has no public "insert after"
+
+
+def write_expectations(path: Path, changes: dict[str, dict[str, str]]) -> tuple[str, str]:
+    """Record the changes in the TOML file (created if missing); returns its text before and after."""
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    doc = tomlkit.parse(before)
+    for name, outcomes in changes.items():
+        expect = _expect_table(doc, name)
+        for feature, outcome in outcomes.items():
+            _set(expect, feature, outcome)
+    after = tomlkit.dumps(doc)
+    return before, after
+
+
+def accept(report: dict[str, Any], path: Path, backends: list[str], *, dry_run: bool = False) -> Accepted:
+    changes, refused = observed_changes(report, backends)
+    result = Accepted(changes, refused)
+    if not changes:
+        return result
+    result.before, result.after = write_expectations(path, changes)
+    if not dry_run:
+        path.write_text(result.after, encoding="utf-8")
+    return result

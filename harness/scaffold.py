@@ -1,0 +1,46 @@
+"""``agents-compat init``: a starter backends file and a CI workflow for the user's own repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+# Where the reusable action (action.yml at the root of this harness's repository) lives: OWNER stands for the
+# account that hosts it, which this package cannot know; `init --action OWNER/REPO@REF` fills it in.
+DEFAULT_ACTION = "OWNER/agents-compat-harness@main"
+BACKENDS_FILE = "compat-backends.toml"
+WORKFLOW_FILE = ".github/workflows/agents-compat.yml"
+
+
+class ScaffoldError(Exception):
+    """A file init would write already exists; the message names it."""
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    text: str
+
+
+def template(name: str) -> str:
+    return resources.files("harness").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def files(action: str = DEFAULT_ACTION) -> dict[str, str]:
+    """Relative path -> text of every file init writes."""
+    return {
+        BACKENDS_FILE: template("compat-backends.toml"),
+        WORKFLOW_FILE: template("agents-compat.yml").replace("{action}", action),
+    }
+
+
+def init(root: Path, *, action: str = DEFAULT_ACTION, force: bool = False) -> list[Written]:
+    planned = [Written(root / name, text) for name, text in files(action).items()]
+    existing = [str(w.path) for w in planned if w.path.exists()]
+    if existing and not force:
+        raise ScaffoldError(f"init: {', '.join(existing)} already exist(s); --force replaces them")
+    for written in planned:
+        written.path.parent.mkdir(parents=True, exist_ok=True)
+        written.path.write_text(written.text, encoding="utf-8")
+    return planned

@@ -1,0 +1,162 @@
+"""The harness in a user's own repository: init, a served emulator as their backend, accept, a green rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from harness.accept import accept
+from harness.cli import main
+from harness.features import FEATURE_IDS
+from harness.scaffold import BACKENDS_FILE, WORKFLOW_FILE
+
+ROOT = Path(__file__).parent.parent
+
+
+def actionlint() -> str | None:
+    beside_python = Path(sys.executable).parent / "actionlint"
+    return str(beside_python) if beside_python.exists() else shutil.which("actionlint")
+
+
+@contextmanager
+def served(name: str) -> Iterator[tuple[str, str]]:
+    """``python -m harness serve NAME``: its URL and the API key line it prints."""
+    server = subprocess.Popen([sys.executable, "-m", "harness", "serve", name], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        first, second = server.stdout.readline(), server.stdout.readline()
+        yield next(w for w in first.split() if w.startswith("http://")), second.strip()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def agents_compat(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_serve_prints_its_url_and_the_key_it_expects() -> None:
+    with served("openai-responses") as (url, key_line):
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        assert key_line == "API key: sk-emulated ; Ctrl-C stops"
+    with served("ollama-chat") as (_, key_line):
+        assert key_line == "API key: any (this emulator does not check it) ; Ctrl-C stops"
+
+
+def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Path) -> None:
+    init = agents_compat(tmp_path, "init", "--action", "acme/agents-compat-harness@v1")
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / WORKFLOW_FILE).read_text().count("uses: acme/agents-compat-harness@v1") == 1
+    again = agents_compat(tmp_path, "init")
+    assert again.returncode == 2 and "already exist" in again.stderr and "--force" in again.stderr
+    with served("ollama-chat") as (url, _):
+        env = {"MY_GATEWAY_URL": url, "MY_GATEWAY_KEY": "any", "MY_GATEWAY_MODEL": "qwen3:0.6b"}
+        first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+        assert "undeclared: my-gateway: 20 feature(s)" in first.stdout
+        accepted = agents_compat(tmp_path, "accept")
+        assert accepted.returncode == 0, accepted.stderr
+        assert '+plain_text = "supported"' in accepted.stdout
+        assert f"accept: wrote {len(FEATURE_IDS)} expectation(s) for my-gateway" in accepted.stdout
+        rerun = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
+        assert rerun.returncode == 0, rerun.stdout[-3000:]
+        assert "undeclared" not in rerun.stdout
+        assert f"compat: PASS: {len(FEATURE_IDS)} cells, 0 differ from their profiles" in rerun.stdout
+    expect = tomllib.loads((tmp_path / BACKENDS_FILE).read_text())["profiles"]["my-gateway"]["expect"]
+    assert set(expect) == set(FEATURE_IDS)
+    assert expect["previous_response_id"] == "ignored"  # the chat path drops it: observed, not assumed
+    # Another backend behind the same URL (llama.cpp's server): the accepted expectations catch what changed.
+    with served("llamacpp-chat") as (url, _):
+        changed = agents_compat(
+            tmp_path, "matrix", "--backend", "my-gateway", MY_GATEWAY_URL=url, MY_GATEWAY_KEY="any",
+            MY_GATEWAY_MODEL="smollm2-135m",
+        )  # fmt: skip
+    assert changed.returncode == 1, changed.stdout[-3000:]
+    assert "compat: FAIL: 20 cells, " in changed.stdout and " 0 differ" not in changed.stdout
+
+
+def test_the_workflows_pass_actionlint(tmp_path: Path) -> None:
+    found = actionlint()
+    if found is None:
+        pytest.skip("needs actionlint (tests/test_workflow.py says how to install it)")
+    assert main(["init", "--dir", str(tmp_path)]) == 0
+    # The user's workflow, and this repository's own run of action.yml (`uses: ./`, whose inputs actionlint checks).
+    for workflow in (tmp_path / WORKFLOW_FILE, ROOT / ".github" / "workflows" / "action.yml"):
+        done = subprocess.run([found, "-no-color", str(workflow)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+USER_FILE = """\
+# our backends
+[profiles.my-gateway]
+family = "custom"   # ours
+api = "chat_completions"
+model = "m"
+reach = "url"
+base_url_env = "MY_GATEWAY_URL"
+
+[profiles.my-gateway.expect]
+plain_text = "supported"  # checked by hand
+
+# a built-in, adjusted
+[profiles.ollama-chat]
+timeout = 5.0
+"""
+
+
+def cell(backend: str, feature: str, outcome: str, expected: str | None) -> dict:
+    return {"backend": backend, "feature": feature, "outcome": outcome, "expected": expected, "reason": "r"}
+
+
+def test_accept_keeps_comments_and_layout_and_writes_only_what_differs(tmp_path: Path) -> None:
+    path = tmp_path / "compat-backends.toml"
+    path.write_text(USER_FILE)
+    report = {
+        "cells": [
+            cell("my-gateway", "plain_text", "supported", "supported"),  # as declared: untouched
+            cell("my-gateway", "usage", "ignored", None),
+            cell("my-gateway", "streaming", "error", None),  # never accepted
+            cell("ollama-chat", "usage", "broken", "supported"),  # a built-in's override
+            cell("ollama-chat@live", "usage", "ignored", "supported"),  # live rows declare differs, with a why
+        ]
+    }
+    result = accept(report, path, [])
+    text = path.read_text()
+    assert (
+        text
+        == USER_FILE.replace(
+            'plain_text = "supported"  # checked by hand\n',
+            'plain_text = "supported"  # checked by hand\nusage = "ignored"\n',
+        )
+        + '\n[profiles.ollama-chat.expect]\nusage = "broken"\n'
+    )
+    assert result.changes == {"my-gateway": {"usage": "ignored"}, "ollama-chat": {"usage": "broken"}}
+    assert [line.split(":")[0] for line in result.refused] == ["my-gateway / streaming", "ollama-chat@live / usage"]
+    assert '+usage = "ignored"' in result.diff(path)
+    again = accept({"cells": [cell("my-gateway", "usage", "supported", "ignored")]}, path, [], dry_run=True)
+    assert path.read_text() == text  # a dry run writes nothing
+    assert '-usage = "ignored"\n+usage = "supported"' in again.diff(path)
+
+
+def test_accept_of_a_missing_report_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["accept", "--report", str(tmp_path / "none.json"), "--file", str(tmp_path / "x.toml")]) == 2
+    assert capsys.readouterr().err.strip().endswith("none.json: no such file")
+    (tmp_path / "r.json").write_text(json.dumps({"cells": []}))
+    assert main(["accept", "--report", str(tmp_path / "r.json"), "--file", str(tmp_path / "x.toml")]) == 0
+    assert not (tmp_path / "x.toml").exists()
