@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
+from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
 from .selection import explicit, select_rows
 
@@ -119,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="the fault's settings: seconds=S (slow), retry_after=N (rate_limited)",
     )
+    serve.add_argument(
+        "--idle-timeout",
+        type=options.seconds,
+        default=IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection that sends nothing for this long (default {IDLE_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=options.count,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections open at once; more get 503 (default {MAX_CONNECTIONS})",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -148,6 +163,9 @@ def run_matrix(args: argparse.Namespace) -> int:
         "--assert=plain",
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
+        # pytest-asyncio warns, in a project whose ini does not set it, that the default will change.
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
     ]
     # Always an -m, so that a project's own addopts (this one's say -m 'not live') cannot drop a named live row.
     argv += ["-m", "mocked or live" if tier == "all" else tier]
@@ -230,7 +248,15 @@ def run_serve(args: argparse.Namespace) -> int:
     family, model, options, fault = _serve_target(args)
     emulator = create(family, model, options)
     try:
-        server = make_server(emulator, args.host, args.port, quiet=not args.verbose, fault=fault)
+        server = make_server(
+            emulator,
+            args.host,
+            args.port,
+            quiet=not args.verbose,
+            fault=fault,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+        )
     except OSError as exc:
         print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -300,3 +326,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # files are renamed into place whole (harness/atomic.py): none is half-written
+        print("interrupted", file=sys.stderr)
+        return 130

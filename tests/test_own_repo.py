@@ -70,6 +70,7 @@ def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Pa
         first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr
         assert "undeclared: my-gateway: 20 feature(s)" in first.stdout
+        assert "Warning" not in first.stdout + first.stderr  # a project without pytest settings gets no noise
         accepted = agents_compat(tmp_path, "accept")
         assert accepted.returncode == 0, accepted.stderr
         assert '+plain_text = "supported"' in accepted.stdout

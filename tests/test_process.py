@@ -162,3 +162,35 @@ def test_ctrl_c_during_a_scenario_stops_the_served_process(tmp_path: Path) -> No
     finally:
         if alive(pid):  # the test failed: do not leave the server behind ourselves
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_sigkilled_pytest_leaves_no_served_process_behind(tmp_path: Path) -> None:
+    pidfile, port = tmp_path / "served.pid", free_port()
+    serve = " ".join([*SERVE, "--fault", "slow", "--fault-option", "seconds=60"])
+    command = ["sh", "-c", f"echo $$ > {pidfile}; exec {serve}"]
+    (tmp_path / "proc.toml").write_text(
+        '[profiles.served-slow]\nfamily = "ollama"\napi = "chat_completions"\nmodel = "qwen3:0.6b"\n'
+        f'reach = "process"\nport = {port}\ncommand = {json.dumps(command)}\n'
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--pyargs", "suites", "-m", "live", "-p", "no:cacheprovider", "-q"]
+        + ["--backends", "proc.toml", "--backend", "served-slow", "-k", "test_plain_text", "--compat-timeout", "120"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    pid = None
+    try:
+        assert wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), 60), "the server never started"
+        pid = int(pidfile.read_text())
+        assert wait_for(lambda: listening(port), 30), "the served process never listened"
+        run.kill()  # SIGKILL: no finally, no atexit, no plugin hook runs in pytest
+        run.wait()
+        assert wait_for(lambda: not alive(pid), 10), f"served process {pid} outlived the killed pytest"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        if pid is not None and alive(pid):  # the test failed: do not leave the server behind ourselves
+            os.kill(pid, signal.SIGKILL)

@@ -104,7 +104,7 @@ def test_the_litellm_recipe_keeps_its_fetches_off_and_routes_to_the_upstream(
         config = Path(args[args.index("--config") + 1]).read_text()
     assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True" and env["LITELLM_TELEMETRY_DISABLED"] == "true"
     assert args[0] == str(pyservers.GUARD) and args[args.index("--host") + 1] == "127.0.0.1"
-    assert "model: ollama_chat/smollm2:135m" in config and "api_base: http://127.0.0.1:11434" in config
+    assert f"model: ollama_chat/{spec.upstream_model}" in config and "api_base: http://127.0.0.1:11434" in config
     assert f"master_key: {pyservers.LITELLM_MASTER_KEY}" in config
     hosts = re.findall(r"[a-z]+://([^/:\s]+)", " ".join([*args, *env.values(), config]))
     assert hosts and all(is_loopback(h) for h in hosts)
@@ -165,16 +165,13 @@ http.server.HTTPServer((args[args.index("--host") + 1], int(args[args.index("--p
 
 def _fake_litellm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chatty: bool = False) -> ServerSpec:
     monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = tmp_path / "fake_model_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "tiny.gguf").write_bytes(b"GGUF")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "tiny.gguf").write_bytes(b"GGUF")  # where model_file looks, in this cache
     _venv(tmp_path, "litellm-1.108.7", {"litellm": FAKE_LITELLM.replace("{CHATTY}", str(chatty))})
     # the stand-in venv's python is the base interpreter, which has pip but not litellm
     monkeypatch.setattr(pyservers, "DISTRIBUTIONS", {**pyservers.DISTRIBUTIONS, "litellm": "pip"})
     spec = load_servers()["litellm"]
-    return spec.model_copy(update={"start_timeout": 30.0, "model_package": "fake_model_pkg"})
+    return spec.model_copy(update={"start_timeout": 30.0, "gguf": "tiny"})
 
 
 def test_a_launched_litellm_is_ready_once_it_lists_the_model_and_reports_its_installed_version(

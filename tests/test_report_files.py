@@ -154,3 +154,23 @@ def test_signals_held_reports_what_arrived_and_restores_the_handlers() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
     assert arrived == ["SIGINT", "SIGTERM"]
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ctrl_c_in_a_cli_command_is_one_line_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness import cli
+
+    matrix, report = _matrix()
+    source, kept = tmp_path / "report.json", tmp_path / "baseline.json"
+    source.write_text(json.dumps(report))
+    kept.write_text("the old baseline")
+
+    def interrupted(src: str, dst: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    assert cli.main(["baseline", str(source), str(kept)]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert kept.read_text() == "the old baseline"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "report.json"]

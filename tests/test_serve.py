@@ -74,6 +74,8 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "--assert=plain",
             "-W",
             "ignore::pytest.PytestAssertRewriteWarning",
+            "-o",
+            "asyncio_default_fixture_loop_scope=function",
             "-m",
             "mocked",
             "--backend",

@@ -64,21 +64,15 @@ def streamed_text(*deltas: str) -> RunRecord:
     return record(ex, output=text, stream_events=delta_events(*deltas))
 
 
-def tool_run() -> RunRecord:
-    call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", '{"city": "Rome"}'),)))
-    back = exchange({"input": [{"type": "function_call_output", "output": "M-1"}]}, response_body("M-1"))
-    return record(call, back, output="M-1")
-
-
 def test_a_many_token_text_in_one_delta_is_not_streaming() -> None:
-    obs = classify.streaming(streamed_text("one two three four five"), tool_run(), "get_weather", "M-1", False)
+    obs = classify.streaming(streamed_text("one two three four five"))
     assert obs.outcome is Outcome.IGNORED and "one delta: buffered, not streamed" in obs.reason
     pieces = streamed_text("one ", "two ", "three ", "four ", "five")
-    assert classify.streaming(pieces, tool_run(), "get_weather", "M-1", False).outcome is Outcome.SUPPORTED
+    assert classify.streaming(pieces).outcome is Outcome.SUPPORTED
 
 
 def test_a_one_token_text_in_one_delta_is_fine() -> None:
-    obs = classify.streaming(streamed_text("PONG"), tool_run(), "get_weather", "M-1", False)
+    obs = classify.streaming(streamed_text("PONG"))
     assert obs.outcome is Outcome.SUPPORTED
 
 

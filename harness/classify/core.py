@@ -11,6 +11,7 @@ from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
 from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short, wire_defect
+from .textcalls import call_as_text
 
 
 def plain_text(record: RunRecord, prompt: str, wanted: str, live: bool) -> Observation:
@@ -40,7 +41,9 @@ def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Obs
         return failed
     calls = [c for e in record.exchanges for c in evidence.tool_calls(e) if c.name == tool]
     if not calls:
-        return model_missed(live, f"{tool} was offered but the backend never returned a call to it")
+        return call_as_text(record) or model_missed(
+            live, f"{tool} was offered but the backend never returned a call to it"
+        )
     returned = [e for e in record.exchanges[1:] if evidence.mentions(e.request_body, marker)]
     if not returned:
         if any(evidence.mentions(e.request_body, TOOL_ERROR) for e in record.exchanges[1:]):
@@ -80,7 +83,9 @@ def handoffs(record: RunRecord, specialist: str, specialist_instructions: str, m
         return failed
     transfers = [c.name for e in record.exchanges for c in evidence.tool_calls(e) if c.name.startswith("transfer_to_")]
     if not transfers:
-        return model_missed(live, "the handoff tool was offered but the backend never called it")
+        return call_as_text(record) or model_missed(
+            live, "the handoff tool was offered but the backend never called it"
+        )
     last_agent = getattr(record.result, "last_agent", None)
     if getattr(last_agent, "name", None) != specialist:
         return Observation(BROKEN, f"{transfers[0]} was called but last_agent is {getattr(last_agent, 'name', None)!r}")
@@ -126,7 +131,8 @@ def _text_deltas(record: RunRecord) -> list[str]:
     return deltas
 
 
-def streaming(text_run: RunRecord, tool_run: RunRecord, tool: str, marker: str, live: bool) -> Observation:
+def streaming(text_run: RunRecord) -> Observation:
+    """Text deltas alone: a streamed tool call is its own feature (streaming_tool_calls)."""
     if (failed := failure(text_run, "text stream")) is not None:
         return failed
     if not any(e.streamed for e in text_run.exchanges):
@@ -144,9 +150,4 @@ def streaming(text_run: RunRecord, tool_run: RunRecord, tool: str, marker: str, 
     if len([d for d in deltas if d]) < 2 and tokens > 1:
         # One delta holding a many-token answer is a buffered reply in SSE clothing: nothing streamed.
         return Observation(IGNORED, f"the whole text ({tokens} tokens) arrived in one delta: buffered, not streamed")
-    tools = function_tools(tool_run, tool, marker, live)
-    if tools.outcome is not SUPPORTED:
-        return Observation(tools.outcome, f"streamed tool call: {tools.reason}")
-    return Observation(
-        SUPPORTED, f"{len(deltas)} text deltas joined to the final output; streamed {tool} call completed"
-    )
+    return Observation(SUPPORTED, f"{len(deltas)} text deltas joined to the final output")

@@ -7,6 +7,7 @@ from ..backend import RunRecord
 from ..outcomes import Observation
 from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short
 from .core import function_tools, instructions_followed
+from .textcalls import call_as_text
 
 
 def _stream_items(record: RunRecord, name: str) -> list[object]:
@@ -46,7 +47,7 @@ def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marke
     if (failed := failure(record)) is not None:
         return failed
     if not any(c.name == tool for e in record.exchanges for c in evidence.tool_calls(e)):
-        return model_missed(live, f"{tool} was offered but the backend never called it")
+        return call_as_text(record) or model_missed(live, f"{tool} was offered but the backend never called it")
     inner = [e for e in record.exchanges if evidence.mentions(e.request_body, inner_instructions)]
     if not inner:
         return Observation(BROKEN, "no request carried the inner agent's instructions")
@@ -73,7 +74,9 @@ def tool_choice_required(record: RunRecord) -> Observation:
     if not calls:
         # Not a weak model's miss even live: a backend that enforces "required" (a grammar) cannot answer
         # with text, whatever the model, so an answer without a call shows the setting was not honoured.
-        return Observation(IGNORED, "tool_choice='required' was sent but the backend answered without a tool call")
+        return call_as_text(record) or Observation(
+            IGNORED, "tool_choice='required' was sent but the backend answered without a tool call"
+        )
     return Observation(
         SUPPORTED, f"tool_choice='required' forced a call to {calls[0].name} for a question naming no tool"
     )
@@ -120,7 +123,8 @@ def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tupl
         called = [n for names in turns for n in names]
         if set(tools) <= set(called):
             return model_missed(live, f"both tools ran, but one per model turn: {turns}")
-        return model_missed(live, f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
+        missed = model_missed(live, f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
+        return (None if called else call_as_text(record)) or missed
     returned = [e for e in record.exchanges if all(evidence.mentions(e.request_body, m) for m in markers)]
     if not returned:
         return Observation(BROKEN, "both tools were called but their results never went back together")

@@ -26,6 +26,7 @@ from typing import IO
 
 from ..profiles import Profile
 from . import outbound
+from .deathsig import die_with_parent
 
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 
@@ -106,7 +107,12 @@ def _launched(profile: Profile) -> Iterator[tuple[str, Callable[[], str]]]:
     with tempfile.TemporaryFile() as log:
         try:
             process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),  # even a SIGKILLed harness leaves no server behind
             )
         except OSError as exc:
             raise LaunchError(f"{profile.name}: cannot start {argv[0]!r}: {exc.strerror or exc}") from None

@@ -36,10 +36,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..models import packaged_model
+from ..models import model_file as assembled_model
 from ..profiles import ServerSpec
 from . import containers, outbound, pyservers
 from .containers import MissingPrerequisite
+from .deathsig import die_with_parent
 from .process import free_port, stop
 
 MASTER_KEY = "change-me"  # GoModel's master key for the harness's own throw-away gateway
@@ -113,8 +114,11 @@ def _plan(
         model_dir = MODEL_DIR if in_container else str(model_file.parent)
         args = ["-m", f"{model_dir}/{model_file.name}", "--host", "127.0.0.1", "--port", str(port)]
         # --temp 0: the same question gets the same answer, so live runs compare run to run;
-        # -n 256: a rambling small model cannot hold a cell for minutes (requests are left as the SDK sent them)
-        args += ["--alias", model, "--jinja", "-c", "8192", "--temp", "0", "-n", "256"]
+        # -n 128: a rambling small model cannot hold a cell for minutes (requests are left as the SDK sent them);
+        # -t 1: on a busy 2-core machine two threads wait on each other's barrier: measured 0.3-0.5 tokens/s
+        # against 6 with one; --no-repack: repacked weights take ggml's AMX path on a CPU that has AMX, and
+        # both pinned builds died there with a general protection fault (seen on a Xeon with amx_int8).
+        args += ["--alias", model, "--jinja", "-c", "8192", "--temp", "0", "-n", "128", "-t", "1", "--no-repack"]
         template = _llama_template(spec, in_container)
         if template:
             args += ["--chat-template-file", template]
@@ -199,10 +203,7 @@ def _version(spec: ServerSpec, url: str, logs: Callable[[], str]) -> str:
     return reported if reported and reported != "0.0.0" else f"{spec.version} (pinned; the server reports none)"
 
 
-OLLAMA_TEMPLATE = "ollama-chatml-tools.tmpl"
-
-
-def _ollama_import(url: str, model: str, model_file: Path) -> None:
+def _ollama_import(url: str, model: str, model_file: Path, template_name: str) -> None:
     """Create ``model`` in Ollama from the packaged GGUF, with a ChatML template that has tool calls.
 
     Through the API (upload the blob, then create), so a pulled upstream image works the same way.
@@ -212,13 +213,19 @@ def _ollama_import(url: str, model: str, model_file: Path) -> None:
     weights = model_file.read_bytes()
     digest = "sha256:" + hashlib.sha256(weights).hexdigest()
     _post(f"{url}/api/blobs/{digest}", weights, content_type="application/octet-stream")
-    template = resources.files("harness").joinpath("templates", OLLAMA_TEMPLATE).read_text(encoding="utf-8")
+    template = resources.files("harness").joinpath("templates", template_name).read_text(encoding="utf-8")
     request = {
         "model": model,
         "files": {model_file.name: digest},
         "template": template,
         # as for llama-server: temperature 0 for repeatable answers, num_predict caps a rambling model
-        "parameters": {"stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0, "num_ctx": 8192, "num_predict": 256},
+        "parameters": {
+            "stop": ["<|im_start|>", "<|im_end|>"],
+            "temperature": 0,
+            "num_ctx": 8192,
+            "num_predict": 128,
+            "num_thread": 1,  # as for llama-server: one thread is the faster on a busy 2-core machine
+        },
         "stream": False,
     }
     _post(f"{url}/api/create", json.dumps(request).encode())
@@ -310,6 +317,7 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent(),
     )
     stack.callback(stop, process)
 
@@ -323,7 +331,7 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
 
 def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | None = None) -> Running:
     """Start ``spec`` (stopped when ``stack`` closes) and return it once ready with ``model`` loaded."""
-    model_file = packaged_model(spec.model_package)
+    model_file = assembled_model(spec.gguf)
     port = free_port()
     in_container = spec.launcher == "container"
     if spec.kind in pyservers.KINDS:
@@ -340,7 +348,7 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     _wait(spec, url, model, alive, logs)
     if spec.kind == "ollama":
         try:
-            _ollama_import(url, model, model_file)
+            _ollama_import(url, model, model_file, spec.template)
         except LaunchFailed as exc:
             raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
     # the whole log: a server that logs its version first (GoModel, the guard of a Python server) may have
