@@ -336,7 +336,7 @@ def test_gomodel_rows_start_their_upstream_with_the_right_model() -> None:
 
     gomodel = load_servers()["gomodel"]
     assert _upstream_model(gomodel, "ollama/smollm2:135m") == "smollm2:135m"
-    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "qwen2.5-coder:0.5b"  # the native path: Ollama as usual
+    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "smollm2:135m"  # the native path: Ollama as usual
 
 
 # -- nothing leaves the machine: each recipe's settings, and the pool's reading of the logs -------------
