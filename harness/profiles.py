@@ -24,11 +24,15 @@ from .emulators.faults import Fault
 from .features import FEATURE_IDS
 from .outcomes import Outcome
 
-Family = Literal["openai", "ollama", "gomodel", "llamacpp", "vllm", "lmstudio", "litellm", "custom"]
+Family = Literal[
+    "openai", "ollama", "gomodel", "llamacpp", "llama-cpp-python", "vllm", "lmstudio", "litellm", "custom"
+]
 Api = Literal["chat_completions", "responses"]
 # emulator: mocked tier; url, process, server: live tier (server = a [servers.NAME] the harness launches)
 Reach = Literal["emulator", "url", "process", "server"]
-ServerKind = Literal["llama-server", "ollama", "gomodel"]
+ServerKind = Literal["llama-server", "ollama", "gomodel", "litellm", "llama-cpp-python"]
+GATEWAY_KINDS = ("gomodel", "litellm")  # servers in front of another [servers.NAME]
+PYTHON_KINDS = ("litellm", "llama-cpp-python")  # processes from their own virtualenv (launchers/pyservers.py)
 
 DEFAULT_USER_FILE = "compat-backends.toml"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -58,20 +62,24 @@ class ServerSpec(BaseModel):
     kind: ServerKind = Field(description="what it is: decides its command line, readiness check and set-up")
     version: str = Field(min_length=1, description="the pinned release; the matrix records it")
     launcher: Literal["container", "process"] = "container"
-    image: str = Field(min_length=1, description="container: the image, under its upstream name")
-    binary: str = Field(min_length=1, description="process: the executable, found on PATH")
+    image: str = Field(default="", description="container: the image, under its upstream name")
+    binary: str = Field(
+        min_length=1,
+        description="process: the executable, found on PATH (Python servers: their virtualenv under the cache)",
+    )
     gguf: str = Field(
         default="smollm2-135m",
-        description="llama-server, ollama: the [models.NAME] it loads (assembled by scripts/live-setup)",
+        description="llama-server, ollama, llama-cpp-python: the [models.NAME] it loads (scripts/live-setup)",
     )
     template: str = Field(
         default="ollama-chatml-json-tools.tmpl",
         description="ollama: the TEMPLATE the model is imported with, a file in harness/templates",
     )
-    upstream: str | None = Field(default=None, description="gomodel: the [servers.NAME] it forwards to")
+    upstream: str | None = Field(default=None, description="gomodel, litellm: the [servers.NAME] it forwards to")
     upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
     upstream_model: str = Field(
-        default="smollm2:135m", description="gomodel: the upstream's model for rows on another provider"
+        default="smollm2:135m",
+        description="gomodel: the upstream's model for rows on another provider; litellm: the model it routes to",
     )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")
     args: list[str] = Field(default_factory=list, description="extra command-line arguments")
@@ -82,8 +90,13 @@ class ServerSpec(BaseModel):
 
     @model_validator(mode="after")
     def _upstream(self) -> ServerSpec:
-        if (self.kind == "gomodel") != (self.upstream is not None):
-            raise ValueError("'upstream' (the server GoModel forwards to) is required for kind = \"gomodel\" only")
+        if (self.kind in GATEWAY_KINDS) != (self.upstream is not None):
+            kinds = " and ".join(f'"{k}"' for k in GATEWAY_KINDS)
+            raise ValueError(f"'upstream' (the server a gateway forwards to) is required for kind = {kinds} only")
+        if self.kind in PYTHON_KINDS and self.launcher != "process":
+            raise ValueError(f'kind = "{self.kind}" runs as a process from its virtualenv: set launcher = "process"')
+        if self.launcher == "container" and not self.image:
+            raise ValueError("launcher = \"container\" needs 'image'")
         return self
 
 

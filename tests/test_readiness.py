@@ -91,10 +91,19 @@ AGENTS = {
 }
 EXPECTED = {
     # text.format ignored: llama.cpp's Responses path, and GoModel v0.1.22 (recorded live)
-    "tools-json": {"llamacpp-responses": LIMITED, "gomodel-0122-translated": LIMITED},
+    # llama-cpp-python: tools are called only under a named tool_choice, json_schema is a 500, no stream usage
+    "tools-json": {
+        "llamacpp-responses": LIMITED,
+        "gomodel-0122-translated": LIMITED,
+        "llama-cpp-python-chat": NOT_READY,
+    },
     "memory": {"openai-responses": READY, "gomodel-native": READY, "gomodel-store-translated": READY},
     # GoModel streams usage in chat names until c0b5d40 (v0.1.22, v0.1.59); the store row is after it
-    "metered": {"gomodel-translated": NOT_READY, "gomodel-0122-translated": NOT_READY},
+    "metered": {
+        "gomodel-translated": NOT_READY,
+        "gomodel-0122-translated": NOT_READY,
+        "llama-cpp-python-chat": NOT_READY,
+    },
 }
 DEFAULT = {"tools-json": READY, "memory": LIMITED, "metered": READY}
 

@@ -9,6 +9,7 @@ from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .gomodel import GoModelEmulator
 from .litellm import LiteLLMEmulator
 from .llamacpp import LlamaCppEmulator
+from .llamacpppython import LlamaCppPythonEmulator
 from .lmstudio import LMStudioEmulator
 from .ollama import OllamaEmulator
 from .openai import OpenAIEmulator
@@ -21,6 +22,7 @@ EMULATORS: dict[str, type[Emulator]] = {
         OllamaEmulator,
         GoModelEmulator,
         LlamaCppEmulator,
+        LlamaCppPythonEmulator,
         VLLMEmulator,
         LMStudioEmulator,
         LiteLLMEmulator,

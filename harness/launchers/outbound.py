@@ -36,6 +36,9 @@ _ATTEMPTS = [
     re.compile(r"\bHTTPS?ConnectionPool\(host='(?P<host>[^']+)'"),
     re.compile(r"\bFailed to resolve '(?P<host>[^']+)'"),
     re.compile(r"\bCannot connect to host (?P<host>\[[^\]]+\]|[^\s:]+):\d+"),
+    # harness/launchers/loopback_guard.py, around a Python server: `... refused look-up of 'example.com' (...)`
+    re.compile(r"compat-harness loopback guard: refused (?:look-up of|connection to) '(?P<host>[^']*)'"),
+    re.compile(r"compat-harness loopback guard: refused listening on '(?P<listen>[^']*)'"),
     # Resolver failures that name no host: a loopback name never needs the network to resolve.
     re.compile(r"Temporary failure in name resolution|Name or service not known|getaddrinfo (?:failed|ENOTFOUND)"),
     # A fetch or download from a URL, as servers word their own start-up fetches
@@ -79,6 +82,8 @@ def _target(match: re.Match[str]) -> str | None:
         host = urlsplit(groups["url"]).hostname or groups["url"]
     elif groups.get("host"):
         host = groups["host"]
+    elif groups.get("listen") is not None:  # the guard printed it because the address is not a loopback one
+        return f"listeners on {groups['listen'] or 'every interface'}"
     else:
         return "a name server (the line names no host)"
     return None if is_loopback(host) else host

@@ -38,7 +38,7 @@ from typing import Any
 
 from ..models import model_file as assembled_model
 from ..profiles import ServerSpec
-from . import containers, outbound
+from . import containers, outbound, pyservers
 from .containers import MissingPrerequisite
 from .deathsig import die_with_parent
 from .process import free_port, stop
@@ -122,7 +122,10 @@ def _plan(
         template = _llama_template(spec, in_container)
         if template:
             args += ["--chat-template-file", template]
-        return Plan(args + spec.args, {}, {str(model_file.parent): MODEL_DIR} if in_container else {})
+        mounts = {str(model_file.parent): MODEL_DIR} if in_container else {}
+        if in_container and (host_template := _cached_llama_template(spec)) is not None:
+            mounts[str(host_template)] = LLAMA_TEMPLATE_IN_IMAGE  # the upstream image carries no templates
+        return Plan(args + spec.args, {}, mounts)
     if spec.kind == "ollama":
         env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_NOPRUNE": "1"}
         # Ollama v0.24.0 fetches model recommendations from its website at start and about every 17 min
@@ -164,12 +167,21 @@ def _llama_template(spec: ServerSpec, in_container: bool) -> str | None:
     return str(beside) if beside and beside.is_file() else None
 
 
+def _cached_llama_template(spec: ServerSpec) -> Path | None:
+    """The template scripts/live-setup took from llama.cpp's source, for an image pulled from its registry."""
+    found = containers.cache_dir() / "bin" / f"llama-server-{spec.version}" / "templates" / "chatml-tools.jinja"
+    return found if found.is_file() else None
+
+
 def _ready(spec: ServerSpec, url: str, model: str) -> bool:
     if spec.kind == "llama-server":
         return _get(f"{url}/health")[0] == 200
     if spec.kind == "ollama":
         return _get(f"{url}/api/version")[0] == 200
-    status, body = _get(f"{url}/v1/models", token=MASTER_KEY)
+    if spec.kind == "llama-cpp-python":  # its model is loaded before uvicorn listens
+        return _get(f"{url}/v1/models")[0] == 200
+    key = pyservers.LITELLM_MASTER_KEY if spec.kind == "litellm" else MASTER_KEY
+    status, body = _get(f"{url}/v1/models", token=key)
     return status == 200 and model in {m.get("id") for m in (body or {}).get("data", [])}
 
 
@@ -183,6 +195,8 @@ def _version(spec: ServerSpec, url: str, logs: Callable[[], str]) -> str:
         reported = str(body.get("build_info", ""))
     elif spec.kind == "ollama":
         reported = str((_get(f"{url}/api/version")[1] or {}).get("version", ""))
+    elif spec.kind in pyservers.KINDS:  # no version route: the installed package, as its guard logged it
+        reported = pyservers.reported_version(logs)
     else:  # GoModel has no version route; it logs its version as it starts
         found = GOMODEL_START.search(logs())
         reported = found.group(1).removeprefix("v") if found else ""
@@ -286,7 +300,7 @@ def _quietly_stop(container: Any) -> None:
 
 
 def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
-    binary = shutil.which(spec.binary)
+    binary = str(pyservers.interpreter(spec)) if spec.kind in pyservers.KINDS else shutil.which(spec.binary)
     if binary is None:
         raise MissingPrerequisite(
             f'{spec.binary} is not on PATH: install {spec.kind} {spec.version}, or use launcher = "container" '
@@ -320,7 +334,10 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
     model_file = assembled_model(spec.gguf)
     port = free_port()
     in_container = spec.launcher == "container"
-    plan = _plan(spec, port, model, model_file, upstream, in_container)
+    if spec.kind in pyservers.KINDS:
+        plan = Plan(*pyservers.command(spec, port, model, model_file, upstream.url if upstream else None, stack), {})
+    else:
+        plan = _plan(spec, port, model, model_file, upstream, in_container)
     plan.env.update(_env_from(spec))
     alive, read_logs = (_in_container if in_container else _as_process)(spec, plan, stack)
 
@@ -334,7 +351,9 @@ def launch(spec: ServerSpec, model: str, stack: ExitStack, upstream: Running | N
             _ollama_import(url, model, model_file, spec.template)
         except LaunchFailed as exc:
             raise LaunchFailed(f"{spec.name}: importing {model}: {exc}", logs()) from None
-    return Running(spec.name, url, _version(spec, url, logs), logs, lambda: read_logs(None))
+    # the whole log: a server that logs its version first (GoModel, the guard of a Python server) may have
+    # printed more than the tail holds by the time it is ready (llama-cpp-python's model loading does)
+    return Running(spec.name, url, _version(spec, url, lambda: read_logs(None)), logs, lambda: read_logs(None))
 
 
 class ServerPool:

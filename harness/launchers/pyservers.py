@@ -1,0 +1,94 @@
+"""Python servers from PyPI for live rows: LiteLLM's proxy and llama-cpp-python's own server.
+
+Each runs as a process from its own virtualenv (scripts/live-setup makes ``$COMPAT_CACHE_DIR/venvs/NAME``;
+their pins clash with the harness's and with each other's), under ``loopback_guard.py``: a process cannot
+get the loopback resolv.conf a container gets, so the guard refuses, inside the interpreter, every look-up,
+connection and bind that is not loopback, and prints each refusal for harness/launchers/outbound.py.
+On top of that each recipe turns off the server's own fetches, citing where in its source they are.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from ..profiles import ServerSpec
+from .containers import SETUP_COMMAND, MissingPrerequisite, cache_dir
+
+KINDS = frozenset({"litellm", "llama-cpp-python"})
+GUARD = Path(__file__).with_name("loopback_guard.py")
+# LiteLLM refuses to start with its documented example key sk-1234 (proxy/auth/master_key_boot_check.py,
+# PUBLICLY_KNOWN_MASTER_KEY_SHA256_DIGESTS); this one guards a throw-away proxy on 127.0.0.1.
+LITELLM_MASTER_KEY = "sk-compat-harness-local"
+RUNNING = re.compile(r"compat-harness loopback guard: running (\S+) (\S+)")  # loopback_guard.py's first line
+DISTRIBUTIONS = {"litellm": "litellm", "llama-cpp-python": "llama_cpp_python"}
+
+
+def interpreter(spec: ServerSpec) -> Path:
+    """The Python of the server's virtualenv: ``binary`` names it under the cache's venvs/, or is a path."""
+    given = Path(spec.binary)
+    python = given if given.is_absolute() else cache_dir() / "venvs" / spec.binary / "bin" / "python"
+    if not python.is_file():
+        raise MissingPrerequisite(
+            f"{spec.kind} {spec.version} is not installed at {python.parent.parent}: run {SETUP_COMMAND}"
+        )
+    return python
+
+
+LIBRARY_LINK = "llama.cpp-lib"  # scripts/live-setup: the venv's link to the libllama.so it linked
+
+
+def command(
+    spec: ServerSpec, port: int, model: str, model_file: Path, upstream_url: str | None, stack: ExitStack
+) -> tuple[list[str], dict[str, str]]:
+    """The guarded command line (after the interpreter, ``interpreter(spec)``) and the environment."""
+    python = interpreter(spec)
+    guard = [str(GUARD), "--version-of", DISTRIBUTIONS[spec.kind]]
+    if spec.kind == "litellm":
+        assert upstream_url is not None  # the validator requires an upstream for litellm
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="compat-litellm-")))
+        config = folder / "config.yaml"
+        config.write_text(_litellm_config(model, spec.upstream_model, upstream_url), encoding="utf-8")
+        env = {
+            # The model cost map is fetched from GitHub at import unless this is true
+            # (litellm/litellm_core_utils/get_model_cost_map.py, get_model_cost_map and the runtime reload).
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            # Usage telemetry: off unless consented, and this vetoes it outright (litellm/proxy/telemetry/
+            # settings.py, TelemetrySettings.disabled). tiktoken's encodings come from the package's own
+            # folder (litellm/litellm_core_utils/default_encoding.py sets TIKTOKEN_CACHE_DIR), not the web.
+            "LITELLM_TELEMETRY_DISABLED": "true",
+        }
+        script = python.parent / "litellm"  # the console script pip made: litellm.proxy.proxy_cli:run_server
+        argv = [*guard, "--script", str(script), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+        return [*argv, *spec.args], env
+    # llama-cpp-python: llama_cpp/llama_cpp.py loads libllama from LLAMA_CPP_LIB_PATH when set (else from
+    # its package, as a normal `pip install` builds it). The server fetches only with --hf_model_repo_id
+    # (llama_cpp/server/model.py, Llama.from_pretrained), which is never given.
+    library = python.parent.parent / LIBRARY_LINK
+    env = {"LLAMA_CPP_LIB_PATH": str(library)} if (library / "libllama.so").is_file() else {}
+    argv = [*guard, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", model]
+    # --n_threads 2: its default is half the cores (one here); -c 8192 as llama-server gets
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "2"]
+    return [*argv, *spec.args], env
+
+
+def _litellm_config(model: str, upstream_model: str, upstream_url: str) -> str:
+    """One public model on the Ollama upstream's native chat API; no database, so no key management."""
+    return (
+        "model_list:\n"
+        f"  - model_name: {model}\n"
+        "    litellm_params:\n"
+        f"      model: ollama_chat/{upstream_model}\n"
+        f"      api_base: {upstream_url}\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_MASTER_KEY}\n"
+    )
+
+
+def reported_version(logs: Callable[[], str]) -> str:
+    """The installed version the guard printed as the server started."""
+    found = RUNNING.search(logs())
+    return found.group(2) if found else ""
