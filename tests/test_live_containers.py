@@ -27,6 +27,12 @@ TWO_CELLS = "plain_text or (streaming and not tool)"  # test_plain_text, then te
 CACHE = containers.cache_dir()  # read now: pytester points HOME elsewhere while a test runs
 
 
+@pytest.fixture(autouse=True)
+def _real_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytester points HOME elsewhere: the runs inside these tests must still find the models live-setup made."""
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(CACHE))
+
+
 @pytest.fixture(scope="module")
 def llama_image() -> str:
     image = load_servers()["llama-server"].image
@@ -128,15 +134,19 @@ def test_the_same_servers_run_as_local_processes(
 ) -> None:
     """launcher = "process": the binaries scripts/live-setup built, put on PATH, no container engine needed."""
     spec = load_servers()[server]
-    built = sorted(CACHE.glob(f"bin/{spec.binary.replace('-server', '')}*/{spec.binary}"))
+    # the build of the pinned version (the cache may also hold other llama.cpp commits)
+    built = sorted(CACHE.glob(f"bin/{spec.binary.replace('-server', '')}*{spec.version}*/{spec.binary}"))
     if not built:
         pytest.skip(f"no {spec.binary} built under {CACHE}/bin: run scripts/live-setup")
     monkeypatch.setenv("PATH", f"{built[-1].parent}:{os.environ['PATH']}")
     pytester.makefile(".toml", proc=f'[servers.{server}]\nlauncher = "process"\n')
     result = run_suites(pytester, "-m", "live", "--backends", "proc.toml", "--backend", profile, "-k", "plain_text")
-    result.assert_outcomes(passed=1)
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
-    assert report["cells"][0]["outcome"] == "supported"
+    # The server answered; whether the 135M model said the requested word is the model's part (issue 13's
+    # plain_text rule): supported, or inconclusive (an xfail), never an error.
+    assert report["cells"][0]["outcome"] in ("supported", "inconclusive"), report["cells"][0]["reason"]
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("xfailed", 0) == 1, outcomes
     assert spec.version.split("-")[0] in next(b["version"] for b in report["backends"])
     assert not [p for p in _processes(spec.binary)], f"{spec.binary} outlived the session"
 

@@ -70,8 +70,10 @@ def command(
     library = python.parent.parent / LIBRARY_LINK
     env = {"LLAMA_CPP_LIB_PATH": str(library)} if (library / "libllama.so").is_file() else {}
     argv = [*guard, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", model]
-    # --n_threads 2: its default is half the cores (one here); -c 8192 as llama-server gets
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "2"]
+    # --n_threads 2: its default is half the cores (one here). --n_ctx 2048: the server has no cap on an
+    # answer's length (a request without max_tokens generates until the context is full), and the SDK sends
+    # none: with 8192 a rambling answer outlived the 120 s cell timeout (parallel_tool_calls, live run here).
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
     return [*argv, *spec.args], env
 
 
