@@ -125,9 +125,12 @@ def test_process_fields_are_validated(tmp_path: Path, text: str, message: str) -
     assert message in str(caught.value)
 
 
-def test_ctrl_c_during_a_scenario_stops_the_served_process(tmp_path: Path) -> None:
+def _slow_served_session(tmp_path: Path, output: int) -> tuple[subprocess.Popen[bytes], Path, int]:
+    """A pytest run of one live cell against a served emulator whose slow fault holds the first request a minute.
+
+    Returns the run, the file the server writes its pid to, and its port.
+    """
     pidfile, port = tmp_path / "served.pid", free_port()
-    # A slow fault holds the scenario inside its first request for a minute: Ctrl-C lands mid-scenario.
     serve = " ".join([*SERVE, "--fault", "slow", "--fault-option", "seconds=60"])
     command = ["sh", "-c", f"echo $$ > {pidfile}; exec {serve}"]
     (tmp_path / "proc.toml").write_text(
@@ -138,10 +141,16 @@ def test_ctrl_c_during_a_scenario_stops_the_served_process(tmp_path: Path) -> No
         [sys.executable, "-m", "pytest", "--pyargs", "suites", "-m", "live", "-p", "no:cacheprovider", "-q"]
         + ["--backends", "proc.toml", "--backend", "served-slow", "-k", "test_plain_text", "--compat-timeout", "120"],
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # our SIGINT goes to pytest alone, as a terminal's goes to its foreground job
+        stdout=output,
+        stderr=subprocess.STDOUT if output == subprocess.PIPE else subprocess.DEVNULL,
+        start_new_session=True,  # our signal goes to pytest alone, as a terminal's goes to its foreground job
     )
+    return run, pidfile, port
+
+
+def test_ctrl_c_during_a_scenario_stops_the_served_process(tmp_path: Path) -> None:
+    # The slow fault holds the scenario inside its first request: Ctrl-C lands mid-scenario.
+    run, pidfile, port = _slow_served_session(tmp_path, subprocess.PIPE)
     try:
         assert wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), 60), "the server never started"
         pid = int(pidfile.read_text())
@@ -165,21 +174,7 @@ def test_ctrl_c_during_a_scenario_stops_the_served_process(tmp_path: Path) -> No
 
 
 def test_a_sigkilled_pytest_leaves_no_served_process_behind(tmp_path: Path) -> None:
-    pidfile, port = tmp_path / "served.pid", free_port()
-    serve = " ".join([*SERVE, "--fault", "slow", "--fault-option", "seconds=60"])
-    command = ["sh", "-c", f"echo $$ > {pidfile}; exec {serve}"]
-    (tmp_path / "proc.toml").write_text(
-        '[profiles.served-slow]\nfamily = "ollama"\napi = "chat_completions"\nmodel = "qwen3:0.6b"\n'
-        f'reach = "process"\nport = {port}\ncommand = {json.dumps(command)}\n'
-    )
-    run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--pyargs", "suites", "-m", "live", "-p", "no:cacheprovider", "-q"]
-        + ["--backends", "proc.toml", "--backend", "served-slow", "-k", "test_plain_text", "--compat-timeout", "120"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    run, pidfile, port = _slow_served_session(tmp_path, subprocess.DEVNULL)
     pid = None
     try:
         assert wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), 60), "the server never started"
