@@ -19,7 +19,7 @@ import httpx
 from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
 from openai import AsyncOpenAI
 
-from .launchers.emulated import Faults
+from .emulators import Faults
 from .profiles import Profile
 from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
 

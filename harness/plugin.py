@@ -36,7 +36,7 @@ def _import_heavy() -> None:
     global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
-    global Backend, RunRecord, scrubbing_log_records, health
+    global Backend, RunRecord, scrubbing_log_records, health, MissingPrerequisite
     from . import agreement, atomic, cassettes, diff, health, readiness, render, repeat, reports, selection, verdict
     from .backend import Backend, RunRecord
     from .features import FEATURE_IDS
@@ -45,6 +45,7 @@ def _import_heavy() -> None:
     from .launchers.servers import LaunchFailed, ServerPool, server_secrets
     from .matrix import Matrix
     from .outcomes import Cell, Observation, Outcome
+    from .prerequisites import MissingPrerequisite
     from .profiles import Profile, ProfileError, load_profiles, load_servers
     from .redact import scrub, scrubbing_log_records
     from .strict import cell_deviations
@@ -372,10 +373,12 @@ async def _endpoint(config: pytest.Config, profile: Profile) -> AsyncIterator[An
         async with endpoint_for(profile, stash[PROCESSES_KEY], stash[SERVERS_KEY]) as endpoint:
             entered = True
             yield endpoint
-    except pytest.skip.Exception as skipped:
-        if entered or profile.name not in stash[EXPLICIT_KEY]:
+    except MissingPrerequisite as missing:
+        if entered:
             raise
-        why = str(skipped.msg).removeprefix(f"{profile.name}: ")
+        if profile.name not in stash[EXPLICIT_KEY]:
+            pytest.skip(str(missing))
+        why = str(missing).removeprefix(f"{profile.name}: ")
         pytest.exit(f"--backend {profile.name}: cannot run: {why}", returncode=pytest.ExitCode.TESTS_FAILED)
 
 

@@ -25,7 +25,7 @@ from harness.emulators import brain, bridge, chat, gomodel_releases, responses
 from harness.emulators.base import ApiError, HttpReply
 from harness.emulators.gomodel import GoModelEmulator
 from harness.emulators.llamacpp import LlamaCppEmulator
-from harness.emulators.local import ModelServer
+from harness.emulators.model_server import ModelServer
 from harness.emulators.ollama import OllamaEmulator
 from harness.emulators.openai import OpenAIEmulator
 from harness.emulators.responses import ConversationStore, Responses

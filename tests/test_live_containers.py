@@ -18,13 +18,13 @@ import pytest
 from harness.emulators import create
 from harness.emulators.server import make_server
 from harness.launchers import containers
-from harness.launchers.containers import MissingPrerequisite
+from harness.prerequisites import MissingPrerequisite, cache_dir
 from harness.profiles import load_servers
 from harness.testing import run_suites
 
 pytestmark = pytest.mark.live
 TWO_CELLS = "plain_text or (streaming and not tool)"  # test_plain_text, then test_streaming
-CACHE = containers.cache_dir()  # read now: pytester points HOME elsewhere while a test runs
+CACHE = cache_dir()  # read now: pytester points HOME elsewhere while a test runs
 
 
 @pytest.fixture(autouse=True)

@@ -21,12 +21,12 @@ import pytest
 from harness import agreement
 from harness.features import FEATURE_IDS
 from harness.launchers import containers
-from harness.launchers.containers import MissingPrerequisite
 from harness.launchers.outbound import is_loopback
 from harness.launchers.servers import LaunchFailed, Running, ServerPool, _plan, launch
 from harness.matrix import Matrix
-from harness.models import model_file
+from harness.modelfiles import model_file
 from harness.outcomes import Cell, Outcome
+from harness.prerequisites import MissingPrerequisite
 from harness.profiles import PYTHON_KINDS, ProfileError, ServerSpec, load_profiles, load_servers
 from harness.testing import run_suites
 

@@ -16,9 +16,9 @@ import pytest
 from harness import classify
 from harness.backend import RunRecord
 from harness.classify.textcalls import PREFIX, call_as_text
-from harness.launchers.containers import MissingPrerequisite
-from harness.models import assemble, join_parts, model_file
+from harness.modelfiles import assemble, join_parts, model_file
 from harness.outcomes import Outcome
+from harness.prerequisites import MissingPrerequisite
 from harness.profiles import ModelSpec, ProfileError, load_models, load_profiles, load_servers
 from harness.wire import Exchange
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from harness.launchers import loopback_guard, pyservers
-from harness.launchers.containers import MissingPrerequisite
 from harness.launchers.outbound import attempts_in, is_loopback
 from harness.launchers.servers import Running, ServerPool, launch
+from harness.prerequisites import MissingPrerequisite
 from harness.profiles import ServerSpec, load_servers
 
 # -- the guard: what it refuses, without sending anything -----------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .base import ApiError, Emulator, Faults, HttpReply, HttpRequest
 from .gomodel import GoModelEmulator
 from .litellm import LiteLLMEmulator
 from .llamacpp import LlamaCppEmulator
@@ -38,4 +38,4 @@ def create(name: str, model: str, options: Mapping[str, Any] | None = None) -> E
     return cls(model, dict(options or {}))
 
 
-__all__ = ["EMULATORS", "ApiError", "Emulator", "HttpReply", "HttpRequest", "create"]
+__all__ = ["EMULATORS", "ApiError", "Emulator", "Faults", "HttpReply", "HttpRequest", "create"]

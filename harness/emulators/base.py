@@ -75,6 +75,20 @@ class ApiError(Exception):
 Handler = Callable[[HttpRequest, re.Match[str]], HttpReply]
 
 
+class Faults:
+    """Errors a scenario asks for (a 429, a 500): the next request gets one, in the backend's own error body.
+
+    Real backends cannot be made to rate-limit on demand; the emulator's ``error_reply`` still shapes the
+    body exactly as that backend would, so what reaches the SDK is what the backend would send.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[int, str]] = []
+
+    def inject(self, status: int, message: str) -> None:
+        self.pending.append((status, message))
+
+
 class Emulator:
     """Routes requests to handlers and turns ``ApiError`` into the backend's own error body."""
 

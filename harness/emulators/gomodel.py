@@ -49,7 +49,7 @@ from typing import Any
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .gomodel_releases import Release, release
-from .local import model_list
+from .model_server import model_list
 from .responses import (
     ConversationStore,
     ResponsesQuirks,

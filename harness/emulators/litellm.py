@@ -16,7 +16,7 @@ from typing import Any
 
 from . import bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
-from .local import model_list
+from .model_server import model_list
 from .responses import ResponsesQuirks, ResponseStore, StoredResponse, as_input, parse_input
 
 # litellm_completion_transformation/streaming_iterator.py: full event set with sequence_number;

@@ -31,7 +31,7 @@ from typing import Any
 from . import brain
 from .base import SSE_DONE, ApiError, HttpReply, HttpRequest, sse_data
 from .chat import ChatCompletions, ChatQuirks, split_text
-from .local import ModelServer
+from .model_server import ModelServer
 
 # The request fields pydantic checks before the route runs (types.py CreateChatCompletionRequest).
 RESPONSE_FORMATS = ("text", "json_object")

@@ -12,7 +12,7 @@ from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
 from .chat import ChatQuirks
-from .local import ModelServer
+from .model_server import ModelServer
 
 
 class LMStudioEmulator(ModelServer):

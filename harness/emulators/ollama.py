@@ -16,7 +16,7 @@ from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
 from .chat import ChatQuirks
-from .local import ModelServer
+from .model_server import ModelServer
 from .responses import ResponsesQuirks
 
 ERROR_TYPES = {400: "invalid_request_error", 404: "not_found_error"}

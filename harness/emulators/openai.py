@@ -9,7 +9,7 @@ from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
 from .chat import ChatQuirks
-from .local import ModelServer
+from .model_server import ModelServer
 from .responses import ResponsesQuirks
 
 ERROR_TYPES = {429: "requests", 500: "server_error"}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
-from .local import ModelServer
+from .model_server import ModelServer
 
 ERROR_TYPES = {400: "BadRequestError", 404: "NotFoundError", 500: "InternalServerError"}
 

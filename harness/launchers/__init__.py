@@ -1,7 +1,8 @@
 """Launchers: given a profile, provide a reachable backend, and always tear it down afterwards.
 
 ``endpoint_for(profile)`` picks the launcher from the profile's ``reach``: an in-process emulator
-(mocked tier), an already running server at a URL, or a local process it starts (live tier).
+(mocked tier), an already running server at a URL, or a local process it starts (live tier). A row that
+cannot run here raises ``MissingPrerequisite`` naming what is missing; the plugin turns that into a skip.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-import pytest
 
-from ..emulators import create
+from ..emulators import Faults, create
+from ..prerequisites import MissingPrerequisite
 from ..profiles import Profile
-from .containers import MissingPrerequisite
-from .emulated import Faults, mount
+from .emulated import mount
 from .process import LaunchError, ProcessPool, launched
 from .servers import ServerPool
 
@@ -60,7 +60,7 @@ def _process_url(profile: Profile, processes: ProcessPool | None, stack: ExitSta
     try:
         return processes.url_for(profile) if processes is not None else stack.enter_context(launched(profile))
     except LaunchError as exc:  # a backend that cannot be started is skipped with the reason, never faked
-        pytest.skip(str(exc))
+        raise MissingPrerequisite(str(exc)) from None
 
 
 @asynccontextmanager
@@ -78,9 +78,11 @@ async def endpoint_for(
     if profile.reach == "url":
         base_url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url
         if not base_url:
-            pytest.skip(f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL")
+            raise MissingPrerequisite(
+                f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL"
+            )
         if profile.api_key_env and not os.environ.get(profile.api_key_env):
-            pytest.skip(f"{profile.name}: no API key: set ${profile.api_key_env}")
+            raise MissingPrerequisite(f"{profile.name}: no API key: set ${profile.api_key_env}")
         model = os.environ.get(profile.model_env) if profile.model_env else None
         async with _network(base_url, _api_key(profile, "not-needed")) as endpoint:
             yield Endpoint(endpoint.base_url, endpoint.transport, endpoint.api_key, model=model or None)
@@ -95,11 +97,12 @@ async def endpoint_for(
             raise ValueError(f"{profile.name}: reach = 'server' needs a server pool")
         missing = [name for name in (profile.live.needs_env if profile.live else []) if not os.environ.get(name)]
         if missing:
-            pytest.skip(f"{profile.name}: set {', '.join('$' + m for m in missing)} (see the profile's live table)")
+            needed = ", ".join("$" + name for name in missing)
+            raise MissingPrerequisite(f"{profile.name}: set {needed} (see the profile's live table)")
         try:
             running = servers.get(profile.server, profile.model)
-        except MissingPrerequisite as exc:  # a real missing prerequisite, named with its remedy
-            pytest.skip(f"{profile.name}: {exc}")
+        except MissingPrerequisite as exc:  # named with its remedy; the row's name leads, as in every reason
+            raise MissingPrerequisite(f"{profile.name}: {exc}") from None
         async with _network(f"{running.url}/v1", _api_key(profile, "not-needed")) as endpoint:
             yield Endpoint(endpoint.base_url, endpoint.transport, endpoint.api_key, None, running.version, running.logs)
         return

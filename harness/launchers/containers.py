@@ -12,17 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir
+
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
 
 PODMAN_SOCKET = Path("/run/podman/podman.sock")
 DOCKER_SOCKET = Path("/var/run/docker.sock")
-SETUP_COMMAND = "scripts/live-setup"
 LABEL = "agents-compat-harness"  # on every container the harness starts, so a leftover can be found
-
-
-class MissingPrerequisite(Exception):
-    """Something the live row needs is not on this machine; the message names it and how to get it."""
 
 
 def engine_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -56,13 +53,6 @@ def docker_client() -> Any:
             "(Podman with a Docker-compatible socket), or start Docker"
         ) from None
     return client
-
-
-def cache_dir() -> Path:
-    """Where scripts/live-setup keeps builds, logs and notes (the same rule as the script's)."""
-    if os.environ.get("COMPAT_CACHE_DIR"):
-        return Path(os.environ["COMPAT_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "compat-harness"
 
 
 def require_image(client: Any, image: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import httpx
 import respx
 
-from ..emulators import ApiError, Emulator, HttpRequest
+from ..emulators import ApiError, Emulator, Faults, HttpRequest
 from ..emulators.faults import Fault, FaultyEmulator, Pause, Reset
 
 # What httpx raises when the peer resets a connection (ECONNRESET while reading).
@@ -39,20 +39,6 @@ class _ReplyStream(httpx.AsyncByteStream):
                 raise httpx.ReadError(CONNECTION_RESET)
             yield write
             await asyncio.sleep(0)
-
-
-class Faults:
-    """Errors a scenario asks for (a 429, a 500): the next request gets one, in the backend's own error body.
-
-    Real backends cannot be made to rate-limit on demand; the emulator's ``error_reply`` still shapes the
-    body exactly as that backend would, so what reaches the SDK is what the backend would send.
-    """
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[int, str]] = []
-
-    def inject(self, status: int, message: str) -> None:
-        self.pending.append((status, message))
 
 
 def mount(

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from ..prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir
 from ..profiles import ServerSpec
-from .containers import SETUP_COMMAND, MissingPrerequisite, cache_dir
 
 KINDS = frozenset({"litellm", "llama-cpp-python"})
 GUARD = Path(__file__).with_name("loopback_guard.py")

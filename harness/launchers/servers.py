@@ -36,10 +36,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..models import model_file as assembled_model
+from ..modelfiles import model_file as assembled_model
+from ..prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir
 from ..profiles import ServerSpec
 from . import containers, outbound, pyservers
-from .containers import MissingPrerequisite
 from .deathsig import die_with_parent
 from .process import free_port, stop
 
@@ -169,7 +169,7 @@ def _llama_template(spec: ServerSpec, in_container: bool) -> str | None:
 
 def _cached_llama_template(spec: ServerSpec) -> Path | None:
     """The template scripts/live-setup took from llama.cpp's source, for an image pulled from its registry."""
-    found = containers.cache_dir() / "bin" / f"llama-server-{spec.version}" / "templates" / "chatml-tools.jinja"
+    found = cache_dir() / "bin" / f"llama-server-{spec.version}" / "templates" / "chatml-tools.jinja"
     return found if found.is_file() else None
 
 
@@ -304,7 +304,7 @@ def _as_process(spec: ServerSpec, plan: Plan, stack: ExitStack) -> Watch:
     if binary is None:
         raise MissingPrerequisite(
             f'{spec.binary} is not on PATH: install {spec.kind} {spec.version}, or use launcher = "container" '
-            f"after {containers.SETUP_COMMAND}"
+            f"after {SETUP_COMMAND}"
         )
     log = stack.enter_context(tempfile.TemporaryFile())
     env = {**os.environ, **plan.env}

