@@ -24,6 +24,11 @@ from .profiles import Profile
 from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
 
 SDK_LOGGER = "openai.agents"
+# Every scenario needs 2 model turns at most (a call, then the answer to its result; a handoff, then the
+# specialist's answer), and the second turn's request and usage already show what the backend did with the
+# result. A small live model that calls its tool again after each result (Qwen2.5-Coder-0.5B did, on
+# llama-server and Ollama alike) would otherwise hold a cell for the SDK's 10 turns, 5-10 s each here.
+LIVE_MAX_TURNS = 2
 
 
 @dataclass
@@ -130,7 +135,13 @@ class Backend:
             kwargs["model_settings"] = settings.resolve(ModelSettings(temperature=0))
         return Agent(name=name, instructions=instructions, model=self.model(), **kwargs)
 
+    def _turns(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.profile.tier == "live":
+            kwargs.setdefault("max_turns", LIVE_MAX_TURNS)
+        return kwargs
+
     async def run(self, agent: Agent[Any], input: Any, **kwargs: Any) -> RunRecord:
+        kwargs = self._turns(kwargs)
         with self._recording() as record:
             try:
                 record.result = await asyncio.wait_for(Runner.run(agent, input, **kwargs), self.timeout)
@@ -152,6 +163,7 @@ class Backend:
         return record
 
     async def run_streamed(self, agent: Agent[Any], input: Any, **kwargs: Any) -> RunRecord:
+        kwargs = self._turns(kwargs)
         with self._recording() as record:
 
             async def consume() -> None:

@@ -148,6 +148,32 @@ def mentions(value: Any, needle: str) -> bool:
     return needle in (value if isinstance(value, str) else json.dumps(value))
 
 
+def text_with(value: Any, needle: str) -> str | None:
+    """The first string inside a JSON value that holds ``needle`` (a tool result inside a request)."""
+    if isinstance(value, str):
+        return value if needle in value else None
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((found for child in children if (found := text_with(child, needle)) is not None), None)
+
+
+def result_counted(before: Exchange, carried: Exchange, result: str) -> tuple[bool | None, str]:
+    """Did the backend put ``result`` (sent in ``carried``, the turn after ``before``) into the model's prompt?
+
+    Read from the backend's own input token counts: ``carried``'s input is ``before``'s, plus the call the
+    model wrote there (about ``before``'s output tokens), plus the result. A backend that drops the result
+    grows by the call alone; one that counts nothing reports zeros, and then nothing can be told (None).
+    """
+    first, second = usage(before), usage(carried)
+    if first is None or second is None or first.degenerate or second.degenerate:
+        return None, "the backend reported no usable input token counts"
+    beyond_call = second.input_tokens - first.input_tokens - first.output_tokens
+    needed = token_count(result)
+    return beyond_call >= needed, (
+        f"input tokens {first.input_tokens} -> {second.input_tokens}: {beyond_call} beyond the "
+        f"{first.output_tokens}-token call, for a result of about {needed}"
+    )
+
+
 def response_error(exchange: Exchange) -> str | None:
     """The backend's error message, whatever its body shape ({"error": {...}}, {"error": "..."}, {"detail"})."""
     body = exchange.response_body

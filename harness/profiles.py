@@ -78,7 +78,7 @@ class ServerSpec(BaseModel):
     upstream: str | None = Field(default=None, description="gomodel, litellm: the [servers.NAME] it forwards to")
     upstream_provider: str = Field(default="ollama", description="gomodel: the model-id prefix of that upstream")
     upstream_model: str = Field(
-        default="smollm2:135m",
+        default="qwen2.5-coder:0.5b",  # the name Ollama gets for [servers.ollama]'s gguf
         description="gomodel: the upstream's model for rows on another provider; litellm: the model it routes to",
     )
     start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for readiness")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx2
 import openai
-from agents.exceptions import ModelBehaviorError, UserError
+from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
 from pydantic import BaseModel
 
 from harness import classify
@@ -284,6 +284,51 @@ def test_function_tools_broken_when_result_never_sent_back() -> None:
     call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", "{}"),)))
     obs = classify.function_tools(record(call, output="done"), "get_weather", "MARKER-7", live=False)
     assert obs.outcome is Outcome.BROKEN
+
+
+def looped_run(second_input: int | None, first: tuple[int, int] = (134, 17)) -> RunRecord:
+    """A model that called get_weather again after its result, until the SDK's MaxTurnsExceeded (seen live)."""
+    again = response_body(
+        calls=(("get_weather", '{"city": "Paris"}'),), usage=(second_input, 16) if second_input else None
+    )
+    call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", '{"city": "Paris"}'),), usage=first))
+    result = "Paris: sunny, 21 C, report MARKER-7"
+    back = exchange({"input": [{"type": "function_call_output", "output": result}]}, again)
+    return record(call, back, error=MaxTurnsExceeded("Max turns (3) exceeded"))
+
+
+def test_function_tools_looped_run_is_supported_when_the_backend_counted_the_result() -> None:
+    # Ollama 0.24.0 with Qwen2.5-Coder-0.5B: 134 input tokens, a 17-token call, then 184 with the result.
+    obs = classify.function_tools(looped_run(184), "get_weather", "MARKER-7", live=True)
+    assert obs.outcome is Outcome.SUPPORTED and "MaxTurnsExceeded" in obs.reason and "134 -> 184" in obs.reason
+
+
+def test_function_tools_looped_run_is_ignored_when_the_result_was_left_out_of_the_prompt() -> None:
+    # What a server that drops the tool message counts: the earlier prompt and the call it re-renders, no more.
+    obs = classify.function_tools(looped_run(154), "get_weather", "MARKER-7", live=True)
+    assert obs.outcome is Outcome.IGNORED and "left it out of the prompt" in obs.reason
+
+
+def test_function_tools_looped_run_without_token_counts_cannot_tell() -> None:
+    assert (
+        classify.function_tools(looped_run(None), "get_weather", "MARKER-7", live=True).outcome is Outcome.INCONCLUSIVE
+    )
+    zeros = classify.function_tools(looped_run(184, first=(0, 0)), "get_weather", "MARKER-7", live=True)
+    assert zeros.outcome is Outcome.INCONCLUSIVE
+
+
+def test_a_loop_over_a_failing_wire_is_still_a_failure() -> None:
+    run = looped_run(184)
+    run.exchanges[-1].status = 500
+    assert classify.function_tools(run, "get_weather", "MARKER-7", live=True).outcome is Outcome.BROKEN
+
+
+def test_tool_choice_named_is_judged_on_the_first_turn_of_a_looped_run() -> None:
+    named = {"type": "function", "function": {"name": "get_time"}}
+    first = exchange({"tool_choice": named}, response_body(calls=(("get_weather", "{}"),)))
+    run = record(first, error=MaxTurnsExceeded("Max turns (3) exceeded"))
+    obs = classify.tool_choice_named(run, "get_time", "get_weather")
+    assert obs.outcome is Outcome.IGNORED and "called get_weather" in obs.reason
 
 
 # --- faults named from the wire ------------------------------------------------------------------

@@ -335,8 +335,9 @@ def test_gomodel_rows_start_their_upstream_with_the_right_model() -> None:
     from harness.launchers.servers import _upstream_model
 
     gomodel = load_servers()["gomodel"]
-    assert _upstream_model(gomodel, "ollama/smollm2:135m") == "smollm2:135m"
-    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "smollm2:135m"  # the native path: Ollama as usual
+    assert _upstream_model(gomodel, "ollama/qwen2.5-coder:0.5b") == "qwen2.5-coder:0.5b"
+    # the native path: Ollama as usual, under the name of the model its server loads
+    assert _upstream_model(gomodel, "openai/gpt-4.1-mini") == "qwen2.5-coder:0.5b"
 
 
 # -- nothing leaves the machine: each recipe's settings, and the pool's reading of the logs -------------

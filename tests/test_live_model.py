@@ -151,8 +151,10 @@ def test_streaming_needs_no_tool_and_several_deltas() -> None:
 def test_every_server_that_loads_a_model_names_one_from_the_models_table() -> None:
     models, servers = load_models(), load_servers()
     assert {s.gguf for s in servers.values() if s.kind != "gomodel"} <= set(models)
-    assert servers["llama-server"].gguf == servers["ollama"].gguf == "smollm2-135m"
-    assert len(models["qwen2.5-coder-0.5b"].packages) == 6  # measured, not used by a row (README, "Live tier")
+    # the tool rows load a model that writes calls; llama-cpp-python's row keeps the fast SmolLM2
+    assert servers["llama-server"].gguf == servers["ollama"].gguf == "qwen2.5-coder-0.5b"
+    assert len(models["qwen2.5-coder-0.5b"].packages) == 6
+    assert servers["llama-cpp-python"].gguf == "smollm2-135m"
 
 
 def test_an_unknown_model_is_a_profile_error(tmp_path: Path) -> None:

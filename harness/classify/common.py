@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import openai
 import pydantic
-from agents.exceptions import AgentsException, ModelBehaviorError
+from agents.exceptions import AgentsException, MaxTurnsExceeded, ModelBehaviorError
 
 from .. import evidence
 from ..backend import RunRecord
@@ -117,6 +117,19 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
         return Observation(BROKEN, f"{at}SDK could not use the reply: ModelBehaviorError: {short(error.message)}")
     kind = "SDK error" if isinstance(error, AgentsException) else "SDK crashed"
     return Observation(BROKEN, f"{at}{kind}: {type(error).__name__}: {short(error)}")
+
+
+def looped(record: RunRecord) -> bool:
+    """The SDK stopped a model that kept calling tools (MaxTurnsExceeded) while every answer came whole and 2xx.
+
+    The wire held: the run's exchanges are evidence like a finished run's, only the model never answered.
+    """
+    return (
+        isinstance(record.error, MaxTurnsExceeded)
+        and not record.timed_out
+        and wire_defect(record) is None
+        and all(e.status is not None and 200 <= e.status < 300 for e in record.exchanges)
+    )
 
 
 def model_missed(live: bool, reason: str) -> Observation:

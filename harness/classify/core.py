@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
-from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short, wire_defect
+from .common import BROKEN, IGNORED, SUPPORTED, failure, looped, model_missed, short, wire_defect
 from .textcalls import call_as_text
 
 
@@ -36,8 +36,32 @@ def plain_text(record: RunRecord, prompt: str, wanted: str, live: bool) -> Obser
 TOOL_ERROR = "An error occurred while running the tool"
 
 
+def kept_calling(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
+    """A looped run (``looped``) whose ``tool`` result, holding ``marker``, went back: did it reach the model?
+
+    The answer cannot show it, so the backend's input token counts must (evidence.result_counted).
+    """
+    again = f"the model called {tool} again after its result instead of answering, until MaxTurnsExceeded"
+    for index, carried in enumerate(record.exchanges):
+        if index and evidence.mentions(carried.request_body, marker):
+            break
+    else:
+        return Observation(BROKEN, f"{tool} was called but its result never went back to the backend ({again})")
+    before = next(
+        (e for e in reversed(record.exchanges[:index]) if any(c.name == tool for c in evidence.tool_calls(e))), None
+    )
+    if before is None:
+        return model_missed(live, f"{again}; no earlier turn called {tool}")
+    counted, how = evidence.result_counted(before, carried, evidence.text_with(carried.request_body, marker) or marker)
+    if counted is None:
+        return model_missed(live, f"{again}; whether its result reached the model cannot be told: {how}")
+    if counted:
+        return Observation(SUPPORTED, f"{tool} ran; the backend counted its result into the prompt ({how}); {again}")
+    return Observation(IGNORED, f"{tool}'s result went back but the backend left it out of the prompt ({how}); {again}")
+
+
 def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
-    if (failed := failure(record)) is not None:
+    if (failed := failure(record)) is not None and not looped(record):
         return failed
     calls = [c for e in record.exchanges for c in evidence.tool_calls(e) if c.name == tool]
     if not calls:
@@ -53,6 +77,8 @@ def function_tools(record: RunRecord, tool: str, marker: str, live: bool) -> Obs
                 live, f"{tool} was called with arguments it could not run on ({short(calls[0].arguments, 80)})"
             )
         return Observation(BROKEN, f"{tool} was called but its result never went back to the backend")
+    if looped(record):
+        return kept_calling(record, tool, marker, live)
     if marker not in str(record.final_output):
         return model_missed(
             live, f"the tool result went back but the final answer does not use it: {short(record.final_output, 80)!r}"

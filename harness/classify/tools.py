@@ -5,8 +5,8 @@ from __future__ import annotations
 from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
-from .common import BROKEN, IGNORED, SUPPORTED, failure, model_missed, short
-from .core import function_tools, instructions_followed
+from .common import BROKEN, IGNORED, INCONCLUSIVE, SUPPORTED, failure, looped, model_missed, short
+from .core import function_tools, instructions_followed, kept_calling
 from .textcalls import call_as_text
 
 
@@ -20,16 +20,22 @@ def _stream_items(record: RunRecord, name: str) -> list[object]:
 
 def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
     ran = function_tools(record, tool, marker, live)
-    if ran.outcome is not SUPPORTED:
-        return ran
     streamed = [e for e in record.exchanges if e.streamed and any(c.name == tool for c in evidence.tool_calls(e))]
+    ran_in_sdk = bool(_stream_items(record, "tool_called") and _stream_items(record, "tool_output"))
+    # How the call streamed is on the wire even when a small model then never answered (inconclusive):
+    # a buffered call is the backend's, whatever the model did after it.
+    shown = ran.outcome is SUPPORTED or (ran.outcome is INCONCLUSIVE and streamed and ran_in_sdk)
+    if not shown:
+        return ran
     if not streamed:
         return Observation(BROKEN, "the tool call did not arrive over a stream")
-    if not _stream_items(record, "tool_called") or not _stream_items(record, "tool_output"):
+    if not ran_in_sdk:
         return Observation(BROKEN, "the SDK emitted no tool_called / tool_output stream events")
     pieces = evidence.argument_pieces(streamed[0])
     arguments = next(c.arguments for c in evidence.tool_calls(streamed[0]) if c.name == tool)
     tokens = evidence.token_count(arguments)
+    if ran.outcome is not SUPPORTED and pieces and pieces[0] >= 2:
+        return ran  # streamed in pieces, but whether the result reached the model is still open
     if (not pieces or pieces[0] < 2) and tokens > 1:
         # Arguments sent whole after generation are a buffered call in SSE clothing: a UI showing them as
         # they are written sees nothing until the end. The SDK copes, so this is not broken.
@@ -44,7 +50,7 @@ def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) 
 
 
 def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marker: str, live: bool) -> Observation:
-    if (failed := failure(record)) is not None:
+    if (failed := failure(record)) is not None and not looped(record):
         return failed
     if not any(c.name == tool for e in record.exchanges for c in evidence.tool_calls(e)):
         return call_as_text(record) or model_missed(live, f"{tool} was offered but the backend never called it")
@@ -56,6 +62,8 @@ def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marke
         return model_missed(live, "the inner agent produced no text")
     if (missed := instructions_followed(inner_answer, marker, "the inner agent's", live)) is not None:
         return missed
+    if looped(record):
+        return kept_calling(record, tool, inner_answer, live)
     if inner_answer not in str(record.final_output):
         return model_missed(live, f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
     return Observation(
@@ -65,7 +73,7 @@ def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marke
 
 
 def tool_choice_required(record: RunRecord) -> Observation:
-    if (failed := failure(record)) is not None:
+    if (failed := failure(record)) is not None and not looped(record):
         return failed
     first = record.exchanges[0] if record.exchanges else None
     if first is None or evidence.request_field(first, "tool_choice") != "required":
@@ -93,7 +101,7 @@ def _named_choice(value: object) -> str | None:
 
 def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation:
     """tool_choice names ``wanted`` while the question asks for ``other``: only an enforced choice calls ``wanted``."""
-    if (failed := failure(record)) is not None:
+    if (failed := failure(record)) is not None and not looped(record):
         return failed
     first = record.exchanges[0] if record.exchanges else None
     sent = evidence.request_field(first, "tool_choice") if first is not None else None
@@ -110,7 +118,7 @@ def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation
 
 
 def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str], live: bool) -> Observation:
-    if (failed := failure(record)) is not None:
+    if (failed := failure(record)) is not None and not looped(record):
         return failed
     calls = [evidence.tool_calls(e) for e in record.exchanges]
     turns = [[c.name for c in turn] for turn in calls]

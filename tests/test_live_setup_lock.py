@@ -1,0 +1,32 @@
+"""scripts/live-setup takes the cache's lock first: a second set-up waits instead of sharing a half-built cache."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import time
+from pathlib import Path
+
+SETUP = Path(__file__).resolve().parent.parent / "scripts" / "live-setup"
+
+
+def test_a_second_set_up_waits_for_the_lock_then_runs(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {**os.environ, "COMPAT_CACHE_DIR": str(cache)}
+    with (cache / ".setup.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the first set-up, still running
+        # --python at a missing path: once it has the lock, the script stops at its first real step
+        second = subprocess.Popen(
+            ["bash", str(SETUP), "--python", str(tmp_path / "no-python")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.5)
+        assert second.poll() is None, "live-setup went on while another set-up held the lock"
+    out, err = second.communicate(timeout=30)
+    assert "another set-up is using" in err
+    assert second.returncode == 2 and "no Python at" in err  # it ran on once the lock was free
