@@ -30,3 +30,19 @@ def test_a_second_set_up_waits_for_the_lock_then_runs(tmp_path: Path) -> None:
     out, err = second.communicate(timeout=30)
     assert "another set-up is using" in err
     assert second.returncode == 2 and "no Python at" in err  # it ran on once the lock was free
+
+
+def test_a_set_up_gives_up_on_a_lock_held_past_its_limit(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {**os.environ, "COMPAT_CACHE_DIR": str(cache), "COMPAT_SETUP_LOCK_WAIT": "1"}
+    with (cache / ".setup.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # e.g. a daemon that inherited a set-up's lock
+        done = subprocess.run(
+            ["bash", str(SETUP), "--python", str(tmp_path / "no-python")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 1 and "still held" in done.stderr
