@@ -25,6 +25,7 @@ class ChatQuirks:
     timings: bool = False  # llama.cpp: a "timings" object on completions, finish chunks and usage chunks
     choice_logprobs: bool = True  # a "logprobs": null on every choice (Ollama and llama.cpp send none)
     cached_details: bool = False  # usage.prompt_tokens_details.cached_tokens (llama.cpp)
+    message_call_index: bool = False  # an "index" on each tool call of a non-streamed message (Ollama)
 
 
 def text_of(content: Any, param: str = "messages") -> str:
@@ -129,6 +130,8 @@ class ChatCompletions:
         message: dict[str, Any] = {"role": "assistant", "content": decision.text}
         if decision.tool_calls:
             message["tool_calls"] = [_call_json(c) for c in decision.tool_calls]
+            if self.quirks.message_call_index:
+                message["tool_calls"] = [{"id": c["id"], "index": i} | c for i, c in enumerate(message["tool_calls"])]
         return {
             "id": completion_id,
             "object": "chat.completion",

@@ -36,6 +36,9 @@ class OllamaEmulator(ModelServer):
         usage_chunk="requested",
         system_fingerprint="fp_ollama",
         choice_logprobs=False,  # recorded live at v0.24.0: no "logprobs" on choices (fixtures/cassettes/ollama-chat)
+        # recorded live at v0.24.0 (fixtures/cassettes/ollama-chat/function_tools.json): {"id", "index", "type",
+        # "function"} on each call of a non-streamed message, as in a stream's deltas
+        message_call_index=True,
     )
     # openai/responses.go: one function_call_arguments.delta carries the whole arguments. The response
     # object's fields are v0.24.0's, recorded live (fixtures/cassettes/ollama-responses): no "user", and
@@ -45,6 +48,11 @@ class OllamaEmulator(ModelServer):
         parallel_tool_calls_false=False,
         previous_response_id="ignore",
         argument_piece=0,
+        # recorded live at v0.24.0 (fixtures/cassettes/ollama-responses): function_call_arguments.done carries
+        # item_id, output_index and arguments, no name; and the response's tool_choice is "auto" whatever was
+        # sent ("required" and a named choice alike), the default of a field it never reads
+        function_args_done_name=False,
+        echoed_tool_choice="auto",
         input_details=("cached_tokens",),  # recorded live: no cache_write_tokens, and "reasoning": null
         response_extras=(
             ("reasoning", None),

@@ -50,6 +50,7 @@ class ResponsesQuirks:
     text_event_fields: tuple[str, ...] | None = None
     added_part_fields: tuple[str, ...] | None = None  # the part in content_part.added (None: all)
     completed_timings: bool = False  # llama.cpp: a "timings" object next to the response in response.completed
+    echoed_tool_choice: str | None = None  # what the response says its tool_choice was (None: the request's)
 
 
 @dataclass
@@ -479,6 +480,8 @@ class Responses:
         echoed = parsed.body
         if self.quirks.previous_response_id == "ignore":  # a server that never read the field echoes null
             echoed = {**parsed.body, "previous_response_id": None}
+        if self.quirks.echoed_tool_choice is not None:  # a server that never read it echoes its own default
+            echoed = {**echoed, "tool_choice": self.quirks.echoed_tool_choice}
         final = response_object(self.next_id("resp_"), model, echoed, output, usage)
         final = shaped(final, self.quirks)
         if parsed.body.get("store", True) is not False:
