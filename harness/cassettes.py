@@ -95,9 +95,11 @@ def _kind(content_type: str) -> str:
     return content_type.split(";")[0].strip() or "none"
 
 
-def _choice(body: Any) -> tuple[bool, bool]:
-    """(wrote text, called a tool): what the model chose, in either wire format, streamed or not."""
-    wrote = called = False
+def _choice(body: Any) -> tuple[bool, bool, bool]:
+    """(wrote text, called a tool, ran to the token limit): what the model chose, in either wire format,
+    streamed or not. A rambling real model that the server stopped at its cap is reported ``incomplete``
+    (LiteLLM does), where the emulator's scripted model stopped on its own."""
+    wrote = called = capped = False
     parts = [e["data"] for e in body if isinstance(e.get("data"), dict)] if isinstance(body, list) else [body]
     for part in parts:
         if not isinstance(part, dict):
@@ -106,13 +108,15 @@ def _choice(body: Any) -> tuple[bool, bool]:
             message = choice.get("message") or choice.get("delta") or {}
             wrote |= bool(message.get("content"))
             called |= bool(message.get("tool_calls"))
+        response = part.get("response") if isinstance(part.get("response"), dict) else part
+        capped |= (response.get("incomplete_details") or {}).get("reason") == "max_output_tokens"
         for item in part.get("output") or []:  # Responses: a response object
             called |= item.get("type") == "function_call"
             wrote |= any(c.get("text") for c in item.get("content") or [] if isinstance(c, dict))
         kind = str(part.get("type", ""))  # Responses: a stream event
         wrote |= kind == "response.output_text.delta" and bool(part.get("delta"))
         called |= kind.startswith("response.function_call")
-    return wrote, called
+    return wrote, called, capped
 
 
 def paths(value: Any, prefix: str = "") -> set[str]:
