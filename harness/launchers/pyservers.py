@@ -60,6 +60,14 @@ def command(
             # settings.py, TelemetrySettings.disabled). tiktoken's encodings come from the package's own
             # folder (litellm/litellm_core_utils/default_encoding.py sets TIKTOKEN_CACHE_DIR), not the web.
             "LITELLM_TELEMETRY_DISABLED": "true",
+            # Its other remote JSON/RSS files, each with a bundled copy, are fetched on demand only (the
+            # Anthropic beta-header map by the HTTP handler, the rest by UI and management routes the harness
+            # never calls): anthropic_beta_headers_manager.py, get_blog_posts.py, public_endpoints.py,
+            # policy_endpoints/endpoints.py. Pinned to the bundled copies all the same.
+            "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+            "LITELLM_LOCAL_BLOG_POSTS": "True",
+            "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
+            "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
         }
         script = python.parent / "litellm"  # the console script pip made: litellm.proxy.proxy_cli:run_server
         argv = [*guard, "--script", str(script), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
