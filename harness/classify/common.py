@@ -20,7 +20,7 @@ MODEL_MISSING = re.compile(
     r"unsupported model|invalid model name|model_not_found|model .{0,80}(not found|does not exist)", re.IGNORECASE
 )
 SUPPORTED, UNSUPPORTED, IGNORED = Outcome.SUPPORTED, Outcome.UNSUPPORTED, Outcome.IGNORED
-BROKEN, ERROR, INCONCLUSIVE = Outcome.BROKEN, Outcome.ERROR, Outcome.INCONCLUSIVE
+BROKEN, ERROR = Outcome.BROKEN, Outcome.ERROR
 
 
 def short(text: Any, limit: int = 160) -> str:
@@ -119,5 +119,6 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
     return Observation(BROKEN, f"{at}{kind}: {type(error).__name__}: {short(error)}")
 
 
-def model_missed(live: bool, reason: str) -> Observation:
-    return Observation(INCONCLUSIVE if live else IGNORED, reason)
+def model_missed(reason: str) -> Observation:
+    """The model did not cooperate: ignored as it stands, inconclusive once the judge sees a live row."""
+    return Observation(IGNORED, reason, model_missed=True)
