@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -99,3 +100,7 @@ class Cell:
         values["outcome"] = Outcome(values["outcome"])
         values["expected"] = Outcome(values["expected"]) if values.get("expected") else None
         return cls(**values)
+
+
+# The ``judge`` fixture a scenario gets (harness/plugin.py): it records the cell for the observation.
+Judge = Callable[[Observation], Cell]
