@@ -392,7 +392,8 @@ def judge(
 ) -> Callable[..., Cell]:
     """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration.
 
-    The cell keeps every exchange the scenario's backend captured. The one live/mocked rule is applied here
+    The cell keeps the exchanges of the backend's runs and calls (``Backend.records``), so a scenario hands
+    over its observation only. The one live/mocked rule is applied here
     (``Observation.on_tier``): a classifier never knows the tier. A repeated live cell records each run; the
     last run folds them (harness/repeat.py) and judges that.
     """
