@@ -36,9 +36,10 @@ def _import_heavy() -> None:
     global endpoint_for
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_profiles, load_servers, cell_deviations, scrub
-    global Backend, RunRecord, scrubbing_log_records, health, MissingPrerequisite
+    global Backend, scrubbing_log_records, health, MissingPrerequisite, FEATURES_BY_ID
     from . import agreement, atomic, cassettes, diff, health, readiness, render, repeat, reports, selection, verdict
-    from .backend import Backend, RunRecord
+    from .backend import Backend
+    from .features import BY_ID as FEATURES_BY_ID
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
     from .launchers.process import ProcessPool
@@ -391,7 +392,10 @@ def judge(
 ) -> Callable[..., Cell]:
     """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration.
 
-    A repeated live cell records each run; the last run folds them (harness/repeat.py) and judges that.
+    The cell keeps the exchanges of the backend's runs and calls (``Backend.records``), so a scenario hands
+    over its observation only. The one live/mocked rule is applied here
+    (``Observation.on_tier``): a classifier never knows the tier. A repeated live cell records each run; the
+    last run folds them (harness/repeat.py) and judges that.
     """
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
@@ -399,10 +403,12 @@ def judge(
     secrets = _secrets(request.config, profile)
     started = time.perf_counter()
 
-    def verdict(observation: Observation, *records: RunRecord) -> Cell:
+    def verdict(observation: Observation) -> Cell:
+        observation = observation.on_tier(profile.tier)
         not_answering = request.node.stash.get(NOT_ANSWERING_KEY, None)
         if not_answering and observation.outcome is not Outcome.SKIPPED:  # its requests were never sent
             observation = Observation(Outcome.ERROR, not_answering)
+        exchanges = [e for record in backend.records for e in record.exchanges]
         matrix = request.config.stash[MATRIX_KEY]
         history = matrix.runs.setdefault((profile.name, feature), [])
         history.append(observation)
@@ -415,9 +421,9 @@ def judge(
             outcome=observation.outcome,
             reason=scrub(observation.reason, secrets),  # a 401 may echo the key it refused
             expected=profile.expect.get(feature),
-            exchanges=[e.to_json() for r in records for e in r.exchanges],
+            exchanges=[e.to_json() for e in exchanges],
             seconds=time.perf_counter() - started,
-            strict=[scrub(line, secrets) for line in cell_deviations([e for r in records for e in r.exchanges])],
+            strict=[scrub(line, secrets) for line in cell_deviations(exchanges)],
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome, secrets),
         )
@@ -436,6 +442,20 @@ def judge(
         return cell
 
     return verdict
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A feature that does not apply to this row (harness/features.py): its cell is skipped, its scenario never runs."""
+    judge, backend = pyfuncitem.funcargs.get("judge"), pyfuncitem.funcargs.get("backend")
+    marker = pyfuncitem.get_closest_marker("feature")
+    if not _started(pyfuncitem.config) or judge is None or not isinstance(backend, Backend) or marker is None:
+        return None
+    why = FEATURES_BY_ID[marker.args[0]].not_applicable(backend.profile.api, backend.profile.model)
+    if why is None:
+        return None
+    judge(Observation(Outcome.SKIPPED, why))
+    return True
 
 
 def _secrets(config: pytest.Config, profile: Profile) -> tuple[str, ...]:

@@ -24,8 +24,8 @@ BROKEN, ERROR, INCONCLUSIVE = Outcome.BROKEN, Outcome.ERROR, Outcome.INCONCLUSIV
 
 
 def short(text: Any, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def api_message(error: openai.APIStatusError) -> str:
@@ -128,5 +128,6 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
     return Observation(BROKEN, f"{at}{kind}: {type(error).__name__}: {short(error)}")
 
 
-def model_missed(live: bool, reason: str) -> Observation:
-    return Observation(INCONCLUSIVE if live else IGNORED, reason)
+def model_missed(reason: str) -> Observation:
+    """The model did not cooperate: ignored as it stands, inconclusive once the judge sees a live row."""
+    return Observation(IGNORED, reason, model_missed=True)
