@@ -295,7 +295,7 @@ def test_an_explained_difference_and_a_baseline_twin() -> None:
     baseline = {"cells": [{"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "supported"}]}
     [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline)
     assert (found.verdict, found.why, found.mocked) == ("explained", "measured", Outcome.SUPPORTED)
-    assert "1 explained" in agreement.render_json([found.to_json()])
+    assert "1 explained" in agreement.render([found])
 
 
 def test_a_native_row_without_its_upstream_is_skipped_naming_the_variables(
