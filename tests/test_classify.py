@@ -109,6 +109,27 @@ def test_failure_model_behavior_error_is_broken() -> None:
     assert obs.outcome is Outcome.BROKEN and "ModelBehaviorError" in obs.reason
 
 
+def incomplete(text: str, output_tokens: int, request: dict[str, Any] | None = None) -> Exchange:
+    body = {**response_body(text, usage=(30, output_tokens)), "status": "incomplete"}
+    body["incomplete_details"] = {"reason": "max_output_tokens"}
+    return exchange(request or {"input": "hi"}, body)
+
+
+TRUNCATED = ModelBehaviorError("Responses stream ended with terminal event `response.incomplete`.")
+
+
+def test_failure_an_answer_cut_at_the_servers_own_cap_is_inconclusive() -> None:
+    obs = classify.failure(record(incomplete("2019-03-25 16:22:12, KIWI", 128), error=TRUNCATED))
+    assert obs.outcome is Outcome.INCONCLUSIVE and "output cap (128 tokens" in obs.reason
+
+
+def test_failure_a_truncation_the_request_asked_for_or_an_empty_one_stays_broken() -> None:
+    asked = incomplete("one two", 16, {"input": "hi", "max_output_tokens": 16})
+    assert classify.failure(record(asked, error=TRUNCATED)).outcome is Outcome.BROKEN
+    assert classify.failure(record(incomplete("", 0), error=TRUNCATED)).outcome is Outcome.BROKEN
+    assert classify.failure(record(incomplete("words", 0), error=TRUNCATED)).outcome is Outcome.BROKEN
+
+
 def test_failure_timed_out_is_error() -> None:
     obs = classify.failure(RunRecord(timed_out=True, seconds=12.0))
     assert obs.outcome is Outcome.ERROR and "12.0 s" in obs.reason

@@ -78,15 +78,29 @@ def command(
 
 
 def _litellm_config(model: str, upstream_model: str, upstream_url: str) -> str:
-    """One public model on the Ollama upstream's native chat API; no database, so no key management."""
+    """One public model on the Ollama upstream's native chat API; no database, so no key management.
+
+    Two settings keep an abandoned request from holding the upstream (measured here with LiteLLM 1.108.7
+    and Ollama 0.24.0): without ``cancel_on_disconnect`` a non-streamed request whose client hung up (a
+    cell's timeout) ran on in Ollama to its last token while the next cells queued behind it, and Ollama
+    serves one request at a time on CPU: that cascade is what timed the row out under load. Client cuts
+    after 2 s: the next request waited 6.5 s behind them (0.2 s straight to Ollama, which stops a
+    generation whose client left). ``num_retries: 0``: the router retries a failed call twice by default
+    (router.py, ``openai.DEFAULT_MAX_RETRIES``), which would re-run a slow generation and hide the
+    upstream's first answer, as the harness's own client does not retry either.
+    """
     return (
         "model_list:\n"
         f"  - model_name: {model}\n"
         "    litellm_params:\n"
         f"      model: ollama_chat/{upstream_model}\n"
         f"      api_base: {upstream_url}\n"
+        "router_settings:\n"
+        "  num_retries: 0\n"
         "general_settings:\n"
         f"  master_key: {LITELLM_MASTER_KEY}\n"
+        # proxy/_types.py ConfigGeneralSettings.cancel_on_disconnect; proxy/common_request_processing.py
+        "  cancel_on_disconnect: true\n"
     )
 
 
