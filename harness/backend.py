@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
@@ -22,6 +22,9 @@ from openai import AsyncOpenAI
 from .emulators import Faults
 from .profiles import Profile
 from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
+
+if TYPE_CHECKING:
+    import httpx2
 
 SDK_LOGGER = "openai.agents"
 
@@ -83,6 +86,15 @@ class Backend:
         self._client: AsyncOpenAI | None = None
 
     @property
+    def _sdk_http(self) -> httpx2.AsyncClient:
+        """The httpx client, typed as openai 3 annotates ``http_client``; mypy checks against openai 3.
+
+        openai 3 also takes an httpx client (``is_legacy_httpx_async_client`` in its _base_client), which
+        respx can mock, and openai 2 takes nothing else: at run time this stays httpx's client.
+        """
+        return cast("httpx2.AsyncClient", self._http)
+
+    @property
     def exchanges(self) -> list[Exchange]:
         return self.capture.exchanges
 
@@ -93,7 +105,7 @@ class Backend:
                 base_url=self.base_url,
                 api_key=self.api_key,
                 max_retries=0,
-                http_client=self._http,
+                http_client=self._sdk_http,
                 timeout=self.timeout,
             )
         return self._client
@@ -104,7 +116,7 @@ class Backend:
             base_url=self.base_url,
             api_key=api_key or self.api_key,
             max_retries=max_retries,
-            http_client=self._http,
+            http_client=self._sdk_http,
             timeout=self.timeout,
         )
 

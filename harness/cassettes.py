@@ -26,7 +26,8 @@ from .diff import ReportError
 from .emulators import create
 from .emulators.base import Emulator, HttpReply, HttpRequest
 from .profiles import LIVE_SUFFIX, Profile
-from .wire import REDACTED, parse_sse
+from .redact import REDACTED
+from .wire import parse_sse
 
 # A report may come from anywhere (a CI artifact, a download): its names become path parts only after this.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -191,8 +192,9 @@ def _remember_ids(live: Any, emulated: Any, ids: dict[str, str]) -> None:
 def _final(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     for event in reversed(events):
         data = event.get("data")
-        if isinstance(data, dict) and isinstance(data.get("response"), dict):
-            return data["response"]
+        response = data.get("response") if isinstance(data, dict) else None
+        if isinstance(response, dict):
+            return response
     return None
 
 

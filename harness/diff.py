@@ -57,9 +57,9 @@ def load(path: str | Path) -> dict[str, Any]:
         raise ReportError(f"{path}: cannot read: {exc}") from None
     except ValueError as exc:
         raise ReportError(f"{path}: not JSON: {exc}") from None
-    cells = data.get("cells") if isinstance(data, dict) else None
-    if not isinstance(cells, list):
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise ReportError(f"{path}: not a compat matrix report (no 'cells' list)")
+    cells = data["cells"]
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or not all(isinstance(cell.get(k), str) for k in ("backend", "feature")):
             raise ReportError(f"{path}: cell {index} has no backend and feature")

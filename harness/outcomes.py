@@ -100,7 +100,8 @@ class Cell:
         return {key: data[key] for key in JSON_ORDER}
 
     def to_json(self) -> dict[str, Any]:
-        return _CELL.dump_python(self, mode="json")
+        data: dict[str, Any] = _CELL.dump_python(self, mode="json")
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cell:

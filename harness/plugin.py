@@ -13,12 +13,39 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
 
 from . import options
+
+if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session collects a scenario
+    from . import (
+        agreement,
+        atomic,
+        cassettes,
+        diff,
+        health,
+        readiness,
+        render,
+        repeat,
+        report_files,
+        selection,
+        verdict,
+    )
+    from . import report as report_model
+    from .backend import Backend, RunRecord
+    from .features import FEATURE_IDS
+    from .launchers import endpoint_for, outbound, secrets_of
+    from .launchers.process import ProcessPool
+    from .launchers.servers import LaunchFailed, ServerPool, server_secrets
+    from .matrix import Matrix
+    from .outcomes import Cell, Observation, Outcome
+    from .prerequisites import MissingPrerequisite
+    from .profiles import Profile, ProfileError, load_catalog
+    from .redact import scrub, scrubbing_log_records
+    from .strict import cell_deviations
 
 # Spelled out, not imported: profiles and wire would cost every pytest run (tests/test_idle.py checks they agree).
 DEFAULT_USER_FILE = "compat-backends.toml"  # profiles.DEFAULT_USER_FILE
@@ -535,7 +562,7 @@ def compat_run() -> tuple[int, int]:
 
 
 def _timeout(config: pytest.Config, profile: Profile) -> float:
-    given = config.getoption("compat_timeout")
+    given: float | None = config.getoption("compat_timeout")  # parsed by options.seconds
     if given is not None:
         return given
     if profile.timeout is not None:

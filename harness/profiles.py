@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -332,8 +332,13 @@ def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: b
     return [(source, parse_toml(source, text)) for source, text in texts]
 
 
-def _validated(kind: str, model: type[BaseModel], raw: dict[str, dict[str, Any]], sources: dict[str, str]) -> dict:
-    found = {}
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(
+    kind: str, model: type[M], raw: dict[str, dict[str, Any]], sources: dict[str, str]
+) -> dict[str, M]:
+    found: dict[str, M] = {}
     for name, table in raw.items():
         try:
             found[name] = model(name=name, **table)

@@ -2,8 +2,8 @@
 
 The terminal summary, Markdown, HTML (harness/render.py, harness/html_report.py) and the JSON file (its
 dump, ``Report.to_json``) all take a ``Report``; JUnit properties take its ``Cell``. The JSON schema is
-``Report.schema()``, kept as docs/compat-matrix.schema.json for readers of the file. ``Matrix`` is what the
-session collects while it runs; ``build`` turns it, the agents and the baseline into the report.
+``Report.json_schema()``, kept as docs/compat-matrix.schema.json for readers of the file. ``Matrix`` is
+what the session collects while it runs; ``build`` turns it, the agents and the baseline into the report.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Report(BaseModel):
         return self.model_dump(mode="json", exclude={"interrupted"} if self.interrupted is None else set())
 
     @classmethod
-    def schema(cls) -> dict[str, Any]:
+    def json_schema(cls) -> dict[str, Any]:
         return cls.model_json_schema(mode="serialization")
 
     def cell(self, backend: str, feature: str) -> Cell | None:

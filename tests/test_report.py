@@ -41,13 +41,13 @@ def closed(schema: Any) -> Any:
 
 
 def validate(data: dict[str, Any]) -> None:
-    jsonschema.validate(data, closed(Report.schema()))
+    jsonschema.validate(data, closed(Report.json_schema()))
 
 
 def test_the_published_schema_is_the_models() -> None:
-    assert json.loads(SCHEMA_FILE.read_text()) == Report.schema(), (
+    assert json.loads(SCHEMA_FILE.read_text()) == Report.json_schema(), (
         "docs/compat-matrix.schema.json is stale: regenerate it with "
-        "python -c 'import json; from harness.report import Report; print(json.dumps(Report.schema(), indent=2))'"
+        "python -c 'import json; from harness.report import Report; print(json.dumps(Report.json_schema(), indent=2))'"
     )
 
 

@@ -122,7 +122,7 @@ def structured_output(record: RunRecord, output_type: type[BaseModel]) -> Observ
 def _text_deltas(record: RunRecord) -> list[str]:
     deltas = []
     for event in record.stream_events:
-        data = getattr(event, "data", None)
+        data: Any = getattr(event, "data", None)  # read by attribute: SDK events and tests' stand-ins
         if (
             getattr(event, "type", None) == "raw_response_event"
             and getattr(data, "type", None) == "response.output_text.delta"

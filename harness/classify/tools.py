@@ -97,7 +97,7 @@ def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation
         return failed
     first = record.exchanges[0] if record.exchanges else None
     sent = evidence.request_field(first, "tool_choice") if first is not None else None
-    if _named_choice(sent) != wanted:
+    if first is None or _named_choice(sent) != wanted:
         return Observation(BROKEN, f"the first request did not carry a named tool_choice for {wanted} (sent {sent!r})")
     called = [c.name for c in evidence.tool_calls(first)]
     if called[:1] == [wanted] and other not in called:
