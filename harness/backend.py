@@ -3,6 +3,7 @@
 A scenario builds agents with ``backend.agent(...)`` and runs them with ``backend.run(...)`` or
 ``backend.run_streamed(...)``. Each run returns a ``RunRecord``: the SDK's result or the exception it
 raised, the HTTP exchanges of that run, and the SDK's warnings. Classifiers judge from that alone.
+The backend keeps its records too (``records``): the judge takes a cell's exchanges from them.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class Backend:
         self.capture = CapturingTransport(transport, secrets=[api_key], max_body=max_body)
         self._http = httpx.AsyncClient(transport=self.capture, timeout=timeout)
         self._client: AsyncOpenAI | None = None
+        self.records: list[RunRecord] = []  # every run and call of the scenario, in order: the cell's evidence
 
     @property
     def _sdk_http(self) -> httpx2.AsyncClient:
@@ -97,6 +99,23 @@ class Backend:
     @property
     def exchanges(self) -> list[Exchange]:
         return self.capture.exchanges
+
+    async def call_until_stored(
+        self, operation: Callable[[AsyncOpenAI], Awaitable[Any]], *, tries: int = 10, pause: float = 0.02
+    ) -> tuple[RunRecord, int]:
+        """A call on a response a gateway may store in the background (GoModel): retried on 404, as a user would.
+
+        Returns the last try and how many tries it took. Only the last try stays in ``records``: the
+        404s before it are counted, not kept, so a cassette replayed on an emulator (whose store has its
+        own timing) compares the answer, not how long the store took.
+        """
+        for attempt in range(1, tries + 1):
+            record = await self.call(operation)
+            if record.ok or getattr(record.error, "status_code", None) != 404 or attempt == tries:
+                return record, attempt
+            self.records.remove(record)
+            await asyncio.sleep(pause)
+        raise ValueError(f"tries must be 1 or more (got {tries})")
 
     def client(self) -> AsyncOpenAI:
         if self._client is None:
@@ -186,6 +205,7 @@ class Backend:
     @contextmanager
     def _recording(self) -> Iterator[RunRecord]:
         record = RunRecord()
+        self.records.append(record)
         first = len(self.capture.exchanges)
         collector = _WarningCollector()
         logger = logging.getLogger(SDK_LOGGER)

@@ -52,10 +52,23 @@ DIFFERS = Legend("!", "*", ("red", "bold"), "differs from the profile's declared
 
 @dataclasses.dataclass(frozen=True)
 class Observation:
-    """What a classifier concluded from one run: the outcome and a one-line reason."""
+    """What a classifier concluded from one run: the outcome and a one-line reason.
+
+    ``model_missed``: the model, not the backend, fell short (no call to an offered tool, an answer that does
+    not use the result). The classifier cannot tell a weak model from a backend that dropped the feature;
+    the tier can, and ``on_tier`` is that one rule, applied by the ``judge`` fixture.
+    """
 
     outcome: Outcome
     reason: str
+    model_missed: bool = False
+
+    def on_tier(self, tier: str) -> Observation:
+        """Live: a model's miss shows nothing either way (inconclusive). Mocked: the emulator's scripted model
+        always cooperates with a backend that honours the feature, so a miss is the backend ignoring it."""
+        if self.model_missed and tier == "live":
+            return Observation(Outcome.INCONCLUSIVE, self.reason, model_missed=True)
+        return self
 
 
 @model_dataclass(config=ConfigDict(json_schema_serialization_defaults_required=True))

@@ -35,7 +35,8 @@ if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session
         verdict,
     )
     from . import report as report_model
-    from .backend import Backend, RunRecord
+    from .backend import Backend
+    from .features import BY_ID as FEATURES_BY_ID
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
     from .launchers.process import ProcessPool
@@ -63,7 +64,7 @@ def _import_heavy() -> None:
     global FEATURE_IDS, endpoint_for, report_model
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_catalog, cell_deviations, scrub
-    global Backend, RunRecord, scrubbing_log_records, health, MissingPrerequisite
+    global Backend, scrubbing_log_records, health, MissingPrerequisite, FEATURES_BY_ID
     from . import (
         agreement,
         atomic,
@@ -78,7 +79,8 @@ def _import_heavy() -> None:
         verdict,
     )
     from . import report as report_model
-    from .backend import Backend, RunRecord
+    from .backend import Backend
+    from .features import BY_ID as FEATURES_BY_ID
     from .features import FEATURE_IDS
     from .launchers import endpoint_for, outbound, secrets_of
     from .launchers.process import ProcessPool
@@ -404,6 +406,20 @@ class CompatSession:
                 item.user_properties.extend(render.junit_properties(cell))
         return report
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """A feature that does not apply to this row (harness/features.py): its cell is skipped, its scenario
+        never runs."""
+        judge, backend = pyfuncitem.funcargs.get("judge"), pyfuncitem.funcargs.get("backend")
+        marker = pyfuncitem.get_closest_marker("feature")
+        if not self.started or not callable(judge) or not isinstance(backend, Backend) or marker is None:
+            return None
+        why = FEATURES_BY_ID[marker.args[0]].not_applicable(backend.profile.api, backend.profile.model)
+        if why is None:
+            return None
+        judge(Observation(Outcome.SKIPPED, why))
+        return True
+
     # -- session finish: the report, built once and written whatever the terminal plugin does ----------
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -631,7 +647,10 @@ def judge(
 ) -> Callable[..., Cell]:
     """Record the cell for this (backend, feature) and fail if it differs from the profile's declaration.
 
-    A repeated live cell records each run; the last run folds them (harness/repeat.py) and judges that.
+    The cell keeps the exchanges of the backend's runs and calls (``Backend.records``), so a scenario hands
+    over its observation only. The one live/mocked rule is applied here
+    (``Observation.on_tier``): a classifier never knows the tier. A repeated live cell records each run; the
+    last run folds them (harness/repeat.py) and judges that.
     """
     feature = request.node.get_closest_marker("feature").args[0]
     profile = backend.profile
@@ -639,7 +658,8 @@ def judge(
     state = _state(request.config)
     started = time.perf_counter()
 
-    def verdict(observation: Observation, *records: RunRecord) -> Cell:
+    def verdict(observation: Observation) -> Cell:
+        observation = observation.on_tier(profile.tier)
         not_answering = request.node.stash.get(NOT_ANSWERING_KEY, None)
         if not_answering and observation.outcome is not Outcome.SKIPPED:  # its requests were never sent
             observation = Observation(Outcome.ERROR, not_answering)
@@ -647,7 +667,7 @@ def judge(
         history.append(observation)
         if runs > 1:
             observation = repeat.fold(history)
-        exchanges = [e for r in records for e in r.exchanges]
+        exchanges = [e for record in backend.records for e in record.exchanges]
         cell = state.record(
             profile,
             feature,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .emulators import EMULATORS
 from .emulators.faults import Fault
-from .features import FEATURE_IDS
+from .features import API_NAMES, FEATURE_IDS, FEATURES
 from .outcomes import Outcome
 
 Family = Literal[
@@ -215,6 +215,27 @@ class Profile(BaseModel):
             raise ValueError(
                 "'fault' applies to reach = \"emulator\"; a served emulator takes it as `serve NAME --fault KIND`"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _applicable(self) -> Profile:
+        """A feature of another API is skipped, by the plugin: declared so or not at all, never anything else."""
+        for feature in FEATURES:
+            if self.api in feature.apis:
+                continue
+            declared = [("expect", self.expect.get(feature.id))]
+            declared += [(f"sdk.{spec!r}", outcomes.get(feature.id)) for spec, outcomes in self.sdk.items()]
+            if self.live is not None and feature.id in self.live.differs:
+                declared.append(("live.differs", self.live.differs[feature.id].outcome))
+            wrong = [(where, outcome) for where, outcome in declared if outcome not in (None, Outcome.SKIPPED)]
+            if wrong:
+                where, outcome = wrong[0]
+                paths = " and ".join(API_NAMES[a] for a in sorted(feature.apis))
+                raise ValueError(
+                    f"{where}: {feature.id} = {outcome.value!r}, but {feature.id} is a {paths} feature and this "
+                    f'profile\'s api is "{self.api}": the harness records it skipped; leave it out (or say "skipped")'
+                )
+            self.expect.setdefault(feature.id, Outcome.SKIPPED)  # its cell's declaration, as if written out
         return self
 
     @property

@@ -16,4 +16,4 @@ async def test_streaming(backend: Backend, judge) -> None:
     text_run = await backend.run_streamed(
         backend.agent("assistant", "Answer briefly."), "Reply with exactly: one two three four five"
     )
-    judge(classify.streaming(text_run), text_run)
+    judge(classify.streaming(text_run))

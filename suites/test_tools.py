@@ -20,7 +20,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def test_function_tools(backend: Backend, judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     record = await backend.run(agent, "Use get_weather to find the weather in Paris.")
-    judge(classify.function_tools(record, "get_weather", WEATHER_MARKER, live=backend.profile.tier == "live"), record)
+    judge(classify.function_tools(record, "get_weather", WEATHER_MARKER))
 
 
 # Each agent's instructions ask for a marker only they name: the answer shows the model read them.
@@ -46,20 +46,14 @@ async def test_handoffs(backend: Backend, judge) -> None:
     transfer = handoff(specialist, on_handoff=_took_question, input_type=BillingQuestion)
     triage: Agent = backend.agent("Triage", "Hand billing questions to the billing specialist.", handoffs=[transfer])
     record = await backend.run(triage, "Please pass me to the billing specialist: why was I charged twice?")
-    judge(
-        classify.handoffs(
-            record, specialist.name, SPECIALIST_INSTRUCTIONS, SPECIALIST_MARKER, live=backend.profile.tier == "live"
-        ),
-        record,
-    )
+    judge(classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, SPECIALIST_MARKER))
 
 
 @pytest.mark.feature("streaming_tool_calls")
 async def test_streaming_tool_calls(backend: Backend, judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     record = await backend.run_streamed(agent, "Use get_weather to find the weather in Oslo.")
-    live = backend.profile.tier == "live"
-    judge(classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER, live), record)
+    judge(classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER))
 
 
 TRANSLATOR_MARKER = "FR-5120"
@@ -75,11 +69,7 @@ async def test_agents_as_tools(backend: Backend, judge) -> None:
     tool = translator.as_tool(tool_name="translate_to_french", tool_description="Translate text into French.")
     orchestrator = backend.agent("Orchestrator", "Use your tools to answer.", tools=[tool])
     record = await backend.run(orchestrator, "Use translate_to_french with input=Bonjour-7731")
-    live = backend.profile.tier == "live"
-    judge(
-        classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, TRANSLATOR_MARKER, live),
-        record,
-    )
+    judge(classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, TRANSLATOR_MARKER))
 
 
 @pytest.mark.feature("tool_choice_required")
@@ -88,7 +78,7 @@ async def test_tool_choice_required(backend: Backend, judge) -> None:
         "assistant", "Answer the question.", tools=[get_weather], model_settings=ModelSettings(tool_choice="required")
     )
     record = await backend.run(agent, "Reply with exactly: no tool needed")
-    judge(classify.tool_choice_required(record), record)
+    judge(classify.tool_choice_required(record))
 
 
 @pytest.mark.feature("tool_choice_named")
@@ -101,7 +91,7 @@ async def test_tool_choice_named(backend: Backend, judge) -> None:
         model_settings=ModelSettings(tool_choice="get_time"),
     )
     record = await backend.run(agent, "Use get_weather for Madrid.")
-    judge(classify.tool_choice_named(record, "get_time", "get_weather"), record)
+    judge(classify.tool_choice_named(record, "get_time", "get_weather"))
 
 
 @pytest.mark.feature("parallel_tool_calls")
@@ -113,7 +103,4 @@ async def test_parallel_tool_calls(backend: Backend, judge) -> None:
         model_settings=ModelSettings(parallel_tool_calls=True),
     )
     record = await backend.run(agent, "Use get_weather and get_time for Paris.")
-    observation = classify.parallel_tool_calls(
-        record, ("get_weather", "get_time"), (WEATHER_MARKER, TIME_MARKER), live=backend.profile.tier == "live"
-    )
-    judge(observation, record)
+    judge(classify.parallel_tool_calls(record, ("get_weather", "get_time"), (WEATHER_MARKER, TIME_MARKER)))

@@ -158,7 +158,6 @@ def test_plain_text_supported_when_output_is_wire_text() -> None:
         record(exchange({"input": "hi"}, response_body("hello")), output="hello"),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.SUPPORTED
 
@@ -168,7 +167,6 @@ def test_plain_text_broken_when_output_differs_from_wire() -> None:
         record(exchange({"input": "hi"}, response_body("hello")), output="goodbye"),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.BROKEN
 
@@ -179,7 +177,6 @@ def test_plain_text_reads_chat_completion_body() -> None:
         record(exchange({}, body, path="/v1/chat/completions"), output="hello"),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.SUPPORTED
 
@@ -189,7 +186,6 @@ def test_plain_text_broken_when_no_text() -> None:
         record(exchange({"input": "hi"}, response_body("")), output=""),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.BROKEN and "no text" in obs.reason
 
@@ -285,25 +281,25 @@ def text_only_run() -> RunRecord:
 
 
 def test_function_tools_inconclusive_live_without_call() -> None:
-    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7", live=True)
-    assert obs.outcome is Outcome.INCONCLUSIVE
+    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7")
+    assert obs.model_missed and obs.on_tier("live").outcome is Outcome.INCONCLUSIVE
 
 
 def test_function_tools_ignored_mocked_without_call() -> None:
-    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7", live=False)
-    assert obs.outcome is Outcome.IGNORED
+    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7")
+    assert obs.on_tier("mocked").outcome is Outcome.IGNORED
 
 
 def test_function_tools_supported_when_result_returns_and_is_used() -> None:
     call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", '{"city": "Paris"}'),)))
     back = exchange({"input": [{"type": "function_call_output", "output": "MARKER-7"}]}, response_body("MARKER-7"))
-    obs = classify.function_tools(record(call, back, output="MARKER-7"), "get_weather", "MARKER-7", live=False)
+    obs = classify.function_tools(record(call, back, output="MARKER-7"), "get_weather", "MARKER-7")
     assert obs.outcome is Outcome.SUPPORTED
 
 
 def test_function_tools_broken_when_result_never_sent_back() -> None:
     call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", "{}"),)))
-    obs = classify.function_tools(record(call, output="done"), "get_weather", "MARKER-7", live=False)
+    obs = classify.function_tools(record(call, output="done"), "get_weather", "MARKER-7")
     assert obs.outcome is Outcome.BROKEN
 
 

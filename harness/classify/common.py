@@ -128,5 +128,6 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
     return Observation(BROKEN, f"{at}{kind}: {type(error).__name__}: {short(error)}")
 
 
-def model_missed(live: bool, reason: str) -> Observation:
-    return Observation(INCONCLUSIVE if live else IGNORED, reason)
+def model_missed(reason: str) -> Observation:
+    """The model did not cooperate: ignored as it stands, inconclusive once the judge sees a live row."""
+    return Observation(IGNORED, reason, model_missed=True)

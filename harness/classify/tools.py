@@ -18,8 +18,8 @@ def _stream_items(record: RunRecord, name: str) -> list[object]:
     ]
 
 
-def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
-    ran = function_tools(record, tool, marker, live)
+def streaming_tool_calls(record: RunRecord, tool: str, marker: str) -> Observation:
+    ran = function_tools(record, tool, marker)
     if ran.outcome is not SUPPORTED:
         return ran
     streamed = [e for e in record.exchanges if e.streamed and any(c.name == tool for c in evidence.tool_calls(e))]
@@ -43,21 +43,21 @@ def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) 
     )
 
 
-def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marker: str, live: bool) -> Observation:
+def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marker: str) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
     if not any(c.name == tool for e in record.exchanges for c in evidence.tool_calls(e)):
-        return call_as_text(record) or model_missed(live, f"{tool} was offered but the backend never called it")
+        return call_as_text(record) or model_missed(f"{tool} was offered but the backend never called it")
     inner = [e for e in record.exchanges if evidence.mentions(e.request_body, inner_instructions)]
     if not inner:
         return Observation(BROKEN, "no request carried the inner agent's instructions")
     inner_answer = next((t for t in evidence.texts(inner[-1]) if t), "")
     if not inner_answer:
-        return model_missed(live, "the inner agent produced no text")
-    if (missed := instructions_followed(inner_answer, marker, "the inner agent's", live)) is not None:
+        return model_missed("the inner agent produced no text")
+    if (missed := instructions_followed(inner_answer, marker, "the inner agent's")) is not None:
         return missed
     if inner_answer not in str(record.final_output):
-        return model_missed(live, f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
+        return model_missed(f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
     return Observation(
         SUPPORTED,
         f"{tool} ran the inner agent under its instructions; its answer {short(inner_answer, 50)!r} came back",
@@ -109,7 +109,7 @@ def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation
     return Observation(IGNORED, f"tool_choice named {wanted} but the backend {what}")
 
 
-def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str], live: bool) -> Observation:
+def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str]) -> Observation:
     if (failed := failure(record)) is not None:
         return failed
     calls = [evidence.tool_calls(e) for e in record.exchanges]
@@ -122,12 +122,12 @@ def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tupl
     if not together:
         called = [n for names in turns for n in names]
         if set(tools) <= set(called):
-            return model_missed(live, f"both tools ran, but one per model turn: {turns}")
-        missed = model_missed(live, f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
+            return model_missed(f"both tools ran, but one per model turn: {turns}")
+        missed = model_missed(f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
         return (None if called else call_as_text(record)) or missed
     returned = [e for e in record.exchanges if all(evidence.mentions(e.request_body, m) for m in markers)]
     if not returned:
         return Observation(BROKEN, "both tools were called but their results never went back together")
     if not all(m in str(record.final_output) for m in markers):
-        return model_missed(live, f"the answer does not use both results: {short(record.final_output, 80)!r}")
+        return model_missed(f"the answer does not use both results: {short(record.final_output, 80)!r}")
     return Observation(SUPPORTED, f"one turn called {together[0]}; both results went back and the answer uses both")
