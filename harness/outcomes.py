@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import (
@@ -128,3 +129,7 @@ JSON_ORDER = (
     "backend", "feature", "tier", "outcome", "expected", "as_expected", "reason", "strict", "runs", "server_logs",
     "seconds", "exchanges",
 )  # fmt: skip
+
+
+# The ``judge`` fixture a scenario gets (harness/plugin.py): it records the cell for the observation.
+Judge = Callable[[Observation], Cell]

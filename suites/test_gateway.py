@@ -9,13 +9,14 @@ from agents import Agent, MultiProvider, RunConfig
 from harness import classify
 from harness.backend import Backend, RunRecord
 from harness.classify import ErrorCase
+from harness.outcomes import Judge
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.feature("namespaced_model_ids")
-async def test_namespaced_model_ids(backend: Backend, judge) -> None:
+async def test_namespaced_model_ids(backend: Backend, judge: Judge) -> None:
     model_id = backend.profile.model  # namespaced: the plugin skips this scenario elsewhere (harness/features.py)
     agent = Agent(name="assistant", instructions="Answer briefly.", model=model_id)
 
@@ -43,7 +44,7 @@ WRONG_KEY = (openai.AuthenticationError, openai.PermissionDeniedError)
 
 
 @pytest.mark.feature("error_surfacing")
-async def test_error_surfacing(backend: Backend, judge) -> None:
+async def test_error_surfacing(backend: Backend, judge: Judge) -> None:
     prefix = backend.profile.model.split("/", 1)[0] + "/" if "/" in backend.profile.model else ""
     # The SDK's default client retries twice: a 4xx must still be sent once.
     retrying = backend.other_client(max_retries=2)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import pytest
+from openai import AsyncOpenAI
 
 from harness import classify
 from harness.backend import Backend
+from harness.outcomes import Judge
 from suites.prompts import ASK, CODE_WORD, REMEMBER
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
@@ -16,10 +21,10 @@ PROMPT = "Reply with exactly: retrieval check R-2231"
 
 
 @pytest.mark.feature("input_tokens")
-async def test_input_tokens(backend: Backend, judge) -> None:
+async def test_input_tokens(backend: Backend, judge: Judge) -> None:
     model = backend.profile.model
 
-    def counting(prompt: str):
+    def counting(prompt: str) -> Callable[[AsyncOpenAI], Awaitable[Any]]:
         return lambda client: client.responses.input_tokens.count(
             model=model, instructions=INSTRUCTIONS, input=[{"role": "user", "content": prompt}], tools=[]
         )
@@ -31,7 +36,7 @@ async def test_input_tokens(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("compaction")
-async def test_compaction(backend: Backend, judge) -> None:
+async def test_compaction(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", INSTRUCTIONS)
     turn1 = await backend.run(agent, REMEMBER)
     history = turn1.result.to_input_list() if turn1.ok else []
@@ -46,7 +51,7 @@ async def test_compaction(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("response_retrieval")
-async def test_response_retrieval(backend: Backend, judge) -> None:
+async def test_response_retrieval(backend: Backend, judge: Judge) -> None:
     run = await backend.run(backend.agent("assistant", INSTRUCTIONS), PROMPT)
     response_id = getattr(run.result, "last_response_id", None) or "resp_missing"
     # A gateway may store responses in the background; a user would retry a 404 briefly.

@@ -7,6 +7,7 @@ from agents import ModelSettings, SQLiteSession
 
 from harness import classify
 from harness.backend import Backend, RunRecord
+from harness.outcomes import Judge
 from suites.prompts import ASK, CODE_WORD, REMEMBER
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
@@ -19,7 +20,7 @@ def _response_id(turn1: RunRecord) -> str | None:
     Non-streamed Chat Completions runs report no response id, so the completion's own id stands in:
     the point is to see what the SDK and the backend do when a caller passes one.
     """
-    given = getattr(turn1.result, "last_response_id", None)
+    given: str | None = getattr(turn1.result, "last_response_id", None)
     if given:
         return given
     body = turn1.exchanges[-1].response_body if turn1.exchanges else None
@@ -27,7 +28,7 @@ def _response_id(turn1: RunRecord) -> str | None:
 
 
 @pytest.mark.feature("previous_response_id")
-async def test_previous_response_id(backend: Backend, judge) -> None:
+async def test_previous_response_id(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Answer briefly.")
     turn1 = await backend.run(agent, REMEMBER)
     turn2 = await backend.run(agent, ASK, previous_response_id=_response_id(turn1))
@@ -35,7 +36,7 @@ async def test_previous_response_id(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("session_replay")
-async def test_session_replay(backend: Backend, judge) -> None:
+async def test_session_replay(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Answer briefly.")
     session = SQLiteSession("compat-session")  # in memory
     turn1 = await backend.run(agent, REMEMBER, session=session)
@@ -45,7 +46,7 @@ async def test_session_replay(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("conversations")
-async def test_conversations(backend: Backend, judge) -> None:
+async def test_conversations(backend: Backend, judge: Judge) -> None:
     create = await backend.call(lambda client: client.conversations.create())
     conversation_id = getattr(create.result, "id", None)
     agent = backend.agent("assistant", "Answer briefly.")
@@ -55,7 +56,7 @@ async def test_conversations(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("store_false")
-async def test_store_false(backend: Backend, judge) -> None:
+async def test_store_false(backend: Backend, judge: Judge) -> None:
     # The control: a response made with store=true. A backend that keeps nothing at all refuses both
     # later calls whatever store says, so only a backend that keeps this one shows store=false at work.
     stored = backend.agent("assistant", "Answer briefly.")

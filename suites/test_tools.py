@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from harness import classify
 from harness.backend import Backend
+from harness.outcomes import Judge
 from suites.tools import TIME_MARKER, WEATHER_MARKER, get_time, get_weather
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.feature("function_tools")
-async def test_function_tools(backend: Backend, judge) -> None:
+async def test_function_tools(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     record = await backend.run(agent, "Use get_weather to find the weather in Paris.")
     judge(classify.function_tools(record, "get_weather", WEATHER_MARKER))
@@ -40,7 +41,7 @@ async def _took_question(context: RunContextWrapper[Any], question: BillingQuest
 
 
 @pytest.mark.feature("handoffs")
-async def test_handoffs(backend: Backend, judge) -> None:
+async def test_handoffs(backend: Backend, judge: Judge) -> None:
     specialist = backend.agent("Billing specialist", SPECIALIST_INSTRUCTIONS)
     # With an argument: small models that answer a zero-argument transfer tool with prose call this one.
     transfer = handoff(specialist, on_handoff=_took_question, input_type=BillingQuestion)
@@ -50,7 +51,7 @@ async def test_handoffs(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("streaming_tool_calls")
-async def test_streaming_tool_calls(backend: Backend, judge) -> None:
+async def test_streaming_tool_calls(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     record = await backend.run_streamed(agent, "Use get_weather to find the weather in Oslo.")
     judge(classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER))
@@ -64,7 +65,7 @@ TRANSLATOR_INSTRUCTIONS = (
 
 
 @pytest.mark.feature("agents_as_tools")
-async def test_agents_as_tools(backend: Backend, judge) -> None:
+async def test_agents_as_tools(backend: Backend, judge: Judge) -> None:
     translator = backend.agent("French translator", TRANSLATOR_INSTRUCTIONS)
     tool = translator.as_tool(tool_name="translate_to_french", tool_description="Translate text into French.")
     orchestrator = backend.agent("Orchestrator", "Use your tools to answer.", tools=[tool])
@@ -73,7 +74,7 @@ async def test_agents_as_tools(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("tool_choice_required")
-async def test_tool_choice_required(backend: Backend, judge) -> None:
+async def test_tool_choice_required(backend: Backend, judge: Judge) -> None:
     agent = backend.agent(
         "assistant", "Answer the question.", tools=[get_weather], model_settings=ModelSettings(tool_choice="required")
     )
@@ -82,7 +83,7 @@ async def test_tool_choice_required(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("tool_choice_named")
-async def test_tool_choice_named(backend: Backend, judge) -> None:
+async def test_tool_choice_named(backend: Backend, judge: Judge) -> None:
     # The question asks for get_weather; only a backend that enforces the named choice calls get_time.
     agent = backend.agent(
         "assistant",
@@ -95,7 +96,7 @@ async def test_tool_choice_named(backend: Backend, judge) -> None:
 
 
 @pytest.mark.feature("parallel_tool_calls")
-async def test_parallel_tool_calls(backend: Backend, judge) -> None:
+async def test_parallel_tool_calls(backend: Backend, judge: Judge) -> None:
     agent = backend.agent(
         "assistant",
         "Use your tools to answer.",

@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from harness import verdict
-from harness.diff import Diff
-from harness.outcomes import Cell, Outcome
 from harness.render import md_text
 from harness.testing import run_suites
 
@@ -56,32 +53,3 @@ def test_not_ready_fails_the_run_only_when_asked(pytester: pytest.Pytester) -> N
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     assert report["verdict"]["not_ready"] == ["meter on gomodel-translated"]
 
-
-def _cell(backend: str, outcome: Outcome, expected: Outcome | None) -> Cell:
-    return Cell(backend, "function_tools", "live", outcome, "the model wrote text instead", expected)
-
-
-def test_inconclusive_cells_are_named_not_counted_as_differing() -> None:
-    """pytest reports a weak model's inconclusive cell as xfailed (exit 0): the verdict must not say FAIL."""
-    cells = [
-        _cell("ollama-chat@live", Outcome.INCONCLUSIVE, Outcome.SUPPORTED),
-        _cell("llamacpp-chat@live", Outcome.SUPPORTED, Outcome.SUPPORTED),
-    ]
-    found = verdict.build(cells, [], None, failed=False, fail_not_ready=False)
-    assert (found.passed, found.differing, found.inconclusive) == (True, [], ["ollama-chat@live / function_tools"])
-    line = "compat: PASS: 2 cells, 0 differ from their profiles, 1 inconclusive, no baseline, 0 NOT READY"
-    assert verdict.line(found) == line
-    declared = verdict.build([_cell("x", Outcome.INCONCLUSIVE, Outcome.INCONCLUSIVE)], [], None, failed=False,
-                             fail_not_ready=False)  # fmt: skip
-    assert declared.inconclusive == [] and declared.passed  # declared inconclusive: as expected, nothing to say
-    broken = verdict.build([_cell("x", Outcome.BROKEN, Outcome.SUPPORTED)], [], None, failed=True, fail_not_ready=False)
-    assert (broken.passed, broken.differing) == (False, ["x / function_tools"])
-
-
-def test_the_mocked_baseline_line_is_unchanged() -> None:
-    baseline = json.loads(BASELINE.read_text())
-    cells = [Cell.from_json(c) for c in baseline["cells"]]
-    found = verdict.build(cells, [], Diff(), failed=False, fail_not_ready=False)
-    assert verdict.line(found) == (
-        f"compat: PASS: {len(cells)} cells, 0 differ from their profiles, 0 lost against the baseline, 0 NOT READY"
-    )
