@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic.dataclasses import dataclass as model_dataclass
+
 from .outcomes import Outcome
 
 SUPPORTED = Outcome.SUPPORTED.value
@@ -21,8 +23,8 @@ class ReportError(Exception):
     """A report file is missing or is not a matrix report; the message names the file."""
 
 
-@dataclass(frozen=True)
-class Change:
+@model_dataclass(frozen=True)
+class Change:  # also the verdict's lost cells (harness/verdict.py)
     backend: str
     feature: str
     old: str

@@ -48,7 +48,7 @@ def test_an_explained_difference_and_a_baseline_twin() -> None:
     baseline = {"cells": [{"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "supported"}]}
     [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline)
     assert (found.verdict, found.why, found.mocked) == ("explained", "measured", Outcome.SUPPORTED)
-    assert "1 explained" in agreement.render_json([found.to_json()])
+    assert "1 explained" in agreement.render([found])
 
 
 def test_a_difference_declared_for_another_outcome_explains_nothing() -> None:
@@ -77,15 +77,15 @@ def test_rows_without_a_twin_are_not_compared() -> None:
     assert agreement.compare(matrix) == []
 
 
-def test_render_json_counts_first_then_one_line_per_disagreement() -> None:
+def test_render_counts_first_then_one_line_per_disagreement() -> None:
     comparisons = [
-        agreement.Comparison("a", "usage", Outcome.SUPPORTED, Outcome.SUPPORTED, "agree", "").to_json(),
-        agreement.Comparison("b", "streaming", Outcome.SUPPORTED, Outcome.BROKEN, "unexplained", "cut").to_json(),
-        agreement.Comparison("c", "usage", None, Outcome.ERROR, "not compared", "no server").to_json(),
+        agreement.Comparison("a", "usage", Outcome.SUPPORTED, Outcome.SUPPORTED, "agree", ""),
+        agreement.Comparison("b", "streaming", Outcome.SUPPORTED, Outcome.BROKEN, "unexplained", "cut"),
+        agreement.Comparison("c", "usage", None, Outcome.ERROR, "not compared", "no server"),
     ]
-    lines = agreement.render_json(comparisons).splitlines()
+    lines = agreement.render(comparisons).splitlines()
     assert lines[0] == "mocked vs live: 1 agree, 0 explained, 1 unexplained, 1 not compared"
     assert len(lines) == 3  # the agreeing cell gets no line
     assert lines[1].split() == ["unexplained", "b", "streaming", "mocked", "supported", "live", "broken:", "cut"]
     assert lines[2].split() == ["not", "compared", "c", "usage", "mocked", "-", "live", "error:", "no", "server"]
-    assert agreement.render_json([]) == ""
+    assert agreement.render([]) == ""

@@ -96,6 +96,10 @@ def _validate(body: dict[str, Any]) -> None:
     response_format = body.get("response_format")
     if isinstance(response_format, dict) and response_format.get("type") not in RESPONSE_FORMATS:
         problems.append(("response_format", "type", "Input should be 'text' or 'json_object'"))
+    # CreateChatCompletionRequest.tools is Optional[List[ChatCompletionTool]] (a non-list is refused earlier).
+    for n, tool in enumerate(body.get("tools") or []):
+        if not isinstance(tool, dict):
+            problems.append(("tools", n, "Input should be a valid dictionary or object to extract fields from"))
     for n, message in enumerate(body.get("messages") or []):
         if isinstance(message, dict) and message.get("role") == "assistant" and "content" in message:
             if not isinstance(message["content"], str):
