@@ -109,7 +109,8 @@ def _choice(body: Any) -> tuple[bool, bool, bool]:
             message = choice.get("message") or choice.get("delta") or {}
             wrote |= bool(message.get("content"))
             called |= bool(message.get("tool_calls"))
-        response = part.get("response") if isinstance(part.get("response"), dict) else part
+        nested = part.get("response")  # a Responses stream event carries the response object
+        response = nested if isinstance(nested, dict) else part
         capped |= (response.get("incomplete_details") or {}).get("reason") == "max_output_tokens"
         for item in part.get("output") or []:  # Responses: a response object
             called |= item.get("type") == "function_call"

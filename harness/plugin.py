@@ -495,7 +495,7 @@ class CompatSession:
         if not rows_only:
             terminalreporter.write_line(render.strict_grid(report))
             for entry in report.readiness:
-                terminalreporter.write_line("\n".join(readiness.render_text(entry)))
+                terminalreporter.write_line("\n".join(render.readiness_lines(entry)))
         cassette_dir = config.getoption("compat_cassettes")
         if cassette_dir:
             terminalreporter.write_line(f"cassettes: {len(self.cassettes)} live cells written under {cassette_dir}")

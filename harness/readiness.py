@@ -20,7 +20,6 @@ from .features import FEATURE_IDS
 from .matrix import Matrix
 from .outcomes import Outcome
 from .profiles import ProfileError, parse_toml, read_text
-from .render import md_text
 
 READY, LIMITED, NOT_READY = "READY", "READY WITH LIMITATIONS", "NOT READY"
 
@@ -161,24 +160,3 @@ def of_agent(agent: AgentSpec, matrix: Matrix) -> AgentReadiness:
         features=list(agent.features),
         backends=assess(agent, matrix),
     )
-
-
-def render_text(entry: AgentReadiness, markdown: bool = False) -> list[str]:
-    """One agent's verdicts as terminal lines or Markdown."""
-    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
-    title = f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"
-    lines = [f"### {text(title)}", ""] if markdown else [title]
-    width = max((len(b.backend) for b in entry.backends), default=0)
-    for b in entry.backends:
-        head = f"- **{text(b.backend)}**: {b.verdict}" if markdown else f"  {b.backend.ljust(width)}  {b.verdict}"
-        lines.append(head)
-        pad = "  - " if markdown else "      "
-        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b.blockers]
-        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['workaround'])}" for x in b.limitations]
-    return lines + ([""] if markdown else [])
-
-
-def markdown(entries: list[AgentReadiness]) -> str:
-    if not entries:
-        return ""
-    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in render_text(entry, True)])

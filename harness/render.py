@@ -16,6 +16,7 @@ from .outcomes import DIFFERS, LEGEND, Cell, Outcome
 from .wire import Exchange
 
 if TYPE_CHECKING:
+    from .readiness import AgentReadiness
     from .report import Report
 
 # Colours a terminal mark; the outcome is None for the "differs" flag.
@@ -275,3 +276,24 @@ def junit_properties(cell: Cell) -> list[tuple[str, str]]:
         ("expected", cell.expected.value if cell.expected else ""),
         ("reason", cell.reason),
     ]
+
+
+def readiness_lines(entry: AgentReadiness, markdown: bool = False) -> list[str]:
+    """One agent's verdicts as terminal lines or Markdown."""
+    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
+    title = f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"
+    lines = [f"### {text(title)}", ""] if markdown else [title]
+    width = max((len(b.backend) for b in entry.backends), default=0)
+    for b in entry.backends:
+        head = f"- **{text(b.backend)}**: {b.verdict}" if markdown else f"  {b.backend.ljust(width)}  {b.verdict}"
+        lines.append(head)
+        pad = "  - " if markdown else "      "
+        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b.blockers]
+        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['workaround'])}" for x in b.limitations]
+    return lines + ([""] if markdown else [])
+
+
+def readiness_markdown(entries: list[AgentReadiness]) -> str:
+    if not entries:
+        return ""
+    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in readiness_lines(entry, True)])

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from . import agreement, atomic, html_report, readiness, render, verdict
+from . import agreement, atomic, html_report, render, verdict
 from .report import Report
 
 FILES = ("compat-matrix.json", "compat-matrix.md", "compat-matrix.html")
@@ -17,7 +17,7 @@ def markdown(report: Report) -> str:
     markdown = f"> **{render.md_text(warning)}**\n\n" if warning else ""
     lost = "".join(f"- {render.md_text(line)}\n" for line in verdict.lost_lines(report.verdict))
     markdown += f"**{render.md_text(verdict.line(report.verdict))}**\n\n" + (f"{lost}\n" if lost else "")
-    markdown += render.markdown(report) + readiness.markdown(report.readiness)
+    markdown += render.markdown(report) + render.readiness_markdown(report.readiness)
     if report.mocked_vs_live:
         markdown += "\n## Mocked vs live\n\n" + render.md_block(agreement.render(report.mocked_vs_live))
     return markdown
