@@ -9,8 +9,9 @@ and an infrastructure error, say nothing about the protocol and are listed as no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from pydantic.dataclasses import dataclass as model_dataclass
 
 from .matrix import Matrix
 from .outcomes import Outcome
@@ -18,24 +19,14 @@ from .outcomes import Outcome
 AGREE, EXPLAINED, UNEXPLAINED, NOT_COMPARED = "agree", "explained", "unexplained", "not compared"
 
 
-@dataclass(frozen=True)
-class Comparison:
+@model_dataclass(frozen=True)
+class Comparison:  # an entry of the report's mocked_vs_live (harness/report.py)
     profile: str  # the mocked profile's name; the live row is profile@live
     feature: str
     mocked: Outcome | None
     live: Outcome
     verdict: str
     why: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "profile": self.profile,
-            "feature": self.feature,
-            "mocked": self.mocked.value if self.mocked else None,
-            "live": self.live.value,
-            "verdict": self.verdict,
-            "why": self.why,
-        }
 
 
 def _mocked_outcomes(matrix: Matrix, report: dict[str, Any] | None) -> dict[tuple[str, str], Outcome]:
@@ -70,15 +61,16 @@ def compare(matrix: Matrix, mocked_report: dict[str, Any] | None = None) -> list
     return found
 
 
-def render_json(comparisons: list[dict[str, Any]]) -> str:
-    """Counts first, then every cell that does not simply agree, one line each (from the report's JSON)."""
+def render(comparisons: list[Comparison]) -> str:
+    """Counts first, then every cell that does not simply agree, one line each (terminal and Markdown)."""
     if not comparisons:
         return ""
-    counts = {v: sum(c["verdict"] == v for c in comparisons) for v in (AGREE, EXPLAINED, UNEXPLAINED, NOT_COMPARED)}
+    counts = {v: sum(c.verdict == v for c in comparisons) for v in (AGREE, EXPLAINED, UNEXPLAINED, NOT_COMPARED)}
     lines = ["mocked vs live: " + ", ".join(f"{n} {v}" for v, n in counts.items())]
     for c in comparisons:
-        if c["verdict"] == AGREE:
+        if c.verdict == AGREE:
             continue
-        where = f"{c['profile']} {c['feature']}"
-        lines.append(f"  {c['verdict']:<12} {where:<42} mocked {c['mocked'] or '-':<12} live {c['live']}: {c['why']}")
+        where = f"{c.profile} {c.feature}"
+        mocked = c.mocked.value if c.mocked else "-"
+        lines.append(f"  {c.verdict:<12} {where:<42} mocked {mocked:<12} live {c.live.value}: {c.why}")
     return "\n".join(lines)

@@ -61,7 +61,7 @@ def signals_held() -> Iterator[list[str]]:
     def hold(signum: int, frame: FrameType | None) -> None:
         arrived.append(signal.Signals(signum).name)
 
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     for sig in HELD_SIGNALS:
         previous[sig] = signal.signal(sig, hold)
     try:

@@ -3,6 +3,7 @@
 A scenario builds agents with ``backend.agent(...)`` and runs them with ``backend.run(...)`` or
 ``backend.run_streamed(...)``. Each run returns a ``RunRecord``: the SDK's result or the exception it
 raised, the HTTP exchanges of that run, and the SDK's warnings. Classifiers judge from that alone.
+The backend keeps its records too (``records``): the judge takes a cell's exchanges from them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
@@ -22,6 +23,9 @@ from openai import AsyncOpenAI
 from .emulators import Faults
 from .profiles import Profile
 from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
+
+if TYPE_CHECKING:
+    import httpx2
 
 SDK_LOGGER = "openai.agents"
 # Every scenario needs 2 model turns at most (a call, then the answer to its result; a handoff, then the
@@ -86,10 +90,37 @@ class Backend:
         self.capture = CapturingTransport(transport, secrets=[api_key], max_body=max_body)
         self._http = httpx.AsyncClient(transport=self.capture, timeout=timeout)
         self._client: AsyncOpenAI | None = None
+        self.records: list[RunRecord] = []  # every run and call of the scenario, in order: the cell's evidence
+
+    @property
+    def _sdk_http(self) -> httpx2.AsyncClient:
+        """The httpx client, typed as openai 3 annotates ``http_client``; mypy checks against openai 3.
+
+        openai 3 also takes an httpx client (``is_legacy_httpx_async_client`` in its _base_client), which
+        respx can mock, and openai 2 takes nothing else: at run time this stays httpx's client.
+        """
+        return cast("httpx2.AsyncClient", self._http)
 
     @property
     def exchanges(self) -> list[Exchange]:
         return self.capture.exchanges
+
+    async def call_until_stored(
+        self, operation: Callable[[AsyncOpenAI], Awaitable[Any]], *, tries: int = 10, pause: float = 0.02
+    ) -> tuple[RunRecord, int]:
+        """A call on a response a gateway may store in the background (GoModel): retried on 404, as a user would.
+
+        Returns the last try and how many tries it took. Only the last try stays in ``records``: the
+        404s before it are counted, not kept, so a cassette replayed on an emulator (whose store has its
+        own timing) compares the answer, not how long the store took.
+        """
+        for attempt in range(1, tries + 1):
+            record = await self.call(operation)
+            if record.ok or getattr(record.error, "status_code", None) != 404 or attempt == tries:
+                return record, attempt
+            self.records.remove(record)
+            await asyncio.sleep(pause)
+        raise ValueError(f"tries must be 1 or more (got {tries})")
 
     def client(self) -> AsyncOpenAI:
         if self._client is None:
@@ -98,7 +129,7 @@ class Backend:
                 base_url=self.base_url,
                 api_key=self.api_key,
                 max_retries=0,
-                http_client=self._http,
+                http_client=self._sdk_http,
                 timeout=self.timeout,
             )
         return self._client
@@ -109,7 +140,7 @@ class Backend:
             base_url=self.base_url,
             api_key=api_key or self.api_key,
             max_retries=max_retries,
-            http_client=self._http,
+            http_client=self._sdk_http,
             timeout=self.timeout,
         )
 
@@ -186,6 +217,7 @@ class Backend:
     @contextmanager
     def _recording(self) -> Iterator[RunRecord]:
         record = RunRecord()
+        self.records.append(record)
         first = len(self.capture.exchanges)
         collector = _WarningCollector()
         logger = logging.getLogger(SDK_LOGGER)

@@ -26,7 +26,8 @@ from .diff import ReportError
 from .emulators import create
 from .emulators.base import Emulator, HttpReply, HttpRequest
 from .profiles import LIVE_SUFFIX, Profile
-from .wire import REDACTED, parse_sse
+from .redact import REDACTED
+from .wire import parse_sse
 
 # A report may come from anywhere (a CI artifact, a download): its names become path parts only after this.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -95,9 +96,11 @@ def _kind(content_type: str) -> str:
     return content_type.split(";")[0].strip() or "none"
 
 
-def _choice(body: Any) -> tuple[bool, bool]:
-    """(wrote text, called a tool): what the model chose, in either wire format, streamed or not."""
-    wrote = called = False
+def _choice(body: Any) -> tuple[bool, bool, bool]:
+    """(wrote text, called a tool, ran to the token limit): what the model chose, in either wire format,
+    streamed or not. A rambling real model that the server stopped at its cap is reported ``incomplete``
+    (LiteLLM does), where the emulator's scripted model stopped on its own."""
+    wrote = called = capped = False
     parts = [e["data"] for e in body if isinstance(e.get("data"), dict)] if isinstance(body, list) else [body]
     for part in parts:
         if not isinstance(part, dict):
@@ -106,13 +109,16 @@ def _choice(body: Any) -> tuple[bool, bool]:
             message = choice.get("message") or choice.get("delta") or {}
             wrote |= bool(message.get("content"))
             called |= bool(message.get("tool_calls"))
+        nested = part.get("response")  # a Responses stream event carries the response object
+        response = nested if isinstance(nested, dict) else part
+        capped |= (response.get("incomplete_details") or {}).get("reason") == "max_output_tokens"
         for item in part.get("output") or []:  # Responses: a response object
             called |= item.get("type") == "function_call"
             wrote |= any(c.get("text") for c in item.get("content") or [] if isinstance(c, dict))
         kind = str(part.get("type", ""))  # Responses: a stream event
         wrote |= kind == "response.output_text.delta" and bool(part.get("delta"))
         called |= kind.startswith("response.function_call")
-    return wrote, called
+    return wrote, called, capped
 
 
 def paths(value: Any, prefix: str = "") -> set[str]:
@@ -191,8 +197,9 @@ def _remember_ids(live: Any, emulated: Any, ids: dict[str, str]) -> None:
 def _final(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     for event in reversed(events):
         data = event.get("data")
-        if isinstance(data, dict) and isinstance(data.get("response"), dict):
-            return data["response"]
+        response = data.get("response") if isinstance(data, dict) else None
+        if isinstance(response, dict):
+            return response
     return None
 
 

@@ -260,7 +260,7 @@ def run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    host, port = server.server_address[:2]
+    host, port = server.bound_address
     through = f" through the {fault.kind} fault" if fault else ""
     print(f"serving the {family} emulator (model {model}){through} at http://{host}:{port}/v1", flush=True)
     print(f"API key: {_expected_key(emulator)} ; Ctrl-C stops", flush=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic.dataclasses import dataclass as model_dataclass
+
 from .outcomes import Outcome
 
 SUPPORTED = Outcome.SUPPORTED.value
@@ -21,8 +23,8 @@ class ReportError(Exception):
     """A report file is missing or is not a matrix report; the message names the file."""
 
 
-@dataclass(frozen=True)
-class Change:
+@model_dataclass(frozen=True)
+class Change:  # also the verdict's lost cells (harness/verdict.py)
     backend: str
     feature: str
     old: str
@@ -55,9 +57,9 @@ def load(path: str | Path) -> dict[str, Any]:
         raise ReportError(f"{path}: cannot read: {exc}") from None
     except ValueError as exc:
         raise ReportError(f"{path}: not JSON: {exc}") from None
-    cells = data.get("cells") if isinstance(data, dict) else None
-    if not isinstance(cells, list):
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise ReportError(f"{path}: not a compat matrix report (no 'cells' list)")
+    cells = data["cells"]
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or not all(isinstance(cell.get(k), str) for k in ("backend", "feature")):
             raise ReportError(f"{path}: cell {index} has no backend and feature")

@@ -129,6 +129,19 @@ def usage(exchange: Exchange) -> WireUsage | None:
     return WireUsage(int(inp), int(out or 0)) if isinstance(inp, int) else None
 
 
+def capped_answer(exchange: Exchange) -> int | None:
+    """Output tokens of an answer the server cut at its own cap: a Responses object ``incomplete`` for
+    ``max_output_tokens`` although the request set none, with text and a token count to show for it (a
+    backend that marks an empty answer incomplete proves no cap was reached). None otherwise."""
+    final = _responses_final(exchange)
+    if final is None or final.get("status") != "incomplete" or request_field(exchange, "max_output_tokens"):
+        return None
+    if (final.get("incomplete_details") or {}).get("reason") != "max_output_tokens":
+        return None
+    spent = usage(exchange)
+    return spent.output_tokens if spent and spent.output_tokens > 0 and any(texts(exchange)) else None
+
+
 def request_schema(exchange: Exchange) -> dict[str, Any] | None:
     """The JSON schema the request asked the backend to enforce, if any."""
     body = exchange.request_body if isinstance(exchange.request_body, dict) else {}

@@ -2,11 +2,20 @@
 
 The ids are the contract between profiles (which declare an expected outcome per id), the scenario
 suites (one test per id) and every report. Order here is column order in the matrix.
+
+A feature also says where it applies: the SDK paths (``apis``) and what else its scenario needs from a row.
+Where it does not apply, the plugin records ``skipped`` with the reason and the scenario does not run; a
+profile on another API needs no line for it (profiles.py fills in ``skipped`` and refuses anything else).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The SDK paths a profile's ``api`` names (profiles.Api), as a reason spells them.
+API_NAMES: dict[str, str] = {"chat_completions": "Chat Completions", "responses": "Responses API"}
+EVERY_API: frozenset[str] = frozenset(API_NAMES)
+RESPONSES_ONLY: frozenset[str] = frozenset({"responses"})
 
 
 @dataclass(frozen=True)
@@ -14,6 +23,19 @@ class Feature:
     id: str
     short: str  # column header in narrow tables
     verifies: str
+    apis: frozenset[str] = EVERY_API  # the SDK paths it applies to: on another, the plugin records skipped
+    # The model id must carry a provider/ namespace. Read at run time, from the model the row really asks for
+    # (a URL profile's model_env may change it), so profiles still declare what they expect here.
+    needs_namespaced_model: bool = False
+
+    def not_applicable(self, api: str, model: str) -> str | None:
+        """Why this feature does not apply to a row on ``api`` asking for ``model``; None when it does."""
+        if api not in self.apis:
+            paths = " and ".join(API_NAMES[a] for a in sorted(self.apis))
+            return f"a {paths} feature; this profile's SDK path is {API_NAMES[api]}"
+        if self.needs_namespaced_model and "/" not in model:
+            return f"the model id {model!r} has no provider/ namespace"
+        return None
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -104,24 +126,28 @@ FEATURES: tuple[Feature, ...] = (
         "in_tok",
         "POST /v1/responses/input_tokens counts a prompt, a longer prompt counts more, and the count is the "
         "input_tokens a real run of the same prompt reports.",
+        apis=RESPONSES_ONLY,
     ),
     Feature(
         "compaction",
         "compact",
         "POST /v1/responses/compact returns a compaction item, and a run given the compacted output "
         "still answers from the earlier turns.",
+        apis=RESPONSES_ONLY,
     ),
     Feature(
         "response_retrieval",
         "retrieve",
         "GET /v1/responses/{id} and /input_items after a run return that response and its input; an id "
         "never issued is refused.",
+        apis=RESPONSES_ONLY,
     ),
     Feature(
         "store_false",
         "no_store",
         "With ModelSettings(store=False) the response is not retrievable and previous_response_id to it "
         "fails with a clear JSON error, while a store=true response is kept (else: cannot tell).",
+        apis=RESPONSES_ONLY,
     ),
     Feature(
         "namespaced_model_ids",
@@ -129,6 +155,7 @@ FEATURES: tuple[Feature, ...] = (
         'MultiProvider(unknown_prefix_mode="model_id", openai_prefix_mode="model_id") sends a '
         "provider/model id unchanged, the run works and an unserved id of that namespace is refused; the "
         "reason says what the default MultiProvider does.",
+        needs_namespaced_model=True,
     ),
     Feature(
         "error_surfacing",

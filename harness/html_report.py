@@ -1,8 +1,8 @@
-"""The matrix as one self-contained HTML page: a coloured grid, a legend, and every cell's evidence.
+"""The report as one self-contained HTML page: a coloured grid, a legend, and every cell's evidence.
 
-Rendered from the report's JSON (``Matrix.to_json()``), so a saved ``compat-matrix.json`` renders the
-same page. Everything the backends sent is escaped here; the stylesheet and script are inlined from
-``harness/assets`` so the file opens offline.
+Rendered from the report model (harness/report.py), so a saved ``compat-matrix.json``, validated back into
+a ``Report``, renders the same page. Everything the backends sent is escaped here; the stylesheet and script
+are inlined from ``harness/assets`` so the file opens offline.
 """
 
 from __future__ import annotations
@@ -13,33 +13,25 @@ from importlib import resources
 from typing import Any
 
 from . import verdict
-from .outcomes import SYMBOLS, Outcome
+from .outcomes import DIFFERS, LEGEND, Cell, Outcome
+from .readiness import AgentReadiness
 from .render import interrupted_line, versions_line
+from .report import Report
 from .steps import step
-
-LEGEND_TEXT: dict[Outcome, str] = {
-    Outcome.SUPPORTED: "works, and the wire shows the backend honoured it",
-    Outcome.UNSUPPORTED: "refused with a clear error",
-    Outcome.IGNORED: "accepted, silently not honoured",
-    Outcome.BROKEN: "an answer the SDK cannot use",
-    Outcome.INCONCLUSIVE: "live only: the model was too weak to tell",
-    Outcome.ERROR: "infrastructure or setup failed",
-    Outcome.SKIPPED: "not applicable to this profile",
-}
 
 
 def _asset(name: str) -> str:
     return resources.files("harness").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def _mark(outcome: str, differs: bool, tag: str = "span", attrs: str = "") -> str:
-    classes = f"mark o-{outcome}" + (" differs" if differs else "")
-    return f'<{tag} class="{classes}"{attrs}>{escape(SYMBOLS[Outcome(outcome)])}</{tag}>'
+def _mark(outcome: Outcome, differs: bool, tag: str = "span", attrs: str = "") -> str:
+    classes = f"mark o-{outcome.value}" + (" differs" if differs else "")
+    return f'<{tag} class="{classes}"{attrs}>{escape(LEGEND[outcome].symbol)}</{tag}>'
 
 
 def _legend() -> str:
-    items = [f"<span>{_mark(o.value, False)} {escape(o.value)}: {escape(LEGEND_TEXT[o])}</span>" for o in Outcome]
-    items.append(f"<span>{_mark('supported', True)} outlined: differs from the profile's declared outcome</span>")
+    items = [f"<span>{_mark(o, False)} {escape(o.value)}: {escape(LEGEND[o].meaning)}</span>" for o in Outcome]
+    items.append(f"<span>{_mark(Outcome.SUPPORTED, True)} outlined: {DIFFERS.meaning}</span>")
     items.append(
         '<span><span class="deviates-key">d</span> in the corner: the wire deviates from the published '
         "OpenAI types (strict tier)</span>"
@@ -47,30 +39,27 @@ def _legend() -> str:
     return '<div class="legend">' + "".join(items) + "</div>"
 
 
-def _grid(report: dict[str, Any], ids: dict[tuple[str, str], str]) -> str:
-    features = [f["id"] for f in report["features"]]
-    cells = {(c["backend"], c["feature"]): c for c in report["cells"]}
+def _grid(report: Report, ids: dict[tuple[str, str], str]) -> str:
     head = "".join(
-        f'<th class="feature" title="{escape(f["verifies"])}"><div>{escape(f["id"])}</div></th>'
-        for f in report["features"]
+        f'<th class="feature" title="{escape(f.verifies)}"><div>{escape(f.id)}</div></th>' for f in report.features
     )
     rows = []
-    for backend in report["backends"]:
-        name = backend["name"]
+    for backend in report.backends:
+        name = backend.name
         tds = []
-        for feature in features:
-            cell = cells.get((name, feature))
+        for feature in report.feature_ids:
+            cell = report.cell(name, feature)
             if cell is None:
                 tds.append("<td></td>")
                 continue
-            tip = f"{name} / {feature}: {cell['outcome']}: {cell['reason']}"
-            strict = f" · strict: {len(cell['strict'])} deviation(s)" if cell.get("strict") else ""
+            tip = f"{name} / {feature}: {cell.outcome.value}: {cell.reason}"
+            strict = f" · strict: {len(cell.strict)} deviation(s)" if cell.strict else ""
             link = f' href="#{ids[(name, feature)]}" title="{escape(tip + strict)}"'
-            mark = _mark(cell["outcome"], not cell["as_expected"], "a", link)
+            mark = _mark(cell.outcome, not cell.as_expected, "a", link)
             tds.append(f'<td class="deviates">{mark}</td>' if strict else f"<td>{mark}</td>")
         rows.append(
-            f'<tr><th scope="row" title="{escape(backend.get("description") or "")}">{escape(name)}</th>'
-            f'<td class="tier">{escape(backend["tier"])}</td>{"".join(tds)}</tr>'
+            f'<tr><th scope="row" title="{escape(backend.description or "")}">{escape(name)}</th>'
+            f'<td class="tier">{escape(backend.tier)}</td>{"".join(tds)}</tr>'
         )
     return (
         f'<table class="grid" id="grid"><thead><tr><th>backend</th><th>tier</th>{head}</tr></thead>'
@@ -78,13 +67,12 @@ def _grid(report: dict[str, Any], ids: dict[tuple[str, str], str]) -> str:
     )
 
 
-def _differing(report: dict[str, Any], ids: dict[tuple[str, str], str]) -> str:
+def _differing(report: Report, ids: dict[tuple[str, str], str]) -> str:
     items = [
-        f'<li><a href="#{ids[(c["backend"], c["feature"])]}">{escape(c["backend"])} / '
-        f"<code>{escape(c['feature'])}</code></a>: expected {escape(c['expected'] or '-')}, observed "
-        f"<b>{escape(c['outcome'])}</b>: {escape(c['reason'])}</li>"
-        for c in report["cells"]
-        if not c["as_expected"]
+        f'<li><a href="#{ids[(c.backend, c.feature)]}">{escape(c.backend)} / '
+        f"<code>{escape(c.feature)}</code></a>: expected {escape(c.expected.value if c.expected else '-')}, "
+        f"observed <b>{escape(c.outcome.value)}</b>: {escape(c.reason)}</li>"
+        for c in report.differing()
     ]
     if not items:
         return ""
@@ -134,28 +122,29 @@ def _exchange(data: dict[str, Any]) -> str:
     )
 
 
-def _evidence(cell: dict[str, Any], anchor: str, verifies: str) -> str:
-    differs = not cell["as_expected"]
-    steps = "".join(_exchange(e) for e in cell["exchanges"]) or "<li>no HTTP request (nothing to run)</li>"
+def _evidence(cell: Cell, anchor: str, verifies: str) -> str:
+    differs = not cell.as_expected
+    steps = "".join(_exchange(e) for e in cell.exchanges) or "<li>no HTTP request (nothing to run)</li>"
+    expected = cell.expected.value if cell.expected else "not declared"
     return (
-        f'<details class="cell" id="{anchor}"><summary>{_mark(cell["outcome"], differs)} '
-        f"<b>{escape(cell['backend'])}</b> / <code>{escape(cell['feature'])}</code>: "
-        f"{escape(cell['reason'])}</summary>"
+        f'<details class="cell" id="{anchor}"><summary>{_mark(cell.outcome, differs)} '
+        f"<b>{escape(cell.backend)}</b> / <code>{escape(cell.feature)}</code>: "
+        f"{escape(cell.reason)}</summary>"
         '<div class="cell-body"><dl>'
-        f"<dt>observed</dt><dd>{escape(cell['outcome'])}</dd>"
-        f"<dt>expected</dt><dd>{escape(cell['expected'] or 'not declared')}{' (differs)' if differs else ''}</dd>"
-        f'<dt>reason</dt><dd class="reason">{escape(cell["reason"])}</dd>'
+        f"<dt>observed</dt><dd>{escape(cell.outcome.value)}</dd>"
+        f"<dt>expected</dt><dd>{escape(expected)}{' (differs)' if differs else ''}</dd>"
+        f'<dt>reason</dt><dd class="reason">{escape(cell.reason)}</dd>'
         f"<dt>scenario</dt><dd>{escape(verifies)}</dd>"
-        f"<dt>strict</dt><dd>{_strict(cell.get('strict') or [])}</dd>"
-        f"</dl>steps ({len(cell['exchanges'])} HTTP request{'' if len(cell['exchanges']) == 1 else 's'}, "
+        f"<dt>strict</dt><dd>{_strict(cell.strict)}</dd>"
+        f"</dl>steps ({len(cell.exchanges)} HTTP request{'' if len(cell.exchanges) == 1 else 's'}, "
         f'open one for the full exchange)<ol class="steps">{steps}</ol>{_server_logs(cell)}'
         '<a class="up" href="#grid">back to the grid</a></div></details>'
     )
 
 
-def _server_logs(cell: dict[str, Any]) -> str:
+def _server_logs(cell: Cell) -> str:
     """A launched server's log tail, kept with a failed live cell."""
-    logs = cell.get("server_logs")
+    logs = cell.server_logs
     if not logs:
         return ""
     return f'<details class="exchange"><summary>server log (last lines)</summary><pre>{escape(logs)}</pre></details>'
@@ -167,57 +156,55 @@ def _strict(deviations: list[str]) -> str:
     return '<ul class="strict">' + "".join(f"<li>{escape(line)}</li>" for line in deviations) + "</ul>"
 
 
-def _readiness(entries: list[dict[str, Any]]) -> str:
+def _readiness(entries: list[AgentReadiness]) -> str:
     """The agents the user described, answered per backend (see harness/readiness.py)."""
     if not entries:
         return ""
     parts = ['<h2 id="readiness">Readiness</h2>']
     for entry in entries:
         rows = []
-        for b in entry["backends"]:
-            notes = [f"{x['feature']} {x['outcome']}: {x['reason']}" for x in b["blockers"]]
-            notes += [f"{x['feature']} {x['outcome']}: {x['workaround']}" for x in b["limitations"]]
-            verdict = b["verdict"].lower().replace(" ", "-")
+        for b in entry.backends:
+            notes = [f"{x['feature']} {x['outcome']}: {x['reason']}" for x in b.blockers]
+            notes += [f"{x['feature']} {x['outcome']}: {x['workaround']}" for x in b.limitations]
+            verdict = b.verdict.lower().replace(" ", "-")
             rows.append(
-                f'<tr><td>{escape(b["backend"])}</td><td class="verdict v-{verdict}">{escape(b["verdict"])}'
+                f'<tr><td>{escape(b.backend)}</td><td class="verdict v-{verdict}">{escape(b.verdict)}'
                 f"</td><td>{'<br>'.join(escape(n) for n in notes)}</td></tr>"
             )
         parts.append(
-            f"<h3>{escape(entry['agent'])} <small>({escape(', '.join(entry['features']))})</small></h3>"
+            f"<h3>{escape(entry.agent)} <small>({escape(', '.join(entry.features))})</small></h3>"
             f'<table class="readiness">{"".join(rows)}</table>'
         )
     return "".join(parts)
 
 
-def _interrupted(report: dict[str, Any]) -> str:
+def _interrupted(report: Report) -> str:
     warning = interrupted_line(report)
     return f'<p class="interrupted" role="alert"><b>{escape(warning)}</b></p>' if warning else ""
 
 
-def _verdict(report: dict[str, Any]) -> str:
-    if "verdict" not in report:
-        return ""
-    found = report["verdict"]
+def _verdict(report: Report) -> str:
+    found = report.verdict
     lost = "".join(f"<li>{escape(line)}</li>" for line in verdict.lost_lines(found))
-    status = "pass" if found["passed"] else "fail"
+    status = "pass" if found.passed else "fail"
     listed = f"<ul>{lost}</ul>" if lost else ""
     return f'<p class="verdict {status}"><b>{escape(verdict.line(found))}</b></p>{listed}'
 
 
-def render(report: dict[str, Any]) -> str:
-    ids = {(c["backend"], c["feature"]): f"c{i}" for i, c in enumerate(report["cells"])}
-    verifies = {f["id"]: f["verifies"] for f in report["features"]}
+def render(report: Report) -> str:
+    ids = {(c.backend, c.feature): f"c{i}" for i, c in enumerate(report.cells)}
+    verifies = {f.id: f.verifies for f in report.features}
     sections = []
-    for backend in report["backends"]:
-        cells = [c for c in report["cells"] if c["backend"] == backend["name"]]
-        sections.append(f"<h3>{escape(backend['name'])}</h3>")
-        sections += [_evidence(c, ids[(c["backend"], c["feature"])], verifies.get(c["feature"], "")) for c in cells]
-    differing = sum(1 for c in report["cells"] if not c["as_expected"])
-    deviating = sum(1 for c in report["cells"] if c.get("strict"))
+    for backend in report.backends:
+        cells = [c for c in report.cells if c.backend == backend.name]
+        sections.append(f"<h3>{escape(backend.name)}</h3>")
+        sections += [_evidence(c, ids[(c.backend, c.feature)], verifies.get(c.feature, "")) for c in cells]
+    differing = len(report.differing())
+    deviating = sum(1 for c in report.cells if c.strict)
     meta = (
-        f"{len(report['cells'])} cells, {differing} differ from their profile, {deviating} deviate from the "
+        f"{len(report.cells)} cells, {differing} differ from their profile, {deviating} deviate from the "
         "published OpenAI types · generated "
-        f"{escape(report.get('generated_at', ''))} · {escape(versions_line(report.get('versions', {})))}"
+        f"{escape(report.generated_at)} · {escape(versions_line(report.versions))}"
     )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -225,7 +212,7 @@ def render(report: dict[str, Any]) -> str:
         f"<title>Agents SDK backend compatibility</title><style>{_asset('report.css')}</style></head>\n"
         f"<body>{_interrupted(report)}{_verdict(report)}"
         f'<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
-        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.get('readiness', []))}"
+        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.readiness)}"
         '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
         f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"
     )

@@ -1,27 +1,15 @@
-"""The capability matrix: every cell of a session, plus what produced it (profiles, SDK versions)."""
+"""The capability matrix as a session collects it: every cell, the rows that produced them, server versions.
+
+At session finish harness/report.py builds the report from it; renderers never read a ``Matrix``.
+"""
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
-from .features import FEATURE_IDS, FEATURES
+from .features import FEATURE_IDS
 from .outcomes import Cell, Observation
 from .profiles import Profile
-
-
-def package_versions() -> dict[str, str]:
-    found = {}
-    for name in ("openai-agents", "openai", "httpx", "respx", "pytest"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    found["python"] = platform.python_version()
-    return found
 
 
 @dataclass
@@ -48,32 +36,7 @@ class Matrix:
         present = {backend for backend, _ in self.cells}
         return [name for name in self.profiles if name in present]
 
-    def unexpected(self) -> list[Cell]:
-        return [c for c in self.cells.values() if not c.as_expected]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "versions": package_versions(),
-            "features": [
-                {"id": f.id, "short": f.short, "verifies": f.verifies} for f in FEATURES if f.id in self.features
-            ],
-            "backends": [
-                {
-                    "name": p.name,
-                    "family": p.family,
-                    "api": p.api,
-                    "model": p.model,
-                    "tier": p.tier,
-                    "version": self.versions.get(name, p.version),
-                    "description": p.description,
-                }
-                for name, p in self.profiles.items()
-                if name in self.backends
-            ],
-            "cells": [self.cells[key].to_json() for key in sorted(self.cells, key=self._order)],
-        }
-
-    def _order(self, key: tuple[str, str]) -> tuple[int, int]:
-        names = list(self.profiles)
-        return names.index(key[0]), FEATURE_IDS.index(key[1])
+    def ordered(self) -> list[Cell]:
+        """Row by row in profile order, each row's cells in feature order: the report's order."""
+        rows = {name: index for index, name in enumerate(self.profiles)}
+        return [self.cells[key] for key in sorted(self.cells, key=lambda k: (rows[k[0]], FEATURE_IDS.index(k[1])))]

@@ -1,10 +1,21 @@
-"""Outcomes of one (backend, feature) cell, and the evidence each cell carries."""
+"""Outcomes of one (backend, feature) cell, how every report shows them, and the evidence each cell carries."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
 from typing import Any
+
+from pydantic import (
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    computed_field,
+    field_serializer,
+    model_serializer,
+)
+from pydantic.dataclasses import dataclass as model_dataclass
 
 
 class Outcome(enum.StrEnum):
@@ -17,28 +28,56 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"  # not applicable to this profile
 
 
-SYMBOLS: dict[Outcome, str] = {
-    Outcome.SUPPORTED: "ok",
-    Outcome.UNSUPPORTED: "no",
-    Outcome.IGNORED: "ign",
-    Outcome.BROKEN: "BRK",
-    Outcome.INCONCLUSIVE: "?",
-    Outcome.ERROR: "ERR",
-    Outcome.SKIPPED: "-",
+@dataclasses.dataclass(frozen=True)
+class Legend:
+    """How one outcome is shown: every renderer reads this table, so the formats cannot drift apart."""
+
+    symbol: str  # Markdown and HTML
+    mark: str  # terminal: one ASCII character keeps 20 columns inside an 80-column terminal
+    colour: tuple[str, ...]  # terminal markup (pytest's TerminalWriter names); none for a plain mark
+    meaning: str  # the HTML legend
+
+
+LEGEND: dict[Outcome, Legend] = {
+    Outcome.SUPPORTED: Legend("ok", "+", ("green",), "works, and the wire shows the backend honoured it"),
+    Outcome.UNSUPPORTED: Legend("no", "x", (), "refused with a clear error"),
+    Outcome.IGNORED: Legend("ign", "~", ("yellow",), "accepted, silently not honoured"),
+    Outcome.BROKEN: Legend("BRK", "!", ("red",), "an answer the SDK cannot use"),
+    Outcome.INCONCLUSIVE: Legend("?", "?", ("purple",), "live only: the model was too weak to tell"),
+    Outcome.ERROR: Legend("ERR", "E", ("red", "bold"), "infrastructure or setup failed"),
+    Outcome.SKIPPED: Legend("-", "-", (), "not applicable to this profile"),
 }
+# A cell whose outcome differs from its profile's declaration: a suffix on its symbol or mark.
+DIFFERS = Legend("!", "*", ("red", "bold"), "differs from the profile's declared outcome")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Observation:
-    """What a classifier concluded from one run: the outcome and a one-line reason."""
+    """What a classifier concluded from one run: the outcome and a one-line reason.
+
+    ``model_missed``: the model, not the backend, fell short (no call to an offered tool, an answer that does
+    not use the result). The classifier cannot tell a weak model from a backend that dropped the feature;
+    the tier can, and ``on_tier`` is that one rule, applied by the ``judge`` fixture.
+    """
 
     outcome: Outcome
     reason: str
+    model_missed: bool = False
+
+    def on_tier(self, tier: str) -> Observation:
+        """Live: a model's miss shows nothing either way (inconclusive). Mocked: the emulator's scripted model
+        always cooperates with a backend that honours the feature, so a miss is the backend ignoring it."""
+        if self.model_missed and tier == "live":
+            return Observation(Outcome.INCONCLUSIVE, self.reason, model_missed=True)
+        return self
 
 
-@dataclass
+@model_dataclass(config=ConfigDict(json_schema_serialization_defaults_required=True))
 class Cell:
-    """One matrix cell: the observation, what the profile declared, and the captured exchange."""
+    """One matrix cell: the observation, what the profile declared, and the captured exchange.
+
+    Part of the report model (harness/report.py): its JSON form is its pydantic dump, keys in ``JSON_ORDER``.
+    """
 
     backend: str
     feature: str
@@ -46,12 +85,13 @@ class Cell:
     outcome: Outcome
     reason: str
     expected: Outcome | None
-    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    exchanges: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
-    strict: list[str] = field(default_factory=list)  # deviations from the published OpenAI types
+    strict: list[str] = dataclasses.field(default_factory=list)  # deviations from the published OpenAI types
     runs: dict[str, Any] | None = None  # a repeated live cell: total, supported, outcomes
     server_logs: str = ""  # a launched server's log tail, for a failed live cell
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def as_expected(self) -> bool:
         """Observed what the profile declares; an undeclared cell passes, unless it is an error.
@@ -63,26 +103,33 @@ class Cell:
             return self.outcome is not Outcome.ERROR
         return self.expected == self.outcome
 
+    @field_serializer("seconds")
+    def _seconds(self, seconds: float) -> float:
+        return round(seconds, 4)
+
+    @model_serializer(mode="wrap")
+    def _in_report_order(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation: pydantic then documents the fields in the JSON schema, not a bare object.
+        data = handler(self)
+        return {key: data[key] for key in JSON_ORDER}
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "backend": self.backend,
-            "feature": self.feature,
-            "tier": self.tier,
-            "outcome": self.outcome.value,
-            "expected": self.expected.value if self.expected else None,
-            "as_expected": self.as_expected,
-            "reason": self.reason,
-            "strict": self.strict,
-            "runs": self.runs,
-            "server_logs": self.server_logs,
-            "seconds": round(self.seconds, 4),
-            "exchanges": self.exchanges,
-        }
+        data: dict[str, Any] = _CELL.dump_python(self, mode="json")
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cell:
-        """The inverse of ``to_json``: pytest-xdist workers hand their cells to the controller this way."""
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-        values["outcome"] = Outcome(values["outcome"])
-        values["expected"] = Outcome(values["expected"]) if values.get("expected") else None
-        return cls(**values)
+        """The inverse of ``to_json`` (extra keys such as ``as_expected`` are recomputed, not read)."""
+        return _CELL.validate_python(data)
+
+
+_CELL = TypeAdapter(Cell)
+# The order of a cell's keys in compat-matrix.json, kept from the reports written before this model.
+JSON_ORDER = (
+    "backend", "feature", "tier", "outcome", "expected", "as_expected", "reason", "strict", "runs", "server_logs",
+    "seconds", "exchanges",
+)  # fmt: skip
+
+
+# The ``judge`` fixture a scenario gets (harness/plugin.py): it records the cell for the observation.
+Judge = Callable[[Observation], Cell]

@@ -11,9 +11,10 @@ import fnmatch
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .emulators import EMULATORS
 from .emulators.faults import Fault
-from .features import FEATURE_IDS
+from .features import API_NAMES, FEATURE_IDS, FEATURES
 from .outcomes import Outcome
 
 Family = Literal[
@@ -216,6 +217,27 @@ class Profile(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _applicable(self) -> Profile:
+        """A feature of another API is skipped, by the plugin: declared so or not at all, never anything else."""
+        for feature in FEATURES:
+            if self.api in feature.apis:
+                continue
+            declared = [("expect", self.expect.get(feature.id))]
+            declared += [(f"sdk.{spec!r}", outcomes.get(feature.id)) for spec, outcomes in self.sdk.items()]
+            if self.live is not None and feature.id in self.live.differs:
+                declared.append(("live.differs", self.live.differs[feature.id].outcome))
+            wrong = [(where, outcome) for where, outcome in declared if outcome not in (None, Outcome.SKIPPED)]
+            if wrong:
+                where, outcome = wrong[0]
+                paths = " and ".join(API_NAMES[a] for a in sorted(feature.apis))
+                raise ValueError(
+                    f"{where}: {feature.id} = {outcome.value!r}, but {feature.id} is a {paths} feature and this "
+                    f'profile\'s api is "{self.api}": the harness records it skipped; leave it out (or say "skipped")'
+                )
+            self.expect.setdefault(feature.id, Outcome.SKIPPED)  # its cell's declaration, as if written out
+        return self
+
     @property
     def tier(self) -> str:
         return "mocked" if self.reach == "emulator" else "live"
@@ -281,8 +303,7 @@ def read_text(path: Path, what: str = "backends file") -> str:
         raise ProfileError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
 
 
-def _read_toml(source: str, text: str, table: str = "profiles") -> dict[str, dict[str, Any]]:
-    data = parse_toml(source, text)
+def _read_toml(source: str, data: dict[str, Any], table: str = "profiles") -> dict[str, dict[str, Any]]:
     unexpected = sorted(set(data) - {"profiles", "servers", "models", "agents"})  # agents: see harness/readiness.py
     if unexpected:
         raise ProfileError(
@@ -317,19 +338,28 @@ def builtin_text(name: str = "backends.toml") -> str:
     return resources.files("harness").joinpath(name).read_text(encoding="utf-8")
 
 
-def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: bool) -> list[tuple[str, str]]:
-    layers: list[tuple[str, str]] = []
+Layer = tuple[str, dict[str, Any]]  # where a backends file came from, and its TOML document
+
+
+def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: bool) -> list[Layer]:
+    """Each file read and parsed once."""
+    texts: list[tuple[str, str]] = []
     if include_builtin:
-        layers.append(("harness/backends.toml", builtin_text()))
+        texts.append(("harness/backends.toml", builtin_text()))
     if include_faults:
-        layers.append((f"harness/{FAULTS_FILE}", builtin_text(FAULTS_FILE)))
+        texts.append((f"harness/{FAULTS_FILE}", builtin_text(FAULTS_FILE)))
     for path in user_files:
-        layers.append((str(path), read_text(path)))
-    return layers
+        texts.append((str(path), read_text(path)))
+    return [(source, parse_toml(source, text)) for source, text in texts]
 
 
-def _validated(kind: str, model: type[BaseModel], raw: dict[str, dict[str, Any]], sources: dict[str, str]) -> dict:
-    found = {}
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(
+    kind: str, model: type[M], raw: dict[str, dict[str, Any]], sources: dict[str, str]
+) -> dict[str, M]:
+    found: dict[str, M] = {}
     for name, table in raw.items():
         try:
             found[name] = model(name=name, **table)
@@ -340,14 +370,23 @@ def _validated(kind: str, model: type[BaseModel], raw: dict[str, dict[str, Any]]
     return found
 
 
-def _merged(layers: list[tuple[str, str]], table: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+def _merged(layers: list[Layer], table: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     raw: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
-    for source, text in layers:
-        for name, entry in _read_toml(source, text, table).items():
+    for source, data in layers:
+        for name, entry in _read_toml(source, data, table).items():
             raw[name] = _merge(raw.get(name, {}), entry)
             sources[name] = source
     return raw, sources
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the backends files declare, each file read and parsed once (a session loads this once)."""
+
+    profiles: dict[str, Profile]
+    servers: dict[str, ServerSpec]
+    user_documents: list[Layer]  # the user files: their [agents.NAME] tables are read by harness/readiness.py
 
 
 def load_profiles(
@@ -357,6 +396,14 @@ def load_profiles(
 
     A later layer overrides a known name field by field. A profile's live table must name a known server.
     """
+    return load_catalog(user_files, include_builtin=include_builtin, include_faults=include_faults).profiles
+
+
+def load_catalog(
+    user_files: Iterable[Path] = (), *, include_builtin: bool = True, include_faults: bool = False
+) -> Catalog:
+    """The profiles (as ``load_profiles``), the servers they launch, and the user files' documents."""
+    user_files = list(user_files)
     layers = _layers(user_files, include_builtin, include_faults)
     profiles: dict[str, Profile] = _validated("profile", Profile, *_merged(layers, "profiles"))
     servers = _validated("server", ServerSpec, *_merged(layers, "servers"))
@@ -365,14 +412,14 @@ def load_profiles(
         if wanted is not None and wanted not in servers:
             known = ", ".join(sorted(servers)) or "none"
             raise ProfileError(f"profile '{profile.name}': unknown server {wanted!r}; known servers: {known}")
-    models = load_models(user_files, include_builtin=include_builtin)
+    models = _validated("model", ModelSpec, *_merged(layers, "models"))
     for server in servers.values():
         if server.upstream is not None and server.upstream not in servers:
             raise ProfileError(f"server '{server.name}': unknown upstream server {server.upstream!r}")
         if server.kind != "gomodel" and server.gguf not in models:
             known = ", ".join(sorted(models)) or "none"
             raise ProfileError(f"server '{server.name}': unknown model {server.gguf!r}; known models: {known}")
-    return profiles
+    return Catalog(profiles, servers, layers[len(layers) - len(user_files) :])
 
 
 def load_servers(user_files: Iterable[Path] = (), *, include_builtin: bool = True) -> dict[str, ServerSpec]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.dataclasses import dataclass as model_dataclass
+
 from .features import FEATURE_IDS
 from .matrix import Matrix
 from .outcomes import Outcome
 from .profiles import ProfileError, parse_toml, read_text
-from .render import md_text
 
 READY, LIMITED, NOT_READY = "READY", "READY WITH LIMITATIONS", "NOT READY"
 
@@ -62,12 +64,21 @@ class AgentSpec:
     description: str = ""
 
 
-@dataclass
+@model_dataclass
 class BackendReadiness:
     backend: str
     verdict: str
     limitations: list[dict[str, str]] = field(default_factory=list)  # feature, outcome, workaround
     blockers: list[dict[str, str]] = field(default_factory=list)  # feature, outcome, reason
+
+
+class AgentReadiness(BaseModel):
+    """One agent's verdict on every backend of the run: an entry of the report's ``readiness``."""
+
+    agent: str
+    description: str
+    features: list[str]
+    backends: list[BackendReadiness]
 
 
 def parse_spec(text: str, index: int = 1) -> AgentSpec:
@@ -81,9 +92,13 @@ def parse_spec(text: str, index: int = 1) -> AgentSpec:
 
 def load_agents(paths: Iterable[Path]) -> list[AgentSpec]:
     """``[agents.NAME]`` tables (features = [...], description = "...") from the backends files."""
+    return agents_in([(str(path), parse_toml(str(path), read_text(path, "agents"))) for path in paths])
+
+
+def agents_in(documents: Iterable[tuple[str, dict[str, Any]]]) -> list[AgentSpec]:
+    """The ``[agents.NAME]`` tables of parsed backends files: (where it came from, its TOML document)."""
     agents = []
-    for path in paths:
-        data = parse_toml(str(path), read_text(path, "agents"))
+    for path, data in documents:
         tables = data.get("agents", {})
         if not isinstance(tables, dict):
             raise ProfileError(f"{path}: 'agents' must be tables: [agents.NAME]")
@@ -138,38 +153,10 @@ def _supported(matrix: Matrix, backend: str, feature: str) -> bool:
     return cell is not None and cell.outcome is Outcome.SUPPORTED
 
 
-def to_json(agent: AgentSpec, results: list[BackendReadiness]) -> dict[str, Any]:
-    return {
-        "agent": agent.name,
-        "description": agent.description,
-        "features": list(agent.features),
-        "backends": [
-            {"backend": r.backend, "verdict": r.verdict, "limitations": r.limitations, "blockers": r.blockers}
-            for r in results
-        ],
-    }
-
-
-def render_text(entry: dict[str, Any], markdown: bool = False) -> list[str]:
-    """One agent's verdicts (an entry of ``to_json``) as terminal lines or Markdown."""
-    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
-    title = f"Readiness of agent '{entry['agent']}' ({', '.join(entry['features'])})"
-    lines = [f"### {text(title)}", ""] if markdown else [title]
-    width = max((len(b["backend"]) for b in entry["backends"]), default=0)
-    for b in entry["backends"]:
-        head = (
-            f"- **{text(b['backend'])}**: {b['verdict']}"
-            if markdown
-            else f"  {b['backend'].ljust(width)}  {b['verdict']}"
-        )
-        lines.append(head)
-        pad = "  - " if markdown else "      "
-        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b["blockers"]]
-        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['workaround'])}" for x in b["limitations"]]
-    return lines + ([""] if markdown else [])
-
-
-def markdown(entries: list[dict[str, Any]]) -> str:
-    if not entries:
-        return ""
-    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in render_text(entry, True)])
+def of_agent(agent: AgentSpec, matrix: Matrix) -> AgentReadiness:
+    return AgentReadiness(
+        agent=agent.name,
+        description=agent.description,
+        features=list(agent.features),
+        backends=assess(agent, matrix),
+    )

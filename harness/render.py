@@ -1,4 +1,6 @@
-"""Renderers: the matrix as a terminal table and as Markdown; one cell's evidence as text."""
+"""Renderers of the report (harness/report.py): the terminal table, Markdown, JUnit properties; a failed
+cell's evidence as text. Marks, symbols and colours come from the one legend table (harness/outcomes.py).
+"""
 
 from __future__ import annotations
 
@@ -6,40 +8,45 @@ import html
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tabulate import tabulate
 
-from .matrix import Matrix
-from .outcomes import SYMBOLS, Cell, Outcome
+from .outcomes import DIFFERS, LEGEND, Cell, Outcome
 from .wire import Exchange
 
-# One ASCII character per outcome keeps 19 columns inside an 80-column terminal.
-TERMINAL_MARKS: dict[Outcome, str] = {
-    Outcome.SUPPORTED: "+",
-    Outcome.UNSUPPORTED: "x",
-    Outcome.IGNORED: "~",
-    Outcome.BROKEN: "!",
-    Outcome.INCONCLUSIVE: "?",
-    Outcome.ERROR: "E",
-    Outcome.SKIPPED: "-",
-}
-DIFFERS = "*"
+if TYPE_CHECKING:
+    from .readiness import AgentReadiness
+    from .report import Report
 
 # Colours a terminal mark; the outcome is None for the "differs" flag.
 Paint = Callable[[str, Outcome | None], str]
 
 
+class Markup(Protocol):  # pytest's TerminalWriter, which pytest does not export
+    def markup(self, text: str, **markup: bool) -> str: ...
+
+
+def painter(writer: Markup) -> Paint:
+    """Colours marks through pytest's writer, which adds none unless the output is a colour terminal."""
+
+    def paint(mark: str, outcome: Outcome | None) -> str:
+        colour = (LEGEND[outcome] if outcome is not None else DIFFERS).colour
+        return writer.markup(mark, **dict.fromkeys(colour, True)) if colour else mark
+
+    return paint
+
+
 def _symbol(cell: Cell | None) -> str:
     if cell is None:
         return ""
-    mark = SYMBOLS[cell.outcome]
-    return mark if cell.as_expected else f"{mark}!"
+    mark = LEGEND[cell.outcome].symbol
+    return mark if cell.as_expected else f"{mark}{DIFFERS.symbol}"
 
 
 def legend() -> str:
-    parts = [f"{SYMBOLS[o]}={o.value}" for o in Outcome]
-    return "legend: " + "  ".join(parts) + "  !=differs from the profile's declared outcome"
+    parts = [f"{LEGEND[o].symbol}={o.value}" for o in Outcome]
+    return "legend: " + "  ".join(parts) + f"  {DIFFERS.symbol}={DIFFERS.meaning}"
 
 
 # Markdown punctuation that could start emphasis, code, links, tables or strike-through inside a line.
@@ -63,10 +70,10 @@ def md_block(text: str) -> str:
     return f"{fence}\n{text}\n{fence}\n"
 
 
-def _rows(matrix: Matrix) -> list[list[str]]:
+def _rows(report: Report) -> list[list[str]]:
     return [
-        [md_text(name), matrix.profiles[name].tier] + [_symbol(matrix.cells.get((name, f))) for f in matrix.features]
-        for name in matrix.backends
+        [md_text(row.name), row.tier] + [_symbol(report.cell(row.name, f)) for f in report.feature_ids]
+        for row in report.backends
     ]
 
 
@@ -78,47 +85,45 @@ def _plain(mark: str, outcome: Outcome | None) -> str:
     return mark
 
 
-def terminal(matrix: Matrix, *, rows_only: bool = False, paint: Paint = _plain) -> str:
+def terminal(report: Report, *, rows_only: bool = False, paint: Paint = _plain) -> str:
     """A compact table: one character per cell, lettered columns, then the legend and the letters.
 
     ``rows_only`` keeps one line per backend (``pytest -q``); ``paint`` colours a mark (the plugin
     passes the terminal's markup, which is a no-op unless the output is a colour terminal).
     """
-    features = matrix.features
+    features = report.feature_ids
     keys = _column_keys(len(features))
-    width = max((len(name) for name in matrix.backends), default=7)
+    width = max((len(row.name) for row in report.backends), default=7)
     lines = [] if rows_only else [f"{'backend'.ljust(width)}  tier    " + " ".join(keys)]
-    for name in matrix.backends:
+    for row in report.backends:
         marks = []
         for feature in features:
-            cell = matrix.cells.get((name, feature))
-            mark = " " if cell is None else paint(TERMINAL_MARKS[cell.outcome], cell.outcome)
+            cell = report.cell(row.name, feature)
+            mark = " " if cell is None else paint(LEGEND[cell.outcome].mark, cell.outcome)
             differs = cell is not None and not cell.as_expected
-            marks.append(mark + (paint(DIFFERS, None) if differs else " "))
-        tier = "" if rows_only else f"{matrix.profiles[name].tier:<6}  "
-        lines.append(f"{name.ljust(width)}  {tier}" + "".join(marks).rstrip())
+            marks.append(mark + (paint(DIFFERS.mark, None) if differs else " "))
+        tier = "" if rows_only else f"{row.tier:<6}  "
+        lines.append(f"{row.name.ljust(width)}  {tier}" + "".join(marks).rstrip())
     if rows_only:
         return "\n".join(lines)
-    lines += _wrap([f"{TERMINAL_MARKS[o]} {o.value}" for o in Outcome] + [f"{DIFFERS} differs from the profile"], 78)
+    words = [f"{LEGEND[o].mark} {o.value}" for o in Outcome] + [f"{DIFFERS.mark} differs from the profile"]
+    lines += _wrap(words, 78)
     columns = [f"{key}={feature}" for key, feature in zip(keys, features, strict=True)]
     lines += _wrap(columns, 78)
     return "\n".join(lines)
 
 
-def strict_grid(matrix: Matrix) -> str:
+def strict_grid(report: Report) -> str:
     """Beside the outcome grid: which cells deviate from the published OpenAI types."""
-    features = matrix.features
-    deviating = [
-        name
-        for name in matrix.backends
-        if any(matrix.cells[(name, f)].strict for f in features if (name, f) in matrix.cells)
-    ]
+    features = report.feature_ids
+    names = [row.name for row in report.backends]
+    deviating = [name for name in names if any((c := report.cell(name, f)) and c.strict for f in features)]
     if not deviating:
         return "strict: every cell's wire matches the published OpenAI types"
-    width = max(len(name) for name in matrix.backends)
+    width = max(len(name) for name in names)
     lines = [f"{'strict'.ljust(width)}          " + " ".join(_column_keys(len(features)))]
     for name in deviating:
-        marks = ["d" if (name, f) in matrix.cells and matrix.cells[(name, f)].strict else "." for f in features]
+        marks = ["d" if (c := report.cell(name, f)) and c.strict else "." for f in features]
         lines.append(f"{name.ljust(width)}          " + " ".join(marks))
     lines.append("d: the wire deviates from the published OpenAI types (details in the Markdown and JSON)")
     return "\n".join(lines)
@@ -143,13 +148,13 @@ def _wrap(words: list[str], width: int) -> list[str]:
     return lines + ([current] if current else [])
 
 
-def interrupted_line(report: dict[str, Any]) -> str:
+def interrupted_line(report: Report) -> str:
     """The warning every format opens with when the session was stopped before its end."""
-    stopped = report.get("interrupted")
+    stopped = report.interrupted
     if not stopped:
         return ""
     return (
-        f"INTERRUPTED RUN: {stopped['reason']} after {stopped['cells']} cells; "
+        f"INTERRUPTED RUN: {stopped.reason} after {stopped.cells} cells; "
         "this report is partial (cells that did not run are missing)"
     )
 
@@ -158,13 +163,16 @@ def versions_line(versions: dict[str, str]) -> str:
     return " · ".join(f"{name} {value}" for name, value in versions.items())
 
 
-def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
-    """Every string that came from a backend, a report or a profile file goes through ``md_text``."""
-    headers = ["backend", "tier"] + [f"`{f}`" for f in matrix.features]
-    table = tabulate(_rows(matrix), headers=headers, tablefmt="github", disable_numparse=True)
-    lines = ["## Agents SDK backend compatibility", "", f"Produced with {md_text(versions_line(versions))}.", ""]
+def markdown(report: Report) -> str:
+    """The matrix section. Every string that came from a backend, a report or a profile file goes through
+    ``md_text``."""
+    features = report.feature_ids
+    headers = ["backend", "tier"] + [f"`{f}`" for f in features]
+    table = tabulate(_rows(report), headers=headers, tablefmt="github", disable_numparse=True)
+    produced = f"Produced with {md_text(versions_line(report.versions))}."
+    lines = ["## Agents SDK backend compatibility", "", produced, ""]
     lines += [table, "", legend(), ""]
-    differing = matrix.unexpected()
+    differing = report.differing()
     if differing:
         lines += ["### Cells that differ from their profile", ""]
         lines += [
@@ -179,10 +187,10 @@ def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
         "parses leniently, so a supported cell can still deviate.",
         "",
     ]
-    for name in matrix.backends:
+    for name in (row.name for row in report.backends):
         found: dict[str, list[str]] = {}
-        for feature in matrix.features:
-            cell = matrix.cells.get((name, feature))
+        for feature in features:
+            cell = report.cell(name, feature)
             for line in cell.strict if cell else []:
                 found.setdefault(line, []).append(feature)
         if not found:
@@ -194,10 +202,7 @@ def markdown(matrix: Matrix, versions: dict[str, str]) -> str:
         ]
     lines.append("")
     lines += ["### Evidence", ""]
-    lines += [
-        f"- **{md_text(c.backend)}** `{c.feature}` {c.outcome.value}: {md_text(c.reason)}"
-        for c in (matrix.cells[k] for k in sorted(matrix.cells, key=matrix._order))
-    ]
+    lines += [f"- **{md_text(c.backend)}** `{c.feature}` {c.outcome.value}: {md_text(c.reason)}" for c in report.cells]
     return "\n".join(lines) + "\n"
 
 
@@ -249,14 +254,46 @@ def failure_message(cell: Cell) -> str:
     return "\n".join(lines)
 
 
-def undeclared(matrix: Matrix) -> list[str]:
+def undeclared(report: Report) -> list[str]:
     """One line per profile with cells its profile declares no outcome for, and how to declare them."""
     lines = []
-    for name in matrix.backends:
-        features = [f for f in matrix.features if (c := matrix.cells.get((name, f))) is not None and c.expected is None]
+    for name in (row.name for row in report.backends):
+        features = [f for f in report.feature_ids if (c := report.cell(name, f)) is not None and c.expected is None]
         if features:
             lines.append(
                 f"{name}: {len(features)} feature(s) without a declared outcome, reported as observed, "
                 f"not judged ({', '.join(features)}); {ACCEPT_HINT.format(name=name)}"
             )
     return lines
+
+
+def junit_properties(cell: Cell) -> list[tuple[str, str]]:
+    """The cell as JUnit properties, so CI tools can read the matrix from the XML alone."""
+    return [
+        ("backend", cell.backend),
+        ("feature", cell.feature),
+        ("outcome", cell.outcome.value),
+        ("expected", cell.expected.value if cell.expected else ""),
+        ("reason", cell.reason),
+    ]
+
+
+def readiness_lines(entry: AgentReadiness, markdown: bool = False) -> list[str]:
+    """One agent's verdicts as terminal lines or Markdown."""
+    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
+    title = f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"
+    lines = [f"### {text(title)}", ""] if markdown else [title]
+    width = max((len(b.backend) for b in entry.backends), default=0)
+    for b in entry.backends:
+        head = f"- **{text(b.backend)}**: {b.verdict}" if markdown else f"  {b.backend.ljust(width)}  {b.verdict}"
+        lines.append(head)
+        pad = "  - " if markdown else "      "
+        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b.blockers]
+        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['workaround'])}" for x in b.limitations]
+    return lines + ([""] if markdown else [])
+
+
+def readiness_markdown(entries: list[AgentReadiness]) -> str:
+    if not entries:
+        return ""
+    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in readiness_lines(entry, True)])

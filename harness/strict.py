@@ -71,7 +71,8 @@ def _stream_events(exchange: Exchange, chat: bool) -> list[str]:
             found += _check(ChatCompletionChunk, f"chunk {index}", data)
         else:
             label = f"event {data.get('type', index)}"
-            model = EVENT_MODELS.get(data.get("type"))
+            kind = data.get("type")
+            model = EVENT_MODELS.get(kind) if isinstance(kind, str) else None
             found += _check(model, label, data) if model else [f"{label}: unknown event type"]
             if event.get("event") not in (None, data.get("type")):
                 found.append(f"{label}: SSE event name {event.get('event')!r} differs from its type")

@@ -1,49 +1,70 @@
 """The line every report starts with, so a CI page says at once whether the run passed and why not.
 
 ``compat: FAIL: 260 cells, 2 differ from their profiles, 1 lost against the baseline, 1 NOT READY``, then
-the lost cells, one line each. Built once, at session end, from the report and the baseline diff; the
+the lost cells, one line each. Built once, at session end, into the report (harness/report.py); the
 terminal, JSON (``verdict``), Markdown, HTML and the GitHub step summary all show the same.
+
+An inconclusive cell (live only: the model, not the backend, fell short) is an expected failure in pytest,
+so it does not count as differing here either: the line names how many there were instead.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from .diff import Diff
-from .readiness import NOT_READY
+from pydantic import BaseModel
+
+from .diff import Change, Diff
+from .outcomes import Cell, Outcome
+from .readiness import NOT_READY, AgentReadiness
 
 
-def build(report: dict[str, Any], found: Diff | None, *, failed: bool, fail_not_ready: bool) -> dict[str, Any]:
+class Verdict(BaseModel):
+    passed: bool
+    cells: int
+    differing: list[str]  # "backend / feature" of each cell that differs from its profile
+    inconclusive: list[str]  # "backend / feature" of each inconclusive cell its profile did not declare so
+    baseline: bool  # a baseline was compared with
+    lost: list[Change]
+    not_ready: list[str]  # "agent on backend"
+    not_ready_fails: bool
+
+
+def build(
+    cells: Sequence[Cell],
+    readiness: Sequence[AgentReadiness],
+    found: Diff | None,
+    *,
+    failed: bool,
+    fail_not_ready: bool,
+) -> Verdict:
     """``failed``: the session failed for any reason (a differing cell, a strict wire, a loss, ...)."""
-    differing = [f"{c['backend']} / {c['feature']}" for c in report["cells"] if not c["as_expected"]]
-    lost = [
-        {"backend": c.backend, "feature": c.feature, "old": c.old, "new": c.new, "reason": c.reason}
-        for c in (found.lost if found else [])
-    ]
-    not_ready = [
-        f"{entry['agent']} on {b['backend']}"
-        for entry in report.get("readiness", [])
-        for b in entry["backends"]
-        if b["verdict"] == NOT_READY
-    ]
-    return {
-        "passed": not (failed or differing or lost or (fail_not_ready and not_ready)),
-        "cells": len(report["cells"]),
-        "differing": differing,
-        "baseline": found is not None,
-        "lost": lost,
-        "not_ready": not_ready,
-        "not_ready_fails": fail_not_ready,
-    }
+    off = [c for c in cells if not c.as_expected]
+    differing = [f"{c.backend} / {c.feature}" for c in off if c.outcome is not Outcome.INCONCLUSIVE]
+    inconclusive = [f"{c.backend} / {c.feature}" for c in off if c.outcome is Outcome.INCONCLUSIVE]
+    lost = list(found.lost if found else [])
+    not_ready = [f"{e.agent} on {b.backend}" for e in readiness for b in e.backends if b.verdict == NOT_READY]
+    return Verdict(
+        passed=not (failed or differing or lost or (fail_not_ready and not_ready)),
+        cells=len(cells),
+        differing=differing,
+        inconclusive=inconclusive,
+        baseline=found is not None,
+        lost=lost,
+        not_ready=not_ready,
+        not_ready_fails=fail_not_ready,
+    )
 
 
-def line(verdict: dict[str, Any]) -> str:
-    parts = [f"{verdict['cells']} cells", f"{len(verdict['differing'])} differ from their profiles"]
-    parts.append(f"{len(verdict['lost'])} lost against the baseline" if verdict["baseline"] else "no baseline")
-    not_ready = verdict["not_ready"]
+def line(verdict: Verdict) -> str:
+    parts = [f"{verdict.cells} cells", f"{len(verdict.differing)} differ from their profiles"]
+    if verdict.inconclusive:
+        parts.append(f"{len(verdict.inconclusive)} inconclusive")
+    parts.append(f"{len(verdict.lost)} lost against the baseline" if verdict.baseline else "no baseline")
+    not_ready = verdict.not_ready
     parts.append(f"{len(not_ready)} NOT READY" + (f" ({', '.join(not_ready)})" if not_ready else ""))
-    return f"compat: {'PASS' if verdict['passed'] else 'FAIL'}: {', '.join(parts)}"
+    return f"compat: {'PASS' if verdict.passed else 'FAIL'}: {', '.join(parts)}"
 
 
-def lost_lines(verdict: dict[str, Any]) -> list[str]:
-    return [f"lost: {c['backend']} / {c['feature']}: {c['old']} -> {c['new']} ({c['reason']})" for c in verdict["lost"]]
+def lost_lines(verdict: Verdict) -> list[str]:
+    return [f"lost: {c.backend} / {c.feature}: {c.old} -> {c.new} ({c.reason})" for c in verdict.lost]

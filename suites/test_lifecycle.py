@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
+from openai import AsyncOpenAI
 
 from harness import classify
 from harness.backend import Backend
-from harness.outcomes import Observation, Outcome
-from suites.test_state import ASK, CODE_WORD, REMEMBER, RESPONSES_ONLY
+from harness.outcomes import Judge
+from suites.prompts import ASK, CODE_WORD, REMEMBER
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -19,28 +21,22 @@ PROMPT = "Reply with exactly: retrieval check R-2231"
 
 
 @pytest.mark.feature("input_tokens")
-async def test_input_tokens(backend: Backend, judge) -> None:
-    if not backend.uses_responses:
-        judge(Observation(Outcome.SKIPPED, RESPONSES_ONLY))
-        return
+async def test_input_tokens(backend: Backend, judge: Judge) -> None:
     model = backend.profile.model
 
-    def counting(prompt: str):
+    def counting(prompt: str) -> Callable[[AsyncOpenAI], Awaitable[Any]]:
         return lambda client: client.responses.input_tokens.count(
             model=model, instructions=INSTRUCTIONS, input=[{"role": "user", "content": prompt}], tools=[]
         )
 
     count = await backend.call(counting(PROMPT))
-    longer = await backend.call(counting(f"{PROMPT}, and then count these seven more words too"))
     run = await backend.run(backend.agent("assistant", INSTRUCTIONS), PROMPT)
-    judge(classify.input_tokens(count, run, longer), count, run, longer)
+    longer = await backend.call(counting(f"{PROMPT}, and then count these seven more words too"))
+    judge(classify.input_tokens(count, run, longer))
 
 
 @pytest.mark.feature("compaction")
-async def test_compaction(backend: Backend, judge) -> None:
-    if not backend.uses_responses:
-        judge(Observation(Outcome.SKIPPED, RESPONSES_ONLY))
-        return
+async def test_compaction(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", INSTRUCTIONS)
     turn1 = await backend.run(agent, REMEMBER)
     history = turn1.result.to_input_list() if turn1.ok else []
@@ -51,25 +47,17 @@ async def test_compaction(backend: Backend, judge) -> None:
         item.model_dump(exclude_none=True, warnings=False) for item in getattr(compact.result, "output", None) or []
     ]
     turn2 = await backend.run(agent, [*compacted, {"role": "user", "content": ASK}])
-    live = backend.profile.tier == "live"
-    judge(classify.compaction(turn1, compact, turn2, CODE_WORD, live), turn1, compact, turn2)
+    judge(classify.compaction(turn1, compact, turn2, CODE_WORD))
 
 
 @pytest.mark.feature("response_retrieval")
-async def test_response_retrieval(backend: Backend, judge) -> None:
-    if not backend.uses_responses:
-        judge(Observation(Outcome.SKIPPED, RESPONSES_ONLY))
-        return
+async def test_response_retrieval(backend: Backend, judge: Judge) -> None:
     run = await backend.run(backend.agent("assistant", INSTRUCTIONS), PROMPT)
     response_id = getattr(run.result, "last_response_id", None) or "resp_missing"
     # A gateway may store responses in the background; a user would retry a 404 briefly.
-    for attempt in range(1, 11):  # noqa: B007 (attempt is reported after the loop)
-        fetch = await backend.call(lambda client: client.responses.retrieve(response_id))
-        if fetch.ok or getattr(fetch.error, "status_code", None) != 404 or not run.ok:
-            break
-        await asyncio.sleep(0.02)
+    fetch, attempt = await backend.call_until_stored(
+        lambda client: client.responses.retrieve(response_id), tries=10 if run.ok else 1
+    )
     items = await backend.call(lambda client: client.responses.input_items.list(response_id))
     never_issued = await backend.call(lambda client: client.responses.retrieve("resp_never_issued_0000"))
-    judge(
-        classify.response_retrieval(run, fetch, items, "R-2231", attempt, never_issued), run, fetch, items, never_issued
-    )
+    judge(classify.response_retrieval(run, fetch, items, "R-2231", attempt, never_issued))

@@ -6,14 +6,15 @@ import pytest
 
 from harness import classify
 from harness.backend import Backend
+from harness.outcomes import Judge
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.feature("streaming")
-async def test_streaming(backend: Backend, judge) -> None:
+async def test_streaming(backend: Backend, judge: Judge) -> None:
     text_run = await backend.run_streamed(
         backend.agent("assistant", "Answer briefly."), "Reply with exactly: one two three four five"
     )
-    judge(classify.streaming(text_run), text_run)
+    judge(classify.streaming(text_run))

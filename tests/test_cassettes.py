@@ -21,8 +21,15 @@ from harness.wire import REDACTED, SECRET_HEADERS
 
 CASSETTES = Path(__file__).parent.parent / "fixtures" / "cassettes"
 RECORDED = list(cassettes.load(CASSETTES))
-# The four rows built here; GoModel's module is not served by the Go module proxy (README, "Live tier").
-RECORDED_PROFILES = {"ollama-chat", "ollama-responses", "llamacpp-chat", "llamacpp-responses", "llama-cpp-python-chat"}
+# The rows built here; GoModel's module is not served by the Go module proxy (README, "Live tier").
+RECORDED_PROFILES = {
+    "ollama-chat",
+    "ollama-responses",
+    "llamacpp-chat",
+    "llamacpp-responses",
+    "llama-cpp-python-chat",
+    "litellm-responses",
+}
 
 
 def test_every_buildable_live_row_has_cassettes_with_the_version_it_measured() -> None:

@@ -109,6 +109,27 @@ def test_failure_model_behavior_error_is_broken() -> None:
     assert obs.outcome is Outcome.BROKEN and "ModelBehaviorError" in obs.reason
 
 
+def incomplete(text: str, output_tokens: int, request: dict[str, Any] | None = None) -> Exchange:
+    body = {**response_body(text, usage=(30, output_tokens)), "status": "incomplete"}
+    body["incomplete_details"] = {"reason": "max_output_tokens"}
+    return exchange(request or {"input": "hi"}, body)
+
+
+TRUNCATED = ModelBehaviorError("Responses stream ended with terminal event `response.incomplete`.")
+
+
+def test_failure_an_answer_cut_at_the_servers_own_cap_is_inconclusive() -> None:
+    obs = classify.failure(record(incomplete("2019-03-25 16:22:12, KIWI", 128), error=TRUNCATED))
+    assert obs.outcome is Outcome.INCONCLUSIVE and "output cap (128 tokens" in obs.reason
+
+
+def test_failure_a_truncation_the_request_asked_for_or_an_empty_one_stays_broken() -> None:
+    asked = incomplete("one two", 16, {"input": "hi", "max_output_tokens": 16})
+    assert classify.failure(record(asked, error=TRUNCATED)).outcome is Outcome.BROKEN
+    assert classify.failure(record(incomplete("", 0), error=TRUNCATED)).outcome is Outcome.BROKEN
+    assert classify.failure(record(incomplete("words", 0), error=TRUNCATED)).outcome is Outcome.BROKEN
+
+
 def test_failure_timed_out_is_error() -> None:
     obs = classify.failure(RunRecord(timed_out=True, seconds=12.0))
     assert obs.outcome is Outcome.ERROR and "12.0 s" in obs.reason
@@ -137,7 +158,6 @@ def test_plain_text_supported_when_output_is_wire_text() -> None:
         record(exchange({"input": "hi"}, response_body("hello")), output="hello"),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.SUPPORTED
 
@@ -147,7 +167,6 @@ def test_plain_text_broken_when_output_differs_from_wire() -> None:
         record(exchange({"input": "hi"}, response_body("hello")), output="goodbye"),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.BROKEN
 
@@ -158,7 +177,6 @@ def test_plain_text_reads_chat_completion_body() -> None:
         record(exchange({}, body, path="/v1/chat/completions"), output="hello"),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.SUPPORTED
 
@@ -168,7 +186,6 @@ def test_plain_text_broken_when_no_text() -> None:
         record(exchange({"input": "hi"}, response_body("")), output=""),
         "Reply with exactly: hello",
         "hello",
-        live=False,
     )
     assert obs.outcome is Outcome.BROKEN and "no text" in obs.reason
 
@@ -264,25 +281,25 @@ def text_only_run() -> RunRecord:
 
 
 def test_function_tools_inconclusive_live_without_call() -> None:
-    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7", live=True)
-    assert obs.outcome is Outcome.INCONCLUSIVE
+    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7")
+    assert obs.model_missed and obs.on_tier("live").outcome is Outcome.INCONCLUSIVE
 
 
 def test_function_tools_ignored_mocked_without_call() -> None:
-    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7", live=False)
-    assert obs.outcome is Outcome.IGNORED
+    obs = classify.function_tools(text_only_run(), "get_weather", "MARKER-7")
+    assert obs.on_tier("mocked").outcome is Outcome.IGNORED
 
 
 def test_function_tools_supported_when_result_returns_and_is_used() -> None:
     call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", '{"city": "Paris"}'),)))
     back = exchange({"input": [{"type": "function_call_output", "output": "MARKER-7"}]}, response_body("MARKER-7"))
-    obs = classify.function_tools(record(call, back, output="MARKER-7"), "get_weather", "MARKER-7", live=False)
+    obs = classify.function_tools(record(call, back, output="MARKER-7"), "get_weather", "MARKER-7")
     assert obs.outcome is Outcome.SUPPORTED
 
 
 def test_function_tools_broken_when_result_never_sent_back() -> None:
     call = exchange({"input": "weather?"}, response_body(calls=(("get_weather", "{}"),)))
-    obs = classify.function_tools(record(call, output="done"), "get_weather", "MARKER-7", live=False)
+    obs = classify.function_tools(record(call, output="done"), "get_weather", "MARKER-7")
     assert obs.outcome is Outcome.BROKEN
 
 
@@ -299,28 +316,27 @@ def looped_run(second_input: int | None, first: tuple[int, int] = (134, 17)) -> 
 
 def test_function_tools_looped_run_is_supported_when_the_backend_counted_the_result() -> None:
     # Ollama 0.24.0 with Qwen2.5-Coder-0.5B: 134 input tokens, a 17-token call, then 184 with the result.
-    obs = classify.function_tools(looped_run(184), "get_weather", "MARKER-7", live=True)
+    obs = classify.function_tools(looped_run(184), "get_weather", "MARKER-7")
     assert obs.outcome is Outcome.SUPPORTED and "MaxTurnsExceeded" in obs.reason and "134 -> 184" in obs.reason
 
 
 def test_function_tools_looped_run_is_ignored_when_the_result_was_left_out_of_the_prompt() -> None:
     # What a server that drops the tool message counts: the earlier prompt and the call it re-renders, no more.
-    obs = classify.function_tools(looped_run(154), "get_weather", "MARKER-7", live=True)
+    obs = classify.function_tools(looped_run(154), "get_weather", "MARKER-7")
     assert obs.outcome is Outcome.IGNORED and "left it out of the prompt" in obs.reason
 
 
 def test_function_tools_looped_run_without_token_counts_cannot_tell() -> None:
-    assert (
-        classify.function_tools(looped_run(None), "get_weather", "MARKER-7", live=True).outcome is Outcome.INCONCLUSIVE
-    )
-    zeros = classify.function_tools(looped_run(184, first=(0, 0)), "get_weather", "MARKER-7", live=True)
-    assert zeros.outcome is Outcome.INCONCLUSIVE
+    unknown = classify.function_tools(looped_run(None), "get_weather", "MARKER-7")
+    assert unknown.on_tier("live").outcome is Outcome.INCONCLUSIVE
+    zeros = classify.function_tools(looped_run(184, first=(0, 0)), "get_weather", "MARKER-7")
+    assert zeros.on_tier("live").outcome is Outcome.INCONCLUSIVE
 
 
 def test_a_loop_over_a_failing_wire_is_still_a_failure() -> None:
     run = looped_run(184)
     run.exchanges[-1].status = 500
-    assert classify.function_tools(run, "get_weather", "MARKER-7", live=True).outcome is Outcome.BROKEN
+    assert classify.function_tools(run, "get_weather", "MARKER-7").outcome is Outcome.BROKEN
 
 
 def test_tool_choice_named_is_judged_on_the_first_turn_of_a_looped_run() -> None:

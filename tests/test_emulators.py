@@ -491,6 +491,60 @@ def test_litellm_error_code_is_a_string() -> None:
     assert reply.payload()["error"]["code"] == "400"
 
 
+KEY = "sk-master"
+
+
+def keyed_litellm() -> Any:
+    return litellm(master_key=KEY)
+
+
+def test_litellm_without_a_database_refuses_another_key_with_no_db_connection() -> None:
+    error = respond(keyed_litellm(), "local-model", "hi", key="sk-other").payload()["error"]
+    assert error == {"message": "No connected db.", "type": "no_db_connection", "param": None, "code": "400"}
+    assert respond(litellm(master_key=KEY, database=True), "local-model", "hi", key="sk-other").status == 401
+    bare = respond(keyed_litellm(), "local-model", "hi")
+    assert (bare.status, bare.body) == (500, b"Internal Server Error")
+
+
+def test_litellm_refuses_parallel_tool_calls_for_ollama_chat() -> None:
+    tool = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
+    reply = respond(keyed_litellm(), "local-model", "hi", KEY, tools=[tool], parallel_tool_calls=True)
+    assert reply.status == 400 and "UnsupportedParamsError" in reply.payload()["error"]["message"]
+    assert respond(keyed_litellm(), "local-model", "hi", KEY, parallel_tool_calls=False).status == 200
+
+
+def test_litellm_responses_utilities_are_not_served_for_ollama_chat() -> None:
+    emulator = keyed_litellm()
+    issued = respond(emulator, "local-model", "hi", KEY).payload()["id"]
+    for method, path in (("GET", f"/v1/responses/{issued}"), ("GET", f"/v1/responses/{issued}/input_items")):
+        reply = emulator.handle(HttpRequest(method, path, {"authorization": f"Bearer {KEY}"}, b""))
+        assert reply.status == 500 and "not supported for ollama_chat" in reply.payload()["error"]["message"]
+    unknown = emulator.handle(HttpRequest("GET", "/v1/responses/resp_x", {"authorization": f"Bearer {KEY}"}, b""))
+    assert unknown.status == 400 and "model=None" in unknown.payload()["error"]["message"]
+    compact = post(emulator, "/v1/responses/compact", {"model": "local-model", "input": "hi"}, KEY)
+    assert compact.status == 500 and compact.payload()["error"]["type"] == "internal_server_error"
+
+
+def test_litellm_counts_input_tokens_locally_without_the_template() -> None:
+    emulator = keyed_litellm()
+    body = {"model": "local-model", "input": "Reply with exactly: PONG", "instructions": "Be brief."}
+    counted = post(emulator, "/v1/responses/input_tokens", body, KEY).payload()
+    used = respond(emulator, "local-model", body["input"], KEY, instructions=body["instructions"]).payload()
+    assert counted["litellm_count_source"] == "local_estimate"
+    assert 0 < counted["input_tokens"] < used["usage"]["input_tokens"]
+
+
+def test_litellm_shapes_its_objects_and_streams_like_the_live_proxy() -> None:
+    payload = respond(keyed_litellm(), "local-model", "hi", KEY).payload()
+    assert "background" not in payload and payload["reasoning"] is None and payload["text"] == {}
+    assert payload["usage"]["cost"] is None and payload["usage"]["input_tokens_details"] is None
+    assert payload["output"][0]["phase"] is None and "logprobs" not in payload["output"][0]["content"][0]
+    found = events(respond(keyed_litellm(), "local-model", "hi", KEY, stream=True))
+    assert found[-1]["data"] == "[DONE]" and all(e["event"] is None for e in found)
+    assert all(e["data"]["model"] == "local-model" for e in found[:-1])
+    assert found[-2]["data"]["response"]["usage"]["output_tokens_details"]["text_tokens"] > 0
+
+
 # --- lmstudio ----------------------------------------------------------------------------------
 
 

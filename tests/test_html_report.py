@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import subprocess
@@ -14,6 +15,7 @@ from harness import html_report
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import load_profiles
+from harness.report import Report, build
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "</pre></details><script>document.body.setAttribute('data-pwned', '1')</script><b>&amp;"
@@ -38,7 +40,7 @@ def exchange(reply: str, status: int = 200) -> dict[str, Any]:
     }
 
 
-def sample_report() -> dict[str, Any]:
+def sample_report() -> Report:
     profiles = load_profiles()
     matrix = Matrix()
     cells = [
@@ -54,7 +56,7 @@ def sample_report() -> dict[str, Any]:
     ]  # fmt: skip
     for cell in cells:
         matrix.add(profiles[cell.backend], cell)
-    return matrix.to_json()
+    return build(matrix)[0]
 
 
 def test_everything_the_backend_sent_is_escaped() -> None:
@@ -91,7 +93,13 @@ def test_every_grid_cell_links_to_its_evidence_and_the_differing_cell_is_flagged
     for _, _, anchor in links:
         assert f'<details class="cell" id="{anchor}">' in page
     assert "expected</dt><dd>supported (differs)" in page
-    assert f"openai-agents {report['versions']['openai-agents']}" in page
+    assert f"openai-agents {report.versions['openai-agents']}" in page
+
+
+def test_a_saved_report_renders_the_same_page() -> None:
+    report = sample_report()
+    saved = json.loads(json.dumps(report.to_json()))
+    assert html_report.render(Report.model_validate(saved)) == html_report.render(report)
 
 
 def png_size(path: Path) -> tuple[int, int]:

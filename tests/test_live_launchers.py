@@ -18,14 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import agreement
 from harness.features import FEATURE_IDS
 from harness.launchers import containers
 from harness.launchers.outbound import is_loopback
 from harness.launchers.servers import LaunchFailed, Running, ServerPool, _plan, launch
-from harness.matrix import Matrix
 from harness.modelfiles import model_file
-from harness.outcomes import Cell, Outcome
+from harness.outcomes import Outcome
 from harness.prerequisites import MissingPrerequisite
 from harness.profiles import PYTHON_KINDS, ProfileError, ServerSpec, load_profiles, load_servers
 from harness.testing import run_suites
@@ -259,43 +257,6 @@ def test_a_live_row_on_a_stand_in_server_is_compared_with_its_mocked_twin(
     assert {c["verdict"] for c in report["mocked_vs_live"]} == {"agree"}
     live = next(b for b in report["backends"] if b["name"] == "llamacpp-chat@live")
     assert live["tier"] == "live" and "pinned" in live["version"]
-
-
-def _matrix_with(live: Outcome, mocked: Outcome | None, differs: dict | None = None) -> Matrix:
-    profiles = load_profiles()
-    profile = profiles["llamacpp-chat"]
-    if differs:
-        live_spec = profile.live.model_copy(update={"differs": differs})
-        profile = profile.model_copy(update={"live": live_spec})
-    matrix = Matrix()
-    if mocked is not None:
-        matrix.add(profile, Cell("llamacpp-chat", "usage", "mocked", mocked, "mocked reason", None))
-    matrix.add(profile.live_row(), Cell("llamacpp-chat@live", "usage", "live", live, "live reason", None))
-    return matrix
-
-
-@pytest.mark.parametrize(
-    ("live", "mocked", "verdict"),
-    [
-        (Outcome.SUPPORTED, Outcome.SUPPORTED, "agree"),
-        (Outcome.BROKEN, Outcome.SUPPORTED, "unexplained"),
-        (Outcome.INCONCLUSIVE, Outcome.SUPPORTED, "not compared"),
-        (Outcome.ERROR, Outcome.SUPPORTED, "not compared"),
-    ],
-)
-def test_agreement_verdicts(live: Outcome, mocked: Outcome, verdict: str) -> None:
-    [found] = agreement.compare(_matrix_with(live, mocked))
-    assert (found.profile, found.feature, found.verdict) == ("llamacpp-chat", "usage", verdict)
-
-
-def test_an_explained_difference_and_a_baseline_twin() -> None:
-    from harness.profiles import Difference
-
-    differs = {"usage": Difference(outcome=Outcome.BROKEN, why="measured")}
-    baseline = {"cells": [{"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "supported"}]}
-    [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline)
-    assert (found.verdict, found.why, found.mocked) == ("explained", "measured", Outcome.SUPPORTED)
-    assert "1 explained" in agreement.render_json([found.to_json()])
 
 
 def test_a_native_row_without_its_upstream_is_skipped_naming_the_variables(

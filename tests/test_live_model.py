@@ -51,15 +51,15 @@ FENCED = 'Sure:\n```json\n{"name": "get_weather", "arguments": {"city": "Paris"}
 @pytest.mark.parametrize(("text", "kind"), [(BARE, "bare"), (FENCED, "fenced")])
 def test_a_call_left_in_the_content_is_its_own_finding(text: str, kind: str) -> None:
     record = run(chat(text, [WEATHER_TOOL]), output=text)
-    for live in (True, False):
-        obs = classify.function_tools(record, "get_weather", "report W-7781", live=live)
+    for tier in ("live", "mocked"):
+        obs = classify.function_tools(record, "get_weather", "report W-7781").on_tier(tier)
         assert obs.outcome is Outcome.IGNORED
         assert obs.reason.startswith(f"{PREFIX}: the model wrote a get_weather call as {kind} JSON")
 
 
 def test_a_model_that_never_tried_is_still_inconclusive_live() -> None:
     record = run(chat("I cannot check the weather.", [WEATHER_TOOL]), output="I cannot check the weather.")
-    obs = classify.function_tools(record, "get_weather", "report W-7781", live=True)
+    obs = classify.function_tools(record, "get_weather", "report W-7781").on_tier("live")
     assert obs.outcome is Outcome.INCONCLUSIVE and PREFIX not in obs.reason
 
 
@@ -84,17 +84,16 @@ def test_text_without_tools_offered_is_never_a_call() -> None:
 def test_handoffs_agents_as_tools_and_tool_choice_report_the_text_call() -> None:
     transfer = {"type": "function", "function": {"name": "transfer_to_billing_specialist"}}
     text = '{"name": "transfer_to_billing_specialist", "arguments": {}}'
-    obs = classify.handoffs(run(chat(text, [transfer]), output=text), "Billing specialist", "x", "m", live=True)
+    obs = classify.handoffs(run(chat(text, [transfer]), output=text), "Billing specialist", "x", "m").on_tier("live")
     assert obs.outcome is Outcome.IGNORED and obs.reason.startswith(PREFIX)
     translate = {"type": "function", "function": {"name": "translate_to_french"}}
     text = '```json\n{"name": "translate_to_french", "arguments": {"input": "Bonjour"}}\n```'
-    obs = classify.agents_as_tools(
-        run(chat(text, [translate]), output=text), "translate_to_french", "x", "m", live=True
-    )
+    obs = classify.agents_as_tools(run(chat(text, [translate]), output=text), "translate_to_french", "x", "m")
+    obs = obs.on_tier("live")
     assert obs.outcome is Outcome.IGNORED and "as fenced JSON" in obs.reason
     required = chat(BARE, [WEATHER_TOOL])
     required.request_body["tool_choice"] = "required"
-    obs = classify.tool_choice_required(run(required, output=BARE))
+    obs = classify.tool_choice_required(run(required, output=BARE)).on_tier("live")
     assert obs.outcome is Outcome.IGNORED and obs.reason.startswith(PREFIX)
 
 
@@ -104,7 +103,7 @@ def test_a_real_call_is_not_mistaken_for_text() -> None:
     second = chat("Paris: sunny, report W-7781", [WEATHER_TOOL])
     second.request_body["messages"].append({"role": "tool", "content": "Paris: sunny, 21 C, report W-7781"})
     obs = classify.function_tools(run(first, second, output="Paris: sunny, report W-7781"), "get_weather",
-                                  "report W-7781", live=True)  # fmt: skip
+                                  "report W-7781").on_tier("live")  # fmt: skip
     assert obs.outcome is Outcome.SUPPORTED
 
 
@@ -114,9 +113,9 @@ def test_a_real_call_is_not_mistaken_for_text() -> None:
 def test_an_answer_that_ignores_the_prompt_is_no_evidence_of_plain_text() -> None:
     noise = "2019-03-25 20:36:12,128 bytes A: the original game"  # what SmolLM2 on Ollama answered
     prompt = "Reply with exactly: PONG-7481"
-    obs = classify.plain_text(run(chat(noise), output=noise), prompt, "PONG-7481", live=True)
+    obs = classify.plain_text(run(chat(noise), output=noise), prompt, "PONG-7481").on_tier("live")
     assert obs.outcome is Outcome.INCONCLUSIVE and "is not the requested 'PONG-7481'" in obs.reason
-    obs = classify.plain_text(run(chat("PONG-7481"), output="PONG-7481"), prompt, "PONG-7481", live=True)
+    obs = classify.plain_text(run(chat("PONG-7481"), output="PONG-7481"), prompt, "PONG-7481").on_tier("live")
     assert obs.outcome is Outcome.SUPPORTED
 
 

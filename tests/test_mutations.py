@@ -46,8 +46,8 @@ async def _observe(profile: Profile, feature: str) -> Observation:
     set_tracing_disabled(True)  # as the plugin does for a scenario: traces would go to OpenAI's servers
     seen: list[Observation] = []
 
-    def judge(observation: Observation, *records: Any) -> None:
-        seen.append(observation)
+    def judge(observation: Observation) -> None:
+        seen.append(observation.on_tier(profile.tier))  # the plugin's judge applies the same rule
 
     async with endpoint_for(profile) as endpoint:
         backend = Backend(

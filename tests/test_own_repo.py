@@ -16,7 +16,7 @@ import pytest
 
 from harness.accept import accept
 from harness.cli import main
-from harness.features import FEATURE_IDS
+from harness.features import FEATURE_IDS, FEATURES
 from harness.scaffold import BACKENDS_FILE, WORKFLOW_FILE
 
 ROOT = Path(__file__).parent.parent
@@ -69,18 +69,21 @@ def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Pa
         env = {"MY_GATEWAY_URL": url, "MY_GATEWAY_KEY": "any", "MY_GATEWAY_MODEL": "qwen3:0.6b"}
         first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr
-        assert "undeclared: my-gateway: 20 feature(s)" in first.stdout
+        # The Responses-only features are declared by the feature table (skipped on the chat path): not by the user.
+        chat_features = {f.id for f in FEATURES if "chat_completions" in f.apis}
+        assert len(chat_features) == 16
+        assert "undeclared: my-gateway: 16 feature(s)" in first.stdout
         assert "Warning" not in first.stdout + first.stderr  # a project without pytest settings gets no noise
         accepted = agents_compat(tmp_path, "accept")
         assert accepted.returncode == 0, accepted.stderr
         assert '+plain_text = "supported"' in accepted.stdout
-        assert f"accept: wrote {len(FEATURE_IDS)} expectation(s) for my-gateway" in accepted.stdout
+        assert "accept: wrote 16 expectation(s) for my-gateway" in accepted.stdout
         rerun = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
         assert rerun.returncode == 0, rerun.stdout[-3000:]
         assert "undeclared" not in rerun.stdout
         assert f"compat: PASS: {len(FEATURE_IDS)} cells, 0 differ from their profiles" in rerun.stdout
     expect = tomllib.loads((tmp_path / BACKENDS_FILE).read_text())["profiles"]["my-gateway"]["expect"]
-    assert set(expect) == set(FEATURE_IDS)
+    assert set(expect) == chat_features
     assert expect["previous_response_id"] == "ignored"  # the chat path drops it: observed, not assumed
     # Another backend behind the same URL (llama.cpp's server): the accepted expectations catch what changed.
     with served("llamacpp-chat") as (url, _):

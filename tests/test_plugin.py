@@ -231,3 +231,40 @@ def test_a_bad_baseline_stops_the_run_with_one_message(pytester: pytest.Pytester
     result = run_suites(pytester, "--compat-baseline", "nosuch.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--compat-baseline: nosuch.json: no such file"])
+
+
+def test_each_backends_file_is_read_once_per_session(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness import profiles
+
+    reads: list[str] = []
+    read_text, builtin_text = profiles.read_text, profiles.builtin_text
+    monkeypatch.setattr(profiles, "read_text", lambda path, *a: reads.append(Path(path).name) or read_text(path, *a))
+    monkeypatch.setattr(
+        profiles, "builtin_text", lambda *a: reads.append(a[0] if a else "backends.toml") or builtin_text(*a)
+    )
+    mine = '[agents.bot]\nfeatures = ["plain_text"]\n[profiles.ollama-chat]\ndescription = "x"\n'
+    pytester.makefile(".toml", mine=mine)
+    result = run_suites(
+        pytester, "-m", "mocked", "--backends", "mine.toml", "--backend", "ollama-chat", "-k", "plain_text"
+    )
+    result.assert_outcomes(passed=1)
+    assert sorted(reads) == ["backends.toml", "mine.toml"]  # profiles, servers, models and agents from one read
+    report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
+    assert [entry["agent"] for entry in report["readiness"]] == ["bot"]
+
+
+def test_one_state_object_owns_the_plugins_hooks(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from harness.plugin import CompatSession
+
+        def pytest_sessionfinish(session):
+            state = session.config.pluginmanager.get_plugin("agents-compat")
+            assert isinstance(state, CompatSession) and state.started and state.matrix.cells
+        """
+    )
+    result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-chat", "-k", "plain_text")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK

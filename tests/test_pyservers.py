@@ -103,9 +103,12 @@ def test_the_litellm_recipe_keeps_its_fetches_off_and_routes_to_the_upstream(
         args, env = pyservers.command(spec, 4000, "smollm2-135m", Path("/m.gguf"), "http://127.0.0.1:11434", stack)
         config = Path(args[args.index("--config") + 1]).read_text()
     assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True" and env["LITELLM_TELEMETRY_DISABLED"] == "true"
+    assert all(env[f"LITELLM_LOCAL_{name}"] == "True" for name in ("ANTHROPIC_BETA_HEADERS", "BLOG_POSTS"))
     assert args[0] == str(pyservers.GUARD) and args[args.index("--host") + 1] == "127.0.0.1"
     assert f"model: ollama_chat/{spec.upstream_model}" in config and "api_base: http://127.0.0.1:11434" in config
     assert f"master_key: {pyservers.LITELLM_MASTER_KEY}" in config
+    # an abandoned request must not keep the upstream busy, nor be run again by LiteLLM's router
+    assert "cancel_on_disconnect: true" in config and "num_retries: 0" in config
     hosts = re.findall(r"[a-z]+://([^/:\s]+)", " ".join([*args, *env.values(), config]))
     assert hosts and all(is_loopback(h) for h in hosts)
 

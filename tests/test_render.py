@@ -6,6 +6,7 @@ from harness import render
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import load_profiles
+from harness.report import Report, build
 
 EXCHANGE = {
     "request": {"method": "POST", "url": "http://h/v1/responses", "headers": {}, "body": {"model": "m"}},
@@ -20,12 +21,12 @@ EXCHANGE = {
 }
 
 
-def matrix_with(*cells: Cell) -> Matrix:
+def report_with(*cells: Cell) -> Report:
     profiles = load_profiles()
     matrix = Matrix()
     for cell in cells:
         matrix.add(profiles[cell.backend], cell)
-    return matrix
+    return build(matrix)[0]
 
 
 def cell(backend: str, feature: str, outcome: Outcome, expected: Outcome | None) -> Cell:
@@ -33,12 +34,12 @@ def cell(backend: str, feature: str, outcome: Outcome, expected: Outcome | None)
 
 
 def test_terminal_table_is_compact_with_lettered_columns_and_marks_differences() -> None:
-    matrix = matrix_with(
+    report = report_with(
         cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
         cell("ollama-chat", "previous_response_id", Outcome.SUPPORTED, Outcome.IGNORED),
         cell("llamacpp-responses", "plain_text", Outcome.BROKEN, Outcome.BROKEN),
     )
-    text = render.terminal(matrix)
+    text = render.terminal(report)
     lines = text.splitlines()
     assert lines[0].split() == ["backend", "tier", "a", "b"]
     assert lines[1].split() == ["ollama-chat", "mocked", "+", "+*"]
@@ -56,31 +57,32 @@ def test_full_matrix_fits_eighty_columns() -> None:
     for profile in profiles.values():
         for feature in FEATURE_IDS:
             matrix.add(profile, cell(profile.name, feature, Outcome.IGNORED, Outcome.SUPPORTED))
-    assert max(len(line) for line in render.terminal(matrix).splitlines()) <= 80
+    assert max(len(line) for line in render.terminal(build(matrix)[0]).splitlines()) <= 80
 
 
 def test_quiet_terminal_keeps_one_line_per_backend() -> None:
-    matrix = matrix_with(
+    report = report_with(
         cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
         cell("ollama-chat", "handoffs", Outcome.UNSUPPORTED, Outcome.UNSUPPORTED),
         cell("gomodel-translated", "plain_text", Outcome.BROKEN, Outcome.SUPPORTED),
     )
-    lines = render.terminal(matrix, rows_only=True).splitlines()
+    lines = render.terminal(report, rows_only=True).splitlines()
     assert [line.split() for line in lines] == [["ollama-chat", "+", "x"], ["gomodel-translated", "!*"]]
 
 
 def test_terminal_paints_marks_and_the_differs_flag() -> None:
-    matrix = matrix_with(
+    report = report_with(
         cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
         cell("ollama-chat", "handoffs", Outcome.BROKEN, Outcome.SUPPORTED),
     )
-    text = render.terminal(matrix, paint=lambda mark, outcome: f"<{outcome}:{mark}>")
+    text = render.terminal(report, paint=lambda mark, outcome: f"<{outcome}:{mark}>")
     assert "<supported:+> <broken:!><None:*>" in text.splitlines()[1]
 
 
 def test_markdown_lists_differences_and_evidence() -> None:
-    matrix = matrix_with(cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED))
-    markdown = render.markdown(matrix, {"openai-agents": "0.24.0", "openai": "3.54.0"})
+    report = report_with(cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED))
+    report.versions = {"openai-agents": "0.24.0", "openai": "3.54.0"}
+    markdown = render.markdown(report)
     assert "Produced with openai-agents 0.24.0 · openai 3.54.0." in markdown
     assert "| vllm-responses | mocked | no!" in markdown
     assert "expected supported, observed **unsupported**: because unsupported" in markdown

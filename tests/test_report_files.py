@@ -10,37 +10,36 @@ from pathlib import Path
 
 import pytest
 
-from harness import atomic, html_report, reports
+from harness import atomic, html_report, report_files
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import load_profiles
+from harness.report import Report, build
 
 HOSTILE = "<!-- hidden | `code` **bold** <script>alert(1)</script> [x](http://evil) ```\nnext line"
 
 
-def _matrix(reason: str = "because") -> tuple[Matrix, dict]:
+def _report(reason: str = "because") -> Report:
     profiles = load_profiles()
     matrix = Matrix()
     matrix.add(
         profiles["ollama-chat"], Cell("ollama-chat", "plain_text", "mocked", Outcome.BROKEN, reason, Outcome.SUPPORTED)
     )
-    return matrix, matrix.to_json()
+    return build(matrix)[0]
 
 
 def test_a_failure_while_rendering_leaves_every_old_report_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    matrix, report = _matrix()
-    reports.write(tmp_path, matrix, report)
+    report_files.write(tmp_path, _report())
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    def interrupted(report: dict) -> str:
+    def interrupted(report: Report) -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(html_report, "render", interrupted)
-    newer, newer_report = _matrix("a newer run")
     with pytest.raises(KeyboardInterrupt):
-        reports.write(tmp_path, newer, newer_report)
+        report_files.write(tmp_path, _report("a newer run"))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no half-new set, no temp file left
 
 
@@ -135,8 +134,7 @@ def test_backend_text_stays_inert_in_markdown_and_the_step_summary(
 ) -> None:
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    matrix, report = _matrix(HOSTILE)
-    reports.write(tmp_path / "out", matrix, report)
+    report_files.write(tmp_path / "out", _report(HOSTILE))
     for text in ((tmp_path / "out" / "compat-matrix.md").read_text(), summary.read_text()):
         assert "<!--" not in text and "<script>" not in text and "[x](http" not in text
         assert "**bold**" not in text and "`code`" not in text
@@ -161,9 +159,8 @@ def test_ctrl_c_in_a_cli_command_is_one_line_and_leaves_the_old_file(
 ) -> None:
     from harness import cli
 
-    matrix, report = _matrix()
     source, kept = tmp_path / "report.json", tmp_path / "baseline.json"
-    source.write_text(json.dumps(report))
+    source.write_text(json.dumps(_report().to_json()))
     kept.write_text("the old baseline")
 
     def interrupted(src: str, dst: Path) -> None:

@@ -52,3 +52,4 @@ def test_not_ready_fails_the_run_only_when_asked(pytester: pytest.Pytester) -> N
     strict.stdout.fnmatch_lines(["compat: FAIL: 1 cells, *, 1 NOT READY (meter on gomodel-translated)"])
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     assert report["verdict"]["not_ready"] == ["meter on gomodel-translated"]
+

@@ -93,22 +93,22 @@ def tool_stream(pieces: list[str]) -> RunRecord:
 
 
 def test_tool_arguments_whole_in_one_delta_are_not_streamed() -> None:
-    obs = classify.streaming_tool_calls(tool_stream(['{"city": "Oslo"}']), "get_weather", "M-1", False)
+    obs = classify.streaming_tool_calls(tool_stream(['{"city": "Oslo"}']), "get_weather", "M-1")
     assert obs.outcome is Outcome.IGNORED and "whole in one delta" in obs.reason
-    split = classify.streaming_tool_calls(tool_stream(['{"city"', ': "Oslo"}']), "get_weather", "M-1", False)
+    split = classify.streaming_tool_calls(tool_stream(['{"city"', ': "Oslo"}']), "get_weather", "M-1")
     assert split.outcome is Outcome.SUPPORTED and "2 pieces" in split.reason
 
 
 def test_an_empty_output_is_named_as_the_cause() -> None:
     empty = record(exchange({"input": "hi"}, response_body()), output=None)
-    obs = classify.function_tools(empty, "get_weather", "M-1", live=False)
+    obs = classify.function_tools(empty, "get_weather", "M-1")
     assert obs.outcome is Outcome.BROKEN and "empty output" in obs.reason
 
 
 def test_an_echo_of_the_prompt_is_not_an_answer() -> None:
     prompt = "Reply with exactly: PONG-1"
     echo = record(exchange({"input": prompt}, response_body(prompt)), output=prompt)
-    obs = classify.plain_text(echo, prompt, "PONG-1", live=False)
+    obs = classify.plain_text(echo, prompt, "PONG-1")
     assert obs.outcome is Outcome.IGNORED and "repeats the request" in obs.reason
 
 
@@ -121,7 +121,7 @@ def handoff_run(answer: str) -> RunRecord:
 
 
 def test_handoffs_judged_on_the_answer_not_only_the_request() -> None:
-    args = ("Billing", "SPEC Begin every answer with B-1.", "B-1", False)
+    args = ("Billing", "SPEC Begin every answer with B-1.", "B-1")
     assert classify.handoffs(handoff_run("B-1 Refunded."), *args).outcome is Outcome.SUPPORTED
     dropped = classify.handoffs(handoff_run("Refunded."), *args)  # a gateway dropped the system prompt
     assert dropped.outcome is Outcome.IGNORED and "does not follow the specialist's instructions" in dropped.reason
@@ -259,6 +259,6 @@ def test_parallel_calls_sharing_an_id_are_broken() -> None:
         return record(exchange({"input": "both"}, body), back, output="W-1 T-1")
 
     tools, markers = ("get_weather", "get_time"), ("W-1", "T-1")
-    shared = classify.parallel_tool_calls(two_calls("c1"), tools, markers, live=False)
+    shared = classify.parallel_tool_calls(two_calls("c1"), tools, markers)
     assert shared.outcome is Outcome.BROKEN and "share an id" in shared.reason
-    assert classify.parallel_tool_calls(two_calls("c2"), tools, markers, live=False).outcome is Outcome.SUPPORTED
+    assert classify.parallel_tool_calls(two_calls("c2"), tools, markers).outcome is Outcome.SUPPORTED

@@ -1,8 +1,8 @@
 """Classifiers: from one scenario's RunRecords (result or exception, captured wire) to an Observation.
 
 A classifier never sees the profile's expectation. It judges from the wire first and from the SDK's
-result second, and says why in one line. ``live`` only changes one thing: where the model (not the
-backend) failed to cooperate, a live cell is inconclusive rather than ignored.
+result second, and says why in one line. It never sees the tier either: where the model (not the backend)
+failed to cooperate it says so (``model_missed``), and the judge makes that inconclusive on a live row.
 """
 
 from .common import failure

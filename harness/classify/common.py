@@ -24,8 +24,8 @@ BROKEN, ERROR, INCONCLUSIVE = Outcome.BROKEN, Outcome.ERROR, Outcome.INCONCLUSIV
 
 
 def short(text: Any, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def api_message(error: openai.APIStatusError) -> str:
@@ -113,6 +113,15 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
         return Observation(BROKEN, f"{at}a reply of the wrong shape: {_error_name(error)}")
     if isinstance(error, httpx.HTTPError) or type(error).__module__.startswith(("httpx", "httpcore")):
         return Observation(BROKEN, f"{at}HTTP transport error: {_error_name(error)}")
+    spent = evidence.capped_answer(record.exchanges[-1]) if record.exchanges else None
+    if isinstance(error, ModelBehaviorError) and spent:
+        # The SDK refuses a truncated response, as it should; the truncation was the server's cap meeting a
+        # rambling model (seen live: LiteLLM reports Ollama's num_predict stop as incomplete), not the feature.
+        return Observation(
+            INCONCLUSIVE,
+            f"{at}the answer ran into the server's output cap ({spent} tokens; incomplete: max_output_tokens, "
+            "the request set no limit) and the SDK refuses a truncated response",
+        )
     if isinstance(error, ModelBehaviorError):
         return Observation(BROKEN, f"{at}SDK could not use the reply: ModelBehaviorError: {short(error.message)}")
     kind = "SDK error" if isinstance(error, AgentsException) else "SDK crashed"
@@ -132,5 +141,6 @@ def looped(record: RunRecord) -> bool:
     )
 
 
-def model_missed(live: bool, reason: str) -> Observation:
-    return Observation(INCONCLUSIVE if live else IGNORED, reason)
+def model_missed(reason: str) -> Observation:
+    """The model did not cooperate: ignored as it stands, inconclusive once the judge sees a live row."""
+    return Observation(IGNORED, reason, model_missed=True)

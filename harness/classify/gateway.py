@@ -51,11 +51,8 @@ class ErrorCase:
     expected: tuple[type[openai.APIStatusError], ...]
 
 
-def _not_the_backend_speaking(record: RunRecord, case: ErrorCase) -> bool:
-    """A timeout, a dropped connection, an unasked-for 429, a proxy's page or a cut body: not an answer to judge."""
-    error = record.error
-    if not isinstance(error, openai.APIStatusError):
-        return True
+def _not_the_backend_speaking(record: RunRecord, error: openai.APIStatusError, case: ErrorCase) -> bool:
+    """An unasked-for 429, a proxy's page or a cut body: not an answer to judge."""
     if error.status_code == 429 and not issubclass(openai.RateLimitError, case.expected):
         return True
     last = record.exchanges[-1] if record.exchanges else None
@@ -67,7 +64,8 @@ def _judge_case(case: ErrorCase, record: RunRecord) -> Observation:
     if record.ok:
         return Observation(IGNORED, f"{case.label}: accepted, where it should be refused")
     error = record.error
-    if _not_the_backend_speaking(record, case):
+    # a timeout or a dropped connection is no status error: not an answer to judge either
+    if not isinstance(error, openai.APIStatusError) or _not_the_backend_speaking(record, error, case):
         return failure(record, case.label) or Observation(BROKEN, f"{case.label}: no error and no result")
     last = record.exchanges[-1]
     if not evidence.json_error_body(last):

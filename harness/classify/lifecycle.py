@@ -39,7 +39,7 @@ def input_tokens(count: RunRecord, run: RunRecord, longer: RunRecord) -> Observa
     return Observation(SUPPORTED, f"counted {counted} input tokens; the same request used {used.input_tokens}")
 
 
-def compaction(turn1: RunRecord, compact: RunRecord, turn2: RunRecord, code_word: str, live: bool) -> Observation:
+def compaction(turn1: RunRecord, compact: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
     if (failed := failure(turn1, "turn 1")) is not None:
         return failed
     if (failed := failure(compact, "POST /v1/responses/compact")) is not None:
@@ -50,7 +50,7 @@ def compaction(turn1: RunRecord, compact: RunRecord, turn2: RunRecord, code_word
     if (failed := failure(turn2, "run on the compacted input")) is not None:
         return failed
     if code_word not in str(turn2.final_output):
-        return model_missed(live, f"the run on the compacted input lost turn 1: {short(turn2.final_output, 60)!r}")
+        return model_missed(f"the run on the compacted input lost turn 1: {short(turn2.final_output, 60)!r}")
     return Observation(SUPPORTED, f"compacted to {kinds}; a run on it still answered {code_word!r}")
 
 

@@ -59,7 +59,7 @@ def conversations(create: RunRecord, turn1: RunRecord, turn2: RunRecord, code_wo
     return server_state(turn1, turn2, code_word, "conversation")
 
 
-def session_replay(turn1: RunRecord, turn2: RunRecord, code_word: str, live: bool) -> Observation:
+def session_replay(turn1: RunRecord, turn2: RunRecord, code_word: str) -> Observation:
     if (failed := failure(turn1, "turn 1")) is not None:
         return failed
     if (failed := failure(turn2, "turn 2")) is not None:
@@ -67,9 +67,7 @@ def session_replay(turn1: RunRecord, turn2: RunRecord, code_word: str, live: boo
     if not turn2.exchanges or not evidence.mentions(turn2.exchanges[0].request_body, code_word):
         return Observation(BROKEN, "the SDK session did not replay turn 1 in turn 2's request")
     if code_word not in str(turn2.final_output):
-        return model_missed(
-            live, f"turn 1 was replayed but the answer does not use it: {short(turn2.final_output, 60)!r}"
-        )
+        return model_missed(f"turn 1 was replayed but the answer does not use it: {short(turn2.final_output, 60)!r}")
     return Observation(SUPPORTED, f"turn 2's request replayed turn 1 and the answer used {code_word!r}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation
-from .common import BROKEN, IGNORED, INCONCLUSIVE, SUPPORTED, failure, looped, model_missed, short
+from .common import BROKEN, IGNORED, SUPPORTED, failure, looped, model_missed, short
 from .core import function_tools, instructions_followed, kept_calling
 from .textcalls import call_as_text
 
@@ -18,13 +18,13 @@ def _stream_items(record: RunRecord, name: str) -> list[object]:
     ]
 
 
-def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) -> Observation:
-    ran = function_tools(record, tool, marker, live)
+def streaming_tool_calls(record: RunRecord, tool: str, marker: str) -> Observation:
+    ran = function_tools(record, tool, marker)
     streamed = [e for e in record.exchanges if e.streamed and any(c.name == tool for c in evidence.tool_calls(e))]
     ran_in_sdk = bool(_stream_items(record, "tool_called") and _stream_items(record, "tool_output"))
-    # How the call streamed is on the wire even when a small model then never answered (inconclusive):
+    # How the call streamed is on the wire even when a small model then never answered (a model miss):
     # a buffered call is the backend's, whatever the model did after it.
-    shown = ran.outcome is SUPPORTED or (ran.outcome is INCONCLUSIVE and streamed and ran_in_sdk)
+    shown = ran.outcome is SUPPORTED or (ran.model_missed and streamed and ran_in_sdk)
     if not shown:
         return ran
     if not streamed:
@@ -49,23 +49,23 @@ def streaming_tool_calls(record: RunRecord, tool: str, marker: str, live: bool) 
     )
 
 
-def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marker: str, live: bool) -> Observation:
+def agents_as_tools(record: RunRecord, tool: str, inner_instructions: str, marker: str) -> Observation:
     if (failed := failure(record)) is not None and not looped(record):
         return failed
     if not any(c.name == tool for e in record.exchanges for c in evidence.tool_calls(e)):
-        return call_as_text(record) or model_missed(live, f"{tool} was offered but the backend never called it")
+        return call_as_text(record) or model_missed(f"{tool} was offered but the backend never called it")
     inner = [e for e in record.exchanges if evidence.mentions(e.request_body, inner_instructions)]
     if not inner:
         return Observation(BROKEN, "no request carried the inner agent's instructions")
     inner_answer = next((t for t in evidence.texts(inner[-1]) if t), "")
     if not inner_answer:
-        return model_missed(live, "the inner agent produced no text")
-    if (missed := instructions_followed(inner_answer, marker, "the inner agent's", live)) is not None:
+        return model_missed("the inner agent produced no text")
+    if (missed := instructions_followed(inner_answer, marker, "the inner agent's")) is not None:
         return missed
     if looped(record):
-        return kept_calling(record, tool, inner_answer, live)
+        return kept_calling(record, tool, inner_answer)
     if inner_answer not in str(record.final_output):
-        return model_missed(live, f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
+        return model_missed(f"the outer answer does not use the inner agent's {short(inner_answer, 50)!r}")
     return Observation(
         SUPPORTED,
         f"{tool} ran the inner agent under its instructions; its answer {short(inner_answer, 50)!r} came back",
@@ -105,7 +105,7 @@ def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation
         return failed
     first = record.exchanges[0] if record.exchanges else None
     sent = evidence.request_field(first, "tool_choice") if first is not None else None
-    if _named_choice(sent) != wanted:
+    if first is None or _named_choice(sent) != wanted:
         return Observation(BROKEN, f"the first request did not carry a named tool_choice for {wanted} (sent {sent!r})")
     called = [c.name for c in evidence.tool_calls(first)]
     if called[:1] == [wanted] and other not in called:
@@ -117,7 +117,7 @@ def tool_choice_named(record: RunRecord, wanted: str, other: str) -> Observation
     return Observation(IGNORED, f"tool_choice named {wanted} but the backend {what}")
 
 
-def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str], live: bool) -> Observation:
+def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tuple[str, str]) -> Observation:
     if (failed := failure(record)) is not None and not looped(record):
         return failed
     calls = [evidence.tool_calls(e) for e in record.exchanges]
@@ -130,12 +130,12 @@ def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tupl
     if not together:
         called = [n for names in turns for n in names]
         if set(tools) <= set(called):
-            return model_missed(live, f"both tools ran, but one per model turn: {turns}")
-        missed = model_missed(live, f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
+            return model_missed(f"both tools ran, but one per model turn: {turns}")
+        missed = model_missed(f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
         return (None if called else call_as_text(record)) or missed
     returned = [e for e in record.exchanges if all(evidence.mentions(e.request_body, m) for m in markers)]
     if not returned:
         return Observation(BROKEN, "both tools were called but their results never went back together")
     if not all(m in str(record.final_output) for m in markers):
-        return model_missed(live, f"the answer does not use both results: {short(record.final_output, 80)!r}")
+        return model_missed(f"the answer does not use both results: {short(record.final_output, 80)!r}")
     return Observation(SUPPORTED, f"one turn called {together[0]}; both results went back and the answer uses both")

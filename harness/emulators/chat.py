@@ -126,7 +126,9 @@ class ChatCompletions:
             return HttpReply.sse(self.chunks(decision, model, completion_id, usage, include))
         return HttpReply.json(200, self.completion(decision, model, completion_id, usage))
 
-    def completion(self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int]) -> dict:
+    def completion(
+        self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int]
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": decision.text}
         if decision.tool_calls:
             message["tool_calls"] = [_call_json(c) for c in decision.tool_calls]

@@ -111,7 +111,7 @@ class Delivery:
             marks.append((self.reset_at, RESET))
         marks.sort(key=lambda mark: mark[0])
         sent = 0
-        for piece in self.reply.chunks if self.reply.streamed else [self.reply.body]:
+        for piece in self.reply.chunks if self.reply.chunks is not None else [self.reply.body]:
             while marks and marks[0][0] < sent + len(piece):
                 at, mark = marks.pop(0)
                 head, piece = piece[: at - sent], piece[at - sent :]

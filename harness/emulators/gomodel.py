@@ -260,10 +260,10 @@ class GoModelEmulator(Emulator):
     def _route_model(self, body: dict[str, Any]) -> str:
         """The upstream model for ``provider/model`` (or a bare model only one provider serves)."""
         model = body.get("model")
-        if model in self.models:
+        if isinstance(model, str) and model in self.models:
             return model.split("/", 1)[1]
         bare = [m for m in self.models if isinstance(model, str) and m.split("/", 1)[1] == model]
-        if len(bare) == 1:
+        if isinstance(model, str) and len(bare) == 1:
             return model
         if self.release.unknown_model_status == 404:  # internal/core/errors.go NewModelNotFoundError (e4373a9)
             raise ApiError(404, f"unsupported model: {model}", code="model_not_found")

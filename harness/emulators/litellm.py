@@ -1,12 +1,28 @@
 """The LiteLLM proxy: /v1/responses bridged onto a chat provider (here, an Ollama upstream).
 
-Quirks modelled (DESIGN.md "Backend facts"):
+Quirks modelled (DESIGN.md "Backend facts"; "live" is LiteLLM 1.108.7's proxy, no database, in front of
+Ollama 0.24.0 on ``ollama_chat/``, measured here 2026-11-26, recorded in fixtures/cassettes/litellm-responses):
 - previous_response_id needs the proxy's database to look up earlier turns; without one
-  (option ``database = false``, the default) it is silently ignored;
-- errors carry ``code`` as a string, and type/param are often the literal string "None"
-  (proxy/_types.py ProxyException.to_dict, proxy_server.py);
-- an unknown model: 400 "/responses: Invalid model name passed in model=X. Call `/v1/models` ..."
-  (proxy/route_llm_request.py), seen by users as the stringified detail dict.
+  (option ``database = false``, the default) it is silently ignored (live: the same input token count
+  with and without it);
+- without a database a key other than the master key cannot be looked up: 400 ``no_db_connection``
+  "No connected db." (live), not 401; no Authorization header at all is a bare 500 text page (live);
+- errors are ``{"error": {"message", "type", "param": null, "code": "<status as a string>"}}`` (live;
+  proxy/_types.py ProxyException.to_dict); an unknown model is a 400 whose ``provider_specific_fields``
+  repeat the message (live, proxy/route_llm_request.py);
+- ``parallel_tool_calls`` next to tools is refused: 400 UnsupportedParamsError, ollama_chat does not
+  list it (live; litellm/utils.py get_optional_params, unless ``drop_params``);
+- the Responses utilities go through the provider's own Responses API, which ollama_chat does not have:
+  compact, GET, DELETE and input_items of a response it issued are 500 "... is not supported for
+  ollama_chat"; an id it did not issue names no deployment, 400 "model=None" (live);
+  /v1/responses/input_tokens is answered by a local estimate (``litellm_count_source``), which counts
+  the text but not the upstream's chat template (live: 24 estimated, 30 used by the same request);
+- objects in its own fields (responses/litellm_completion_transformation): ``phase`` on messages, no
+  logprobs, usage with ``cost`` and null details, function tools echoed with its extra null fields;
+  streams carry the model on every event, other envelopes on created and completed, and end with
+  ``data: [DONE]`` (live).
+Not modelled: a stop at the upstream's token limit, which it reports as ``incomplete``
+(max_output_tokens); the emulated upstream never stops there.
 """
 
 from __future__ import annotations
@@ -14,14 +30,51 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import bridge
+from . import brain, bridge
 from .base import ApiError, Emulator, HttpReply, HttpRequest
 from .model_server import model_list
-from .responses import ResponsesQuirks, ResponseStore, StoredResponse, as_input, parse_input
+from .responses import (
+    ResponsesQuirks,
+    ResponseStore,
+    StoredResponse,
+    as_input,
+    parse_input,
+    parse_tools,
+    response_events,
+)
 
-# litellm_completion_transformation/streaming_iterator.py: full event set with sequence_number;
-# tool-call arguments re-cut into 10-character deltas.
-BRIDGED_STREAM = ResponsesQuirks(argument_piece=10)
+# litellm_completion_transformation/streaming_iterator.py: full event set with sequence_number, no
+# "event:" lines, tool-call arguments re-cut into 10-character deltas; the envelopes as recorded live.
+BRIDGED_STREAM = ResponsesQuirks(
+    argument_piece=10,
+    event_lines=False,
+    done_sentinel=True,
+    start_envelope=(
+        "id", "object", "created_at", "status", "model", "output", "instructions", "parallel_tool_calls",
+        "reasoning", "store", "temperature", "tool_choice", "tools", "top_p",
+    ),
+    end_envelope=(
+        "id", "object", "created_at", "status", "model", "output", "instructions", "metadata",
+        "parallel_tool_calls", "temperature", "text", "tool_choice", "tools", "usage",
+    ),
+    text_event_fields=("item_id", "output_index", "content_index"),
+    part_fields=("type", "text", "annotations"),
+    event_model=True,
+)  # fmt: skip
+RESPONSE_FIELDS = (
+    "id", "object", "created_at", "status", "error", "incomplete_details", "instructions", "max_output_tokens",
+    "metadata", "model", "output", "parallel_tool_calls", "previous_response_id", "reasoning", "store",
+    "temperature", "text", "tool_choice", "tools", "top_p", "truncation", "usage", "user",
+)  # fmt: skip
+TOOL_EXTRAS = ("allowed_callers", "async", "defer_loading", "output_schema")  # null on every echoed tool
+NO_DEPLOYMENT = "litellm.BadRequestError: You passed in model=None. There are no healthy deployments for this model"
+UNSUPPORTED_PARAMS = (
+    "litellm.UnsupportedParamsError: ollama_chat does not support parameters: ['parallel_tool_calls'], "
+    "for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n "
+    "drop_params: true`\n. \n If you want to use these params dynamically send "
+    "allowed_openai_params=['parallel_tool_calls'] in your request.\n\nLiteLLM: model group '{group}' failed "
+    "with the error above. No fallback was attempted."
+)
 
 
 class LiteLLMEmulator(Emulator):
@@ -39,36 +92,50 @@ class LiteLLMEmulator(Emulator):
             self.options.get("upstream", "ollama"), self.upstream_model, self.options.get("upstream_options", {})
         )
         self.store = ResponseStore()
+        self.issued: set[str] = set()
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
+        self.route("POST", r"/v1/responses/input_tokens", self._input_tokens)
+        self.route("POST", r"/v1/responses/compact", self._compact)
+        self.route("GET", r"/v1/responses/(?P<id>[^/]+)", self._unsupported("GET responses"))
+        self.route("DELETE", r"/v1/responses/(?P<id>[^/]+)", self._unsupported("DELETE responses"))
+        self.route("GET", r"/v1/responses/(?P<id>[^/]+)/input_items", self._unsupported("list_input_items"))
         self.route("GET", r"/v1/models", self._models)
+
+    def handle(self, request: HttpRequest) -> HttpReply:
+        if self.master_key is not None and not request.bearer() and request.path == "/v1/responses":
+            # live: no Authorization header is a 500 text page, not an error object
+            return HttpReply(500, b"Internal Server Error", {"content-type": "text/plain; charset=utf-8"})
+        return super().handle(request)
 
     def not_found(self, request: HttpRequest) -> HttpReply:
         return HttpReply.json(404, {"detail": "Not Found"})  # FastAPI's default for an unknown route
 
     def error_reply(self, error: ApiError) -> HttpReply:
-        return HttpReply.json(
-            error.status,
-            {
-                "error": {
-                    "message": error.message,
-                    "type": error.kind or "None",
-                    "param": error.param or "None",
-                    "code": str(error.status),
-                }
-            },
-        )
+        kind = error.kind or ("internal_server_error" if error.status >= 500 else "invalid_request_error")
+        body: dict[str, Any] = {"message": error.message, "type": kind, "param": None, "code": str(error.status)}
+        if error.code == "invalid_model":  # route_llm_request.py repeats it for the provider
+            body["provider_specific_fields"] = {"error": error.message}
+        return HttpReply.json(error.status, {"error": body})
+
+    def _auth(self, request: HttpRequest) -> None:
+        if self.master_key is None or request.bearer() == self.master_key:
+            return
+        if not self.database:  # another key is looked up in the database, and there is none
+            raise ApiError(400, "No connected db.", kind="no_db_connection")
+        raise ApiError(401, "Authentication Error, Invalid proxy server token passed.", kind="auth_error")
 
     def _check(self, request: HttpRequest, body: dict[str, Any]) -> None:
-        if self.master_key is not None and request.bearer() != self.master_key:
-            raise ApiError(401, "Authentication Error, Invalid proxy server token passed.", kind="auth_error")
+        self._auth(request)
         if body.get("model") not in self.models:
             route = request.path.removeprefix("/v1")
             detail = (
                 f"{route}: Invalid model name passed in model={body.get('model')}. "
                 "Call `/v1/models` to view available models for your key."
             )
-            raise ApiError(400, str({"error": detail}))
+            raise ApiError(400, detail, code="invalid_model")
+        if "parallel_tool_calls" in body and body.get("tools"):
+            raise ApiError(400, UNSUPPORTED_PARAMS.format(model=self.upstream_model, group=body["model"]))
 
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
@@ -92,10 +159,85 @@ class LiteLLMEmulator(Emulator):
             )
         except ApiError as exc:
             raise ApiError(exc.status, f"litellm.APIError: {exc.message}") from None
+        response = translated.response
+        self.issued.add(response["id"])
         if self.database:
-            context = history + own_items + as_input(translated.response["output"])
-            self.store.put(StoredResponse(translated.response, context, own_items))
-        return bridge.reply_for(translated, BRIDGED_STREAM)
+            context = history + own_items + as_input(response["output"])
+            self.store.put(StoredResponse(response, context, own_items))
+        if translated.plan is None:
+            return HttpReply.json(200, _shaped(response, body))
+        streamed = {**_plain(response), "text": body.get("text") or {}, "usage": _streamed_usage(response["usage"])}
+        return HttpReply.sse(response_events(streamed, translated.plan, BRIDGED_STREAM))
+
+    def _input_tokens(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        body = self.read_json(request)
+        self._auth(request)
+        messages = parse_input(body.get("input"))[0]
+        texts = [body.get("instructions") or "", *(m.text for m in messages)]
+        tools = [t.name + str(t.parameters) for t in parse_tools(body.get("tools"))]
+        estimate = sum(brain.count_tokens(t) for t in texts + tools)  # no template: the upstream's own count differs
+        return HttpReply.json(
+            200, {"object": "response.input_tokens", "input_tokens": estimate, "litellm_count_source": "local_estimate"}
+        )
+
+    def _compact(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
+        self._check(request, self.read_json(request))
+        raise ApiError(500, "litellm.APIConnectionError: COMPACT responses is not supported for ollama_chat")
+
+    def _unsupported(self, operation: str) -> Any:
+        def handler(request: HttpRequest, match: re.Match[str]) -> HttpReply:
+            self._auth(request)
+            if match["id"] not in self.issued:  # the model is read out of the id it encodes
+                raise ApiError(400, NO_DEPLOYMENT)
+            raise ApiError(500, f"litellm.APIConnectionError: {operation} is not supported for ollama_chat")
+
+        return handler
 
     def _models(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         return model_list(self.models, "openai")
+
+
+def _plain(response: dict[str, Any]) -> dict[str, Any]:
+    """Output items without logprobs, function tools with LiteLLM's extra null fields."""
+    output = [
+        {**item, "content": [{k: v for k, v in part.items() if k != "logprobs"} for part in item["content"]]}
+        if item.get("type") == "message"
+        else item
+        for item in response["output"]
+    ]
+    tools = [
+        {**tool, **dict.fromkeys(TOOL_EXTRAS)} if tool.get("type") == "function" else tool
+        for tool in response.get("tools") or []
+    ]
+    return {**response, "output": output, "tools": tools}
+
+
+def _shaped(response: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    plain = _plain(response)
+    plain["output"] = [{**i, "phase": None} if i.get("type") == "message" else i for i in plain["output"]]
+    usage = response.get("usage") or {}
+    plain |= {
+        "reasoning": None,
+        "store": None,
+        "text": body.get("text") or {},
+        "usage": {
+            "input_tokens": usage.get("input_tokens", 0),
+            "input_tokens_details": None,
+            "output_tokens": usage.get("output_tokens", 0),
+            "output_tokens_details": None,
+            "total_tokens": usage.get("total_tokens", 0),
+            "cost": None,
+        },
+    }
+    return {k: plain.get(k) for k in RESPONSE_FIELDS}
+
+
+def _streamed_usage(usage: dict[str, Any] | None) -> dict[str, Any]:
+    usage = usage or {}
+    out = usage.get("output_tokens", 0)
+    return {
+        "input_tokens": usage.get("input_tokens", 0),
+        "output_tokens": out,
+        "output_tokens_details": {"reasoning_tokens": 0, "text_tokens": out},
+        "total_tokens": usage.get("total_tokens", 0),
+    }

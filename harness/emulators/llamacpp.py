@@ -99,7 +99,8 @@ class LlamaCppEmulator(ModelServer):
     def prepare_responses(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("previous_response_id"):
             raise ApiError(400, "llama.cpp does not support 'previous_response_id'.")
-        for item in body.get("input") if isinstance(body.get("input"), list) else []:
+        items = body.get("input")
+        for item in items if isinstance(items, list) else []:
             if isinstance(item, dict) and item.get("role") == "assistant" and "type" not in item:
                 raise ApiError(400, "Cannot determine type of 'item'")
         return body

@@ -92,10 +92,14 @@ class LlamaCppPythonEmulator(ModelServer):
 
 def _validate(body: dict[str, Any]) -> None:
     """What pydantic refuses before the route runs; the route handler turns it into a 500."""
-    problems = []
+    problems: list[tuple[str | int, ...]] = []  # pydantic's location of the error, then its message
     response_format = body.get("response_format")
     if isinstance(response_format, dict) and response_format.get("type") not in RESPONSE_FORMATS:
         problems.append(("response_format", "type", "Input should be 'text' or 'json_object'"))
+    # CreateChatCompletionRequest.tools is Optional[List[ChatCompletionTool]] (a non-list is refused earlier).
+    for n, tool in enumerate(body.get("tools") or []):
+        if not isinstance(tool, dict):
+            problems.append(("tools", n, "Input should be a valid dictionary or object to extract fields from"))
     for n, message in enumerate(body.get("messages") or []):
         if isinstance(message, dict) and message.get("role") == "assistant" and "content" in message:
             if not isinstance(message["content"], str):
@@ -104,7 +108,7 @@ def _validate(body: dict[str, Any]) -> None:
         raise ApiError(500, "; ".join(f"{'.'.join(map(str, p[:-1]))}: {p[-1]}" for p in problems))
 
 
-def _completion(decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int]) -> dict:
+def _completion(decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": decision.text}
     finish = "stop"
     if decision.tool_calls:

@@ -95,9 +95,14 @@ class ModelServer(Emulator):
         body = self.read_json(request)
         return HttpReply.json(200, self.responses.compact(body, self.check_model(body)))
 
+    def _store(self) -> ConversationStore:
+        store = self.responses.conversations
+        assert store is not None, "the conversation routes are registered only with a store (__init__)"
+        return store
+
     def _conversation(self, request: HttpRequest, conversation_id: str) -> list[dict[str, Any]]:
         self.authorize(request)
-        items = self.responses.conversations.items(conversation_id)
+        items = self._store().items(conversation_id)
         if items is None:
             raise ApiError(404, f"Conversation with id '{conversation_id}' not found.", param="conversation_id")
         return items
@@ -106,11 +111,11 @@ class ModelServer(Emulator):
         self.authorize(request)
         body = self.read_json(request) if request.body else {}
         items = parse_input(body.get("items") or [])[1]
-        return HttpReply.json(200, self.responses.conversations.create(items))
+        return HttpReply.json(200, self._store().create(items))
 
     def _get_conversation(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
         self._conversation(request, match["id"])
-        return HttpReply.json(200, self.responses.conversations.describe(match["id"]))
+        return HttpReply.json(200, self._store().describe(match["id"]))
 
     def _conversation_items(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
         items = self._conversation(request, match["id"])

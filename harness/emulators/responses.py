@@ -49,6 +49,8 @@ class ResponsesQuirks:
     # text events (content_part.*, output_text.*): only these locator fields (None: OpenAI's full set)
     text_event_fields: tuple[str, ...] | None = None
     added_part_fields: tuple[str, ...] | None = None  # the part in content_part.added (None: all)
+    part_fields: tuple[str, ...] | None = None  # the part in content_part.added and .done (None: all)
+    event_model: bool = False  # the response's model on every event (LiteLLM's streaming iterator)
     completed_timings: bool = False  # llama.cpp: a "timings" object next to the response in response.completed
     echoed_tool_choice: str | None = None  # what the response says its tool_choice was (None: the request's)
 
@@ -339,6 +341,8 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
             event.pop("output_index", None)
         if quirks.sequence_numbers:
             event["sequence_number"] = sequence
+        if quirks.event_model:
+            event["model"] = final["model"]
         sequence += 1
         out.append(sse_data(event, kind if quirks.event_lines else None))
 
@@ -384,6 +388,8 @@ def _message_events(
     text = item["content"][0]["text"]
     where = {"item_id": item["id"], "output_index": index, "content_index": 0}
     part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    if quirks.part_fields is not None:
+        part = {k: part[k] for k in quirks.part_fields}
     added_part = part if quirks.added_part_fields is None else {k: part[k] for k in quirks.added_part_fields}
 
     def located(payload: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,12 @@ class EmulatorServer(ThreadingHTTPServer):
         self.resets: set[socket.socket] = set()
         self.slots = threading.BoundedSemaphore(max_connections)
 
+    @property
+    def bound_address(self) -> tuple[str, int]:
+        """The host and port it listens on; socketserver types ``server_address`` for any address family."""
+        host, port = self.server_address[:2]
+        return str(host), int(port)
+
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         if not self.slots.acquire(blocking=False):
             try:
@@ -67,7 +73,7 @@ class EmulatorServer(ThreadingHTTPServer):
         finally:
             self.slots.release()
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return  # the client went away, or went quiet past the idle timeout: nothing to report
         super().handle_error(request, client_address)

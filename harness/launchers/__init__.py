@@ -76,15 +76,15 @@ async def endpoint_for(
         yield Endpoint(base_url, transport, _api_key(profile, DEFAULT_EMULATOR_KEY), faults)
         return
     if profile.reach == "url":
-        base_url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url
-        if not base_url:
+        url = os.environ.get(profile.base_url_env, "") if profile.base_url_env else profile.base_url
+        if not url:
             raise MissingPrerequisite(
                 f"{profile.name}: no base URL: set ${profile.base_url_env} to the backend's /v1 URL"
             )
         if profile.api_key_env and not os.environ.get(profile.api_key_env):
             raise MissingPrerequisite(f"{profile.name}: no API key: set ${profile.api_key_env}")
         model = os.environ.get(profile.model_env) if profile.model_env else None
-        async with _network(base_url, _api_key(profile, "not-needed")) as endpoint:
+        async with _network(url, _api_key(profile, "not-needed")) as endpoint:
             yield Endpoint(endpoint.base_url, endpoint.transport, endpoint.api_key, model=model or None)
         return
     if profile.reach == "process":

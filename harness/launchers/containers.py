@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir
 
 if TYPE_CHECKING:
+    from docker import DockerClient
     from testcontainers.core.container import DockerContainer
 
 PODMAN_SOCKET = Path("/run/podman/podman.sock")
@@ -38,7 +39,7 @@ def engine_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str
     return {k: v for k, v in settings.items() if k not in environ}
 
 
-def docker_client() -> Any:
+def docker_client() -> DockerClient:
     """A docker-py client for the engine, or MissingPrerequisite naming how to get one."""
     os.environ.update(engine_environment())
     import docker  # after the environment above: docker.from_env reads DOCKER_HOST
@@ -55,7 +56,7 @@ def docker_client() -> Any:
     return client
 
 
-def require_image(client: Any, image: str) -> None:
+def require_image(client: DockerClient, image: str) -> None:
     import docker.errors
 
     try:
@@ -98,15 +99,15 @@ def running(container: DockerContainer) -> bool:
         return False
 
 
-def remove_leftovers(client: Any) -> list[str]:
+def remove_leftovers(client: DockerClient) -> list[str]:
     """Remove containers of earlier sessions whose pytest process is gone (killed before its teardown)."""
-    removed = []
+    removed: list[str] = []
     for container in client.containers.list(all=True, filters={"label": LABEL}):
         pid = int(container.labels.get(f"{LABEL}.pid", "0") or 0)
         if pid and _alive(pid):
             continue
         container.remove(force=True)
-        removed.append(container.name)
+        removed.append(container.name or container.short_id)  # docker-py's name is None without attrs['Name']
     return removed
 
 

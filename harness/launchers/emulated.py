@@ -8,10 +8,11 @@ httpx natively, so this one mount works for both SDK generations, with no global
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import httpx
 import respx
+from respx.patterns import M
 
 from ..emulators import ApiError, Emulator, Faults, HttpRequest
 from ..emulators.faults import Fault, FaultyEmulator, Pause, Reset
@@ -30,7 +31,7 @@ class _ReplyStream(httpx.AsyncByteStream):
     def __init__(self, writes: Iterable[bytes | Pause | Reset]):
         self._pending = iter(writes)
 
-    async def __aiter__(self):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for write in self._pending:
             if isinstance(write, Pause):
                 await asyncio.sleep(write.seconds)  # cancellable: the cell timeout must be able to cut it
@@ -52,8 +53,8 @@ def mount(
     def answer(request: httpx.Request) -> httpx.Response:
         if faults is not None and faults.pending:
             status, message = faults.pending.pop(0)
-            reply = emulator.error_reply(ApiError(status, message))
-            return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
+            refusal = emulator.error_reply(ApiError(status, message))
+            return httpx.Response(refusal.status, headers=refusal.headers, content=refusal.body)
         delivery = faulty.deliver(
             HttpRequest(
                 method=request.method,
@@ -69,8 +70,8 @@ def mount(
             return httpx.Response(reply.status, headers=reply.headers, stream=_ReplyStream(delivery.writes()))
         return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
 
-    pattern = {"scheme": base.scheme, "host": base.host}
+    pattern = M(scheme=base.scheme, host=base.host)
     if base.port is not None:
-        pattern["port"] = base.port
-    router.route(**pattern).mock(side_effect=answer)
+        pattern &= M(port=base.port)
+    router.route(pattern).mock(side_effect=answer)
     return httpx.MockTransport(router.async_handler)

@@ -38,7 +38,8 @@ class LaunchError(Exception):
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # a (host, port) tuple for AF_INET, typed Any by typeshed
+        return port
 
 
 def _tail(log: IO[bytes], limit: int = 400) -> str:
@@ -50,7 +51,8 @@ def _tail(log: IO[bytes], limit: int = 400) -> str:
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1.0) as answer:  # noqa: S310 (a 127.0.0.1 URL we built)
-            return answer.status == 200
+            status: int = answer.status  # an http.client.HTTPResponse, which typeshed's urlopen types as Any
+            return status == 200
     except (OSError, urllib.error.URLError):
         return False
 

@@ -60,6 +60,14 @@ def command(
             # settings.py, TelemetrySettings.disabled). tiktoken's encodings come from the package's own
             # folder (litellm/litellm_core_utils/default_encoding.py sets TIKTOKEN_CACHE_DIR), not the web.
             "LITELLM_TELEMETRY_DISABLED": "true",
+            # Its other remote JSON/RSS files, each with a bundled copy, are fetched on demand only (the
+            # Anthropic beta-header map by the HTTP handler, the rest by UI and management routes the harness
+            # never calls): anthropic_beta_headers_manager.py, get_blog_posts.py, public_endpoints.py,
+            # policy_endpoints/endpoints.py. Pinned to the bundled copies all the same.
+            "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+            "LITELLM_LOCAL_BLOG_POSTS": "True",
+            "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
+            "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
         }
         script = python.parent / "litellm"  # the console script pip made: litellm.proxy.proxy_cli:run_server
         argv = [*guard, "--script", str(script), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
@@ -70,23 +78,41 @@ def command(
     library = python.parent.parent / LIBRARY_LINK
     env = {"LLAMA_CPP_LIB_PATH": str(library)} if (library / "libllama.so").is_file() else {}
     argv = [*guard, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", model]
-    # --n_threads 2: its default is half the cores (one here). --n_ctx 2048: the server has no cap on an
-    # answer's length (a request without max_tokens generates until the context is full), and the SDK sends
-    # none: with 8192 a rambling answer outlived the 120 s cell timeout (parallel_tool_calls, live run here).
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
+    # One thread for generation and for prompts, as llama-server and Ollama get (servers.py): on a busy 2-core
+    # machine two threads wait on each other's barrier (its defaults are half the cores and all of them).
+    # --n_ctx 512: the server has no cap on an answer's length (a request without max_tokens generates until
+    # the context is full), and the SDK sends none. Measured here with SmolLM2: with 8192 a rambling answer
+    # outlived the 120 s cell timeout, with 2048 one ran to 2017 tokens in 100 s (parallel_tool_calls);
+    # the longest prompt of the 20 cells was 65 tokens, so 512 bounds a ramble and still fits every prompt.
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", "--n_threads", "1"]
+    argv += ["--n_threads_batch", "1"]
     return [*argv, *spec.args], env
 
 
 def _litellm_config(model: str, upstream_model: str, upstream_url: str) -> str:
-    """One public model on the Ollama upstream's native chat API; no database, so no key management."""
+    """One public model on the Ollama upstream's native chat API; no database, so no key management.
+
+    Two settings keep an abandoned request from holding the upstream (measured here with LiteLLM 1.108.7
+    and Ollama 0.24.0): without ``cancel_on_disconnect`` a non-streamed request whose client hung up (a
+    cell's timeout) ran on in Ollama to its last token while the next cells queued behind it, and Ollama
+    serves one request at a time on CPU: that cascade is what timed the row out under load. Client cuts
+    after 2 s: the next request waited 6.5 s behind them (0.2 s straight to Ollama, which stops a
+    generation whose client left). ``num_retries: 0``: the router retries a failed call twice by default
+    (router.py, ``openai.DEFAULT_MAX_RETRIES``), which would re-run a slow generation and hide the
+    upstream's first answer, as the harness's own client does not retry either.
+    """
     return (
         "model_list:\n"
         f"  - model_name: {model}\n"
         "    litellm_params:\n"
         f"      model: ollama_chat/{upstream_model}\n"
         f"      api_base: {upstream_url}\n"
+        "router_settings:\n"
+        "  num_retries: 0\n"
         "general_settings:\n"
         f"  master_key: {LITELLM_MASTER_KEY}\n"
+        # proxy/_types.py ConfigGeneralSettings.cancel_on_disconnect; proxy/common_request_processing.py
+        "  cancel_on_disconnect: true\n"
     )
 
 

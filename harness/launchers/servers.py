@@ -88,7 +88,8 @@ def _post(url: str, data: bytes, *, content_type: str = "application/json", time
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             answer.read()
-            return answer.status
+            status: int = answer.status  # an http.client.HTTPResponse, which typeshed's urlopen types as Any
+            return status
     except urllib.error.HTTPError as error:
         raise LaunchFailed(f"POST {url}: {error.code} {error.read()[:300]!r}") from None
 

@@ -1,0 +1,70 @@
+"""harness/health.py: a backend that stopped answering ends its row's remaining cells at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from harness.health import NOT_ANSWERING_AFTER, BackendNotAnswering, GuardedTransport, Health
+
+
+class Scripted(httpx.AsyncBaseTransport):
+    """Answers 200, or fails the way a dead server does, in the order given."""
+
+    def __init__(self, *script: str):
+        self.script, self.sent = list(script), 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        step = self.script.pop(0)
+        if step == "refused":
+            raise httpx.ConnectError("connection refused", request=request)
+        if step == "hang":
+            await asyncio.sleep(10)
+        return httpx.Response(200 if step == "ok" else 500, request=request)
+
+
+async def _send(transport: GuardedTransport) -> str:
+    async with httpx.AsyncClient(transport=transport) as client:
+        try:
+            return str((await client.get("http://backend/v1/models")).status_code)
+        except BackendNotAnswering:
+            return "not answering"
+        except httpx.TransportError:
+            return "failed"
+
+
+async def test_after_failures_in_a_row_no_further_request_is_sent() -> None:
+    inner, health = Scripted(*["refused"] * NOT_ANSWERING_AFTER, "ok"), Health()
+    guarded = GuardedTransport(inner, health)
+    assert [await _send(guarded) for _ in range(NOT_ANSWERING_AFTER + 1)] == ["failed"] * NOT_ANSWERING_AFTER + [
+        "not answering"
+    ]
+    assert inner.sent == NOT_ANSWERING_AFTER
+    assert health.dead and f"({NOT_ANSWERING_AFTER} requests in a row got no response)" in health.reason
+
+
+async def test_any_response_resets_the_count_even_an_error_status() -> None:
+    inner, health = Scripted("refused", "error", "refused", "ok"), Health()
+    guarded = GuardedTransport(inner, health)
+    assert [await _send(guarded) for _ in range(4)] == ["failed", "500", "failed", "200"]
+    assert (health.failures, health.since, health.dead) == (0, None, False)
+
+
+async def test_a_request_cancelled_by_the_cell_timeout_counts_as_no_response() -> None:
+    health = Health()
+    guarded = GuardedTransport(Scripted("hang"), health)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(_send(guarded), 0.05)
+    assert health.failures == 1 and health.since is not None
+
+
+def test_the_reason_names_when_the_first_failure_was_sent() -> None:
+    from datetime import UTC, datetime
+
+    health = Health()
+    health.failed(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    health.failed(datetime(2026, 1, 2, 3, 9, 0, tzinfo=UTC))
+    assert health.reason.startswith("backend not answering since 03:04:05 UTC")

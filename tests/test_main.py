@@ -1,0 +1,20 @@
+"""harness/__main__.py: ``python -m harness`` is the CLI, and its exit status is the CLI's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_python_m_harness_runs_the_cli() -> None:
+    ran = _run("--help")
+    assert ran.returncode == 0 and "matrix" in ran.stdout
+
+
+def test_its_exit_status_is_the_clis() -> None:
+    ran = _run("diff", "/nonexistent/old.json", "/nonexistent/new.json")
+    assert ran.returncode == 2 and "no such file" in ran.stderr
