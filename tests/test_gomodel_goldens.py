@@ -113,6 +113,11 @@ DIFFERENCES: dict[tuple[str, str, str, str], str] = {
             *("prompt_cache_retention", "safety_identifier", "service_tier", "text.verbosity", "top_logprobs"),
         )
     },
+    ("groq/chat_with_tools", "", "emulator", "choices[].message.tool_calls[].index"): (
+        "the emulated upstream's own field: Ollama 0.24.0 puts an index on each call of a non-streamed message "
+        "(recorded live: fixtures/cassettes/ollama-chat/function_tools.json), Groq does not, and GoModel keeps "
+        "a choice's message as the upstream sent it (harness/emulators/gomodel.py, typed_completion)"
+    ),
     ("openai/responses_stream", "response.output_text.delta", "golden", "obfuscation"): UPSTREAM_OPENAI,
     (
         "openai/responses_stream",

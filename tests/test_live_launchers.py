@@ -245,11 +245,13 @@ def test_a_server_that_will_not_start_gives_error_cells_with_its_logs(
 def test_a_live_row_on_a_stand_in_server_is_compared_with_its_mocked_twin(
     pytester: pytest.Pytester, fake_llama: ServerSpec
 ) -> None:
-    """The stand-in is the emulator itself, so every compared cell must agree: the check can see that."""
+    """The stand-in is the emulator itself, so every compared cell must agree: the check can see that.
+
+    Features without a ``live.differs`` (the real server's tool cells differ, and say why)."""
     pytester.makefile(".toml", servers=_process_override("llama-server", fake_llama.gguf))
     result = run_suites(
         pytester, "-m", "mocked or live", "--backends", "servers.toml", "--backend", "llamacpp-chat",
-        "-k", "plain_text or function_tools or usage",
+        "-k", "plain_text or structured_output or usage",
     )  # fmt: skip
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*mocked vs live: 3 agree, 0 explained, 0 unexplained, 0 not compared*"])
