@@ -78,10 +78,14 @@ def command(
     library = python.parent.parent / LIBRARY_LINK
     env = {"LLAMA_CPP_LIB_PATH": str(library)} if (library / "libllama.so").is_file() else {}
     argv = [*guard, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", model]
-    # --n_threads 2: its default is half the cores (one here). --n_ctx 2048: the server has no cap on an
-    # answer's length (a request without max_tokens generates until the context is full), and the SDK sends
-    # none: with 8192 a rambling answer outlived the 120 s cell timeout (parallel_tool_calls, live run here).
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
+    # One thread for generation and for prompts, as llama-server and Ollama get (servers.py): on a busy 2-core
+    # machine two threads wait on each other's barrier (its defaults are half the cores and all of them).
+    # --n_ctx 512: the server has no cap on an answer's length (a request without max_tokens generates until
+    # the context is full), and the SDK sends none. Measured here with SmolLM2: with 8192 a rambling answer
+    # outlived the 120 s cell timeout, with 2048 one ran to 2017 tokens in 100 s (parallel_tool_calls);
+    # the longest prompt of the 20 cells was 65 tokens, so 512 bounds a ramble and still fits every prompt.
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", "--n_threads", "1"]
+    argv += ["--n_threads_batch", "1"]
     return [*argv, *spec.args], env
 
 
