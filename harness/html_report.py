@@ -29,6 +29,13 @@ def _mark(outcome: Outcome, differs: bool, tag: str = "span", attrs: str = "") -
     return f'<{tag} class="{classes}"{attrs}>{escape(LEGEND[outcome].symbol)}</{tag}>'
 
 
+def _outcome_style() -> str:
+    """Each outcome's colours, from the one table every renderer reads, as CSS variables and classes."""
+    colours = [f"--{o.value}-bg: {LEGEND[o].paint[0]}; --{o.value}-fg: {LEGEND[o].paint[1]};" for o in Outcome]
+    classes = [f".o-{o.value} {{ background: var(--{o.value}-bg); color: var(--{o.value}-fg); }}" for o in Outcome]
+    return "\n".join([":root { " + " ".join(colours) + f" --differs: {DIFFERS.paint[1]}; }}", *classes]) + "\n"
+
+
 def _legend() -> str:
     items = [f"<span>{_mark(o, False)} {escape(o.value)}: {escape(LEGEND[o].meaning)}</span>" for o in Outcome]
     items.append(f"<span>{_mark(Outcome.SUPPORTED, True)} outlined: {DIFFERS.meaning}</span>")
@@ -206,10 +213,11 @@ def render(report: Report) -> str:
         "published OpenAI types · generated "
         f"{escape(report.generated_at)} · {escape(versions_line(report.versions))}"
     )
+    style = _outcome_style() + _asset("report.css")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Agents SDK backend compatibility</title><style>{_asset('report.css')}</style></head>\n"
+        f"<title>Agents SDK backend compatibility</title><style>{style}</style></head>\n"
         f"<body>{_interrupted(report)}{_verdict(report)}"
         f'<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
         f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.readiness)}"

@@ -36,19 +36,24 @@ class Legend:
     mark: str  # terminal: one ASCII character keeps 20 columns inside an 80-column terminal
     colour: tuple[str, ...]  # terminal markup (pytest's TerminalWriter names); none for a plain mark
     meaning: str  # the HTML legend
+    paint: tuple[str, str]  # HTML: the cell's background and text colours
 
 
 LEGEND: dict[Outcome, Legend] = {
-    Outcome.SUPPORTED: Legend("ok", "+", ("green",), "works, and the wire shows the backend honoured it"),
-    Outcome.UNSUPPORTED: Legend("no", "x", (), "refused with a clear error"),
-    Outcome.IGNORED: Legend("ign", "~", ("yellow",), "accepted, silently not honoured"),
-    Outcome.BROKEN: Legend("BRK", "!", ("red",), "an answer the SDK cannot use"),
-    Outcome.INCONCLUSIVE: Legend("?", "?", ("purple",), "live only: the model was too weak to tell"),
-    Outcome.ERROR: Legend("ERR", "E", ("red", "bold"), "infrastructure or setup failed"),
-    Outcome.SKIPPED: Legend("-", "-", (), "not applicable to this profile"),
+    Outcome.SUPPORTED: Legend(
+        "ok", "+", ("green",), "works, and the wire shows the backend honoured it", ("#cdeed8", "#0c5a2b")
+    ),
+    Outcome.UNSUPPORTED: Legend("no", "x", (), "refused with a clear error", ("#dfe3e8", "#3a4553")),
+    Outcome.IGNORED: Legend("ign", "~", ("yellow",), "accepted, silently not honoured", ("#ffe9a8", "#6e5000")),
+    Outcome.BROKEN: Legend("BRK", "!", ("red",), "an answer the SDK cannot use", ("#f9c4c4", "#8f1515")),
+    Outcome.INCONCLUSIVE: Legend(
+        "?", "?", ("purple",), "live only: the model was too weak to tell", ("#e4d9fb", "#4b2f8f")
+    ),
+    Outcome.ERROR: Legend("ERR", "E", ("red", "bold"), "infrastructure or setup failed", ("#f6c6e6", "#7d0f55")),
+    Outcome.SKIPPED: Legend("-", "-", (), "not applicable to this profile", ("#f3f4f6", "#9aa3ad")),
 }
 # A cell whose outcome differs from its profile's declaration: a suffix on its symbol or mark.
-DIFFERS = Legend("!", "*", ("red", "bold"), "differs from the profile's declared outcome")
+DIFFERS = Legend("!", "*", ("red", "bold"), "differs from the profile's declared outcome", ("", "#d0021b"))
 
 
 @dataclasses.dataclass(frozen=True)

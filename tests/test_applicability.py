@@ -8,14 +8,10 @@ A classifier says when the model did not cooperate; the judge makes that inconcl
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.emulators import create
-from harness.emulators.server import make_server
 from harness.features import BY_ID, FEATURES
 from harness.outcomes import Observation, Outcome
 from harness.profiles import Profile, ProfileError, load_profiles
@@ -155,15 +151,6 @@ def test_the_plugin_skips_what_does_not_apply_and_judges_every_exchange(pytester
     # Both runs' exchanges, though the scenario handed the judge only its observation.
     sent = [e["request"]["body"]["messages"][-1]["content"] for e in missed["exchanges"]]
     assert sent == ["Reply with exactly: one", "Reply with exactly: two"]
-
-
-@pytest.fixture
-def served_ollama() -> Iterator[str]:
-    server = make_server(create("ollama", "qwen3:0.6b"), port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
 
 
 def test_on_a_live_row_the_judge_makes_a_models_miss_inconclusive(

@@ -13,7 +13,7 @@ import pytest
 
 from harness import html_report
 from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
+from harness.outcomes import DIFFERS, LEGEND, Cell, Outcome
 from harness.profiles import load_profiles
 from harness.report import Report, build
 
@@ -77,6 +77,18 @@ def test_the_page_needs_no_network() -> None:
     tags = re.findall(r"<(?:link|img|iframe|script|style)\b[^>]*>", page)
     assert tags == ["<style>", "<script>"]
     assert "@import" not in page and "url(" not in page
+
+
+def test_each_outcome_is_painted_with_its_own_colours_from_the_legend_table() -> None:
+    """The page's outcome colours come from outcomes.LEGEND, the table the terminal and Markdown read too."""
+    page = html_report.render(sample_report())
+    paints = [LEGEND[o].paint for o in Outcome]
+    assert len(set(paints)) == len(paints)  # no two outcomes look alike
+    for outcome in Outcome:
+        name, (background, text) = outcome.value, LEGEND[outcome].paint
+        assert f"--{name}-bg: {background}; --{name}-fg: {text};" in page
+        assert f".o-{name} {{ background: var(--{name}-bg); color: var(--{name}-fg); }}" in page
+    assert f"--differs: {DIFFERS.paint[1]};" in page
 
 
 def test_every_grid_cell_links_to_its_evidence_and_the_differing_cell_is_flagged() -> None:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 
 import pytest
 
-from harness.emulators import create
-from harness.emulators.server import make_server
 from harness.outcomes import Observation, Outcome
 from harness.repeat import fold, stats
 from harness.testing import run_suites
@@ -40,15 +36,6 @@ def test_any_protocol_failure_wins_over_success() -> None:
 
 def test_stats_count_every_outcome() -> None:
     assert stats(runs(S, INC, S)) == {"total": 3, "supported": 2, "outcomes": {"supported": 2, "inconclusive": 1}}
-
-
-@pytest.fixture
-def served_ollama() -> Iterator[str]:
-    server = make_server(create("ollama", "qwen3:0.6b"), port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_live_row_runs_each_cell_k_times(pytester: pytest.Pytester, served_ollama: str) -> None:
