@@ -18,7 +18,8 @@ Ollama 0.24.0 on ``ollama_chat/``, measured here 2026-11-26, recorded in fixture
   /v1/responses/input_tokens is answered by a local estimate (``litellm_count_source``), which counts
   the text but not the upstream's chat template (live: 24 estimated, 30 used by the same request);
 - objects in its own fields (responses/litellm_completion_transformation): ``phase`` on messages, no
-  logprobs, usage with ``cost`` and null details, function tools echoed with its extra null fields;
+  logprobs, usage with ``cost`` and null details, function tools echoed and function_call items with its
+  extra null fields, and an empty message before a call (Ollama's content "" beside its tool_calls);
   streams carry the model on every event, other envelopes on created and completed, and end with
   ``data: [DONE]`` (live).
 Not modelled: a stop at the upstream's token limit, which it reports as ``incomplete``
@@ -59,6 +60,7 @@ BRIDGED_STREAM = ResponsesQuirks(
     ),
     text_event_fields=("item_id", "output_index", "content_index"),
     part_fields=("type", "text", "annotations"),
+    function_args_done_name=False,
     event_model=True,
 )  # fmt: skip
 RESPONSE_FIELDS = (
@@ -67,6 +69,7 @@ RESPONSE_FIELDS = (
     "temperature", "text", "tool_choice", "tools", "top_p", "truncation", "usage", "user",
 )  # fmt: skip
 TOOL_EXTRAS = ("allowed_callers", "async", "defer_loading", "output_schema")  # null on every echoed tool
+CALL_EXTRAS = ("async", "caller", "namespace")  # null on every non-streamed function_call item
 NO_DEPLOYMENT = "litellm.BadRequestError: You passed in model=None. There are no healthy deployments for this model"
 UNSUPPORTED_PARAMS = (
     "litellm.UnsupportedParamsError: ollama_chat does not support parameters: ['parallel_tool_calls'], "
@@ -165,8 +168,9 @@ class LiteLLMEmulator(Emulator):
             context = history + own_items + as_input(response["output"])
             self.store.put(StoredResponse(response, context, own_items))
         if translated.plan is None:
-            return HttpReply.json(200, _shaped(response, body))
-        streamed = {**_plain(response), "text": body.get("text") or {}, "usage": _streamed_usage(response["usage"])}
+            return HttpReply.json(200, _shaped(response, body, self.next_id))
+        usage = _streamed_usage(response["usage"], any(i.get("type") == "message" for i in response["output"]))
+        streamed = {**_plain(response, streamed=True), "text": body.get("text") or {}, "usage": usage}
         return HttpReply.sse(response_events(streamed, translated.plan, BRIDGED_STREAM))
 
     def _input_tokens(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
@@ -197,8 +201,8 @@ class LiteLLMEmulator(Emulator):
         return model_list(self.models, "openai")
 
 
-def _plain(response: dict[str, Any]) -> dict[str, Any]:
-    """Output items without logprobs, function tools with LiteLLM's extra null fields."""
+def _plain(response: dict[str, Any], streamed: bool = False) -> dict[str, Any]:
+    """Output items without logprobs; non-streamed, function tools with LiteLLM's extra null fields."""
     output = [
         {**item, "content": [{k: v for k, v in part.items() if k != "logprobs"} for part in item["content"]]}
         if item.get("type") == "message"
@@ -206,15 +210,28 @@ def _plain(response: dict[str, Any]) -> dict[str, Any]:
         for item in response["output"]
     ]
     tools = [
-        {**tool, **dict.fromkeys(TOOL_EXTRAS)} if tool.get("type") == "function" else tool
+        {**tool, **dict.fromkeys(TOOL_EXTRAS)} if tool.get("type") == "function" and not streamed else tool
         for tool in response.get("tools") or []
     ]
     return {**response, "output": output, "tools": tools}
 
 
-def _shaped(response: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+def _shaped(response: dict[str, Any], body: dict[str, Any], next_id: Any) -> dict[str, Any]:
     plain = _plain(response)
-    plain["output"] = [{**i, "phase": None} if i.get("type") == "message" else i for i in plain["output"]]
+    output = [
+        {**i, "phase": None}
+        if i.get("type") == "message"
+        else {**i, **dict.fromkeys(CALL_EXTRAS), "id": "fc_" + i["call_id"]}
+        if i.get("type") == "function_call"
+        else i
+        for i in plain["output"]
+    ]
+    if output and all(i.get("type") == "function_call" for i in output):
+        # live: the upstream's empty content ("" beside Ollama's tool_calls) becomes an empty message first
+        empty = {"type": "output_text", "text": "", "annotations": []}
+        message = {"type": "message", "id": next_id("msg_"), "status": "completed", "role": "assistant"}
+        output = [{**message, "content": [empty], "phase": None}, *output]
+    plain["output"] = output
     usage = response.get("usage") or {}
     plain |= {
         "reasoning": None,
@@ -232,12 +249,11 @@ def _shaped(response: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     return {k: plain.get(k) for k in RESPONSE_FIELDS}
 
 
-def _streamed_usage(usage: dict[str, Any] | None) -> dict[str, Any]:
+def _streamed_usage(usage: dict[str, Any] | None, wrote: bool) -> dict[str, Any]:
+    """Live: the details only on a stream that carried text (a tool call's stream had none)."""
     usage = usage or {}
     out = usage.get("output_tokens", 0)
-    return {
-        "input_tokens": usage.get("input_tokens", 0),
-        "output_tokens": out,
-        "output_tokens_details": {"reasoning_tokens": 0, "text_tokens": out},
-        "total_tokens": usage.get("total_tokens", 0),
-    }
+    found = {"input_tokens": usage.get("input_tokens", 0), "output_tokens": out}
+    if wrote:
+        found["output_tokens_details"] = {"reasoning_tokens": 0, "text_tokens": out}
+    return {**found, "total_tokens": usage.get("total_tokens", 0)}
