@@ -224,7 +224,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "gateway-drops-tool-results",
         "litellm-responses",
         ("function_tools",),
-        "MaxTurnsExceeded",
+        # LiteLLM puts an empty message before a call (recorded live), so the run ends on it, not in a loop
+        "the final answer does not use it",
         wrap_chat_request(_without_tool_results),
         "a gateway forgets to translate function_call_output items into tool messages",
     ),
