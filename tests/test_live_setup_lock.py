@@ -46,3 +46,25 @@ def test_a_set_up_gives_up_on_a_lock_held_past_its_limit(tmp_path: Path) -> None
             timeout=30,
         )
     assert done.returncode == 1 and "still held" in done.stderr
+
+
+def test_the_podman_service_it_leaves_running_holds_no_copy_of_the_lock(tmp_path: Path) -> None:
+    """The service outlives the set-up; if it (or the subshell waiting for it) kept the lock, every later set-up
+    would wait on it. The script's own start line runs here with `sleep` in podman's place."""
+    script = SETUP.read_text()
+    start = script.rindex("\n", 0, script.index("podman system service --time=0")) + 1
+    line = script[start : script.index("2>&1 &", start) + len("2>&1 &")]
+    service = line.replace('podman system service --time=0 "unix://$SOCKET"', "sleep 30").replace('"$CACHE', '"$DIR')
+    lock = tmp_path / ".setup.lock"
+    harness = (
+        'as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }\n'
+        f'exec 9>"{lock}"; flock -n 9 || exit 9\nDIR="{tmp_path}"; mkdir -p "$DIR/logs"\n{service}\necho "$!"\n'
+    )
+    done = subprocess.run(["bash", "-c", harness], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    try:
+        time.sleep(0.5)  # the service has started
+        with lock.open("w") as mine:
+            fcntl.flock(mine, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError while anyone holds it
+    finally:
+        subprocess.run(["pkill", "-f", "^sleep 30$"], check=False)
