@@ -16,7 +16,7 @@ Ollama 0.24.0 on ``ollama_chat/``, measured here 2026-11-26, recorded in fixture
   compact, GET, DELETE and input_items of a response it issued are 500 "... is not supported for
   ollama_chat"; an id it did not issue names no deployment, 400 "model=None" (live);
   /v1/responses/input_tokens is answered by a local estimate (``litellm_count_source``), which counts
-  the text but not the upstream's chat template (live: 24 estimated, 30 used by the same request);
+  the text but not the upstream's chat template (live: 24 estimated, 28 used by the same request);
 - objects in its own fields (responses/litellm_completion_transformation): ``phase`` on messages, no
   logprobs, usage with ``cost`` and null details, function tools echoed and function_call items with its
   extra null fields, and an empty message before a call (Ollama's content "" beside its tool_calls);
