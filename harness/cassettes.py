@@ -72,9 +72,16 @@ def write(directory: Path, report: dict[str, Any]) -> list[Path]:
             "reason": cell["reason"],
             "exchanges": cell["exchanges"],
         }
-        atomic.write_text(path, json.dumps(record, indent=1) + "\n")
+        atomic.write_text(path, without_home(json.dumps(record, indent=1)) + "\n")
         written.append(path)
     return written
+
+
+def without_home(text: str) -> str:
+    """Paths under the recording machine's home as ``~/``: a server's traceback names where it is installed,
+    and cassettes are committed, so no machine's own paths go with them."""
+    home = str(Path.home()).rstrip("/")
+    return text.replace(home + "/", "~/") if home else text
 
 
 def load(directory: Path) -> Iterator[dict[str, Any]]:

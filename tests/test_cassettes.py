@@ -11,6 +11,7 @@ is counted as not comparable. Re-record after a live run with
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,25 @@ def test_every_buildable_live_row_has_cassettes_with_the_version_it_measured() -
     assert {c["profile"] for c in RECORDED} >= RECORDED_PROFILES
     for cassette in RECORDED:
         assert cassette["server_version"] and "pinned" not in cassette["server_version"], cassette["row"]
+
+
+def test_no_machine_path_is_kept_in_a_cassette(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in CASSETTES.iterdir():  # what is committed: no recording machine's home (e.g. /root/, /home/x/)
+        for path in folder.glob("*.json"):
+            assert not re.search(r'"/(root|home/[^/"]+)/', path.read_text()), path
+    monkeypatch.setenv("HOME", "/home/recorder")
+    body = 'File "/home/recorder/.cache/compat-harness/venvs/x/app.py", line 376'
+    exchange = {"request": {"headers": {}}, "response": {"headers": {}, "body": body}}
+    report = {
+        "backends": [{"name": "llama-cpp-python-chat@live", "version": "0.3.36", "model": "m"}],
+        "cells": [
+            {"backend": "llama-cpp-python-chat@live", "feature": "plain_text", "outcome": "broken", "reason": "500",
+             "exchanges": [exchange]},
+        ],
+    }  # fmt: skip
+    [written] = cassettes.write(tmp_path, report)
+    text = written.read_text()
+    assert "/home/recorder" not in text and 'File \\"~/.cache/compat-harness/venvs/x/app.py\\"' in text
 
 
 def test_no_key_is_kept_in_a_cassette() -> None:
