@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from agents import ModelSettings
 from pydantic import BaseModel
@@ -26,6 +28,9 @@ class CityFacts(BaseModel):
     city: str
     country: str
     population_millions: float
+    # Named in the schema alone, never in the prompt: a reply that validates shows the schema reached the model
+    # (a willing model writes the other fields as JSON unasked, seen live on llama-server, which drops text.format).
+    schema_marker: Literal["cityfacts-v2"]
 
 
 @pytest.mark.feature("structured_output")

@@ -218,7 +218,8 @@ def _instance(schema: Any, words: str, root: dict[str, Any] | None = None, depth
 
 def _property(name: str, schema: Any, words: str, root: dict[str, Any], depth: int) -> Any:
     kind = schema.get("type") if isinstance(schema, dict) else None
-    if kind in ("string", "integer", "number", "boolean"):
+    fixed = isinstance(schema, dict) and ("const" in schema or schema.get("enum"))  # the schema decides the value
+    if kind in ("string", "integer", "number", "boolean") and not fixed:
         return _scalar(kind, name, words)
     return _instance(schema, words, root, depth)
 
