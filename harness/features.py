@@ -60,7 +60,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "structured_output",
         "struct",
-        "A Pydantic output_type: the request carried the JSON schema and the result is a validated instance.",
+        "A Pydantic output_type: the request carried the JSON schema and the result is a validated instance, "
+        "including a field only the schema names (so a model that writes JSON unasked cannot pass).",
     ),
     Feature(
         "streaming",
