@@ -28,6 +28,7 @@ RECORDED_PROFILES = {
     "ollama-responses",
     "llamacpp-chat",
     "llamacpp-responses",
+    "llamacpp-4227c9b-chat",
     "llama-cpp-python-chat",
     "litellm-responses",
 }

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx2
 import openai
+from agents.exceptions import MaxTurnsExceeded
 
 from harness import classify
 from harness.backend import RunRecord
@@ -262,3 +263,22 @@ def test_parallel_calls_sharing_an_id_are_broken() -> None:
     shared = classify.parallel_tool_calls(two_calls("c1"), tools, markers)
     assert shared.outcome is Outcome.BROKEN and "share an id" in shared.reason
     assert classify.parallel_tool_calls(two_calls("c2"), tools, markers).outcome is Outcome.SUPPORTED
+
+
+def test_parallel_calls_in_the_last_turn_of_a_stopped_run_cannot_tell() -> None:
+    # llama.cpp 4227c9b with Qwen2.5-Coder-0.5B: one call, then both together, then the SDK's turn cap.
+    weather = response_body(calls=(("get_weather", "{}"),))
+    both = response_body(calls=(("get_weather", "{}"), ("get_time", "{}")))
+    both["output"][1]["call_id"] = "c2"
+    capped = record(
+        exchange({"input": "both"}, weather), exchange({"input": "W-1"}, both), error=MaxTurnsExceeded("Max turns (2)")
+    )
+    obs = classify.parallel_tool_calls(capped, ("get_weather", "get_time"), ("W-1", "T-1"))
+    assert obs.model_missed and "last turn the run allowed" in obs.reason
+    assert obs.on_tier("live").outcome is Outcome.INCONCLUSIVE
+    # The same two calls with a later request that left the results out: the results were dropped.
+    dropped = record(
+        exchange({"input": "both"}, both), exchange({"input": "none"}, weather), error=MaxTurnsExceeded("Max turns (2)")
+    )
+    obs = classify.parallel_tool_calls(dropped, ("get_weather", "get_time"), ("W-1", "T-1"))
+    assert obs.outcome is Outcome.BROKEN and "never went back together" in obs.reason

@@ -134,6 +134,10 @@ def parallel_tool_calls(record: RunRecord, tools: tuple[str, str], markers: tupl
         missed = model_missed(f"asked for {tools[0]} and {tools[1]}, the backend called {called or 'nothing'}")
         return (None if called else call_as_text(record)) or missed
     returned = [e for e in record.exchanges if all(evidence.mentions(e.request_body, m) for m in markers)]
+    first_together = next(i for i, names in enumerate(turns) if set(tools) <= set(names))
+    if not returned and looped(record) and first_together == len(turns) - 1:
+        # The SDK stopped the run (its turn cap) right after that turn: the results had no request to go back in.
+        return model_missed(f"both tools were called only in the last turn the run allowed ({turns}): {record.error}")
     if not returned:
         return Observation(BROKEN, "both tools were called but their results never went back together")
     if not all(m in str(record.final_output) for m in markers):

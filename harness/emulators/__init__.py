@@ -8,7 +8,7 @@ from typing import Any
 from .base import ApiError, Emulator, Faults, HttpReply, HttpRequest
 from .gomodel import GoModelEmulator
 from .litellm import LiteLLMEmulator
-from .llamacpp import LlamaCppEmulator
+from .llamacpp import LlamaCpp4227c9bEmulator, LlamaCppEmulator
 from .llamacpppython import LlamaCppPythonEmulator
 from .lmstudio import LMStudioEmulator
 from .ollama import OllamaEmulator
@@ -28,6 +28,7 @@ EMULATORS: dict[str, type[Emulator]] = {
         LiteLLMEmulator,
     )
 }
+EMULATORS["llamacpp-4227c9b"] = LlamaCpp4227c9bEmulator  # a release twin, named by its profile's `emulator`
 
 
 def create(name: str, model: str, options: Mapping[str, Any] | None = None) -> Emulator:

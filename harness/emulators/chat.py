@@ -19,10 +19,13 @@ class ChatQuirks:
     parallel_tool_calls_false: bool = True  # is parallel_tool_calls=false honoured
     response_format: Literal["enforced", "ignored"] = "enforced"
     stream_tool_calls: Literal["pieces", "whole"] = "pieces"
-    usage_chunk: Literal["requested", "always", "never"] = "requested"
+    # where a stream's usage goes: its own chunk (asked for, always, never), or on the finish chunk
+    # whether asked for or not (llama.cpp 4227c9b: tools/server/server.cpp, to_json_oaicompat_chat_stream)
+    usage_chunk: Literal["requested", "always", "never", "on_finish"] = "requested"
     id_prefix: str = "chatcmpl-"
     system_fingerprint: str | None = None
     timings: bool = False  # llama.cpp: a "timings" object on completions, finish chunks and usage chunks
+    timings_cache_n: bool = True  # its "cache_n" (0c1e570; 4227c9b's result_timings has none)
     choice_logprobs: bool = True  # a "logprobs": null on every choice (Ollama and llama.cpp send none)
     cached_details: bool = False  # usage.prompt_tokens_details.cached_tokens (llama.cpp)
     message_call_index: bool = False  # an "index" on each tool call of a non-streamed message (Ollama)
@@ -147,7 +150,12 @@ class ChatCompletions:
         } | self._timings(usage)
 
     def _timings(self, usage: dict[str, int]) -> dict[str, Any]:
-        return {"timings": llamacpp_timings(usage)} if self.quirks.timings else {}
+        if not self.quirks.timings:
+            return {}
+        timings = llamacpp_timings(usage)
+        if not self.quirks.timings_cache_n:
+            del timings["cache_n"]
+        return {"timings": timings}
 
     def _choice(self, choice: dict[str, Any]) -> dict[str, Any]:
         return choice if self.quirks.choice_logprobs else {k: v for k, v in choice.items() if k != "logprobs"}
@@ -172,6 +180,7 @@ class ChatCompletions:
                     "system_fingerprint": self.quirks.system_fingerprint,
                     "choices": [self._choice({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None})],
                 }
+                | ({"usage": self._usage(usage)} if finish and mode == "on_finish" else {})
                 | (self._timings(usage) if finish and not usage_chunk else {})
             )
 

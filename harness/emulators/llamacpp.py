@@ -25,7 +25,7 @@ Quirks modelled:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import ApiError, HttpReply, HttpRequest
 from .chat import ChatQuirks
@@ -46,7 +46,7 @@ ERROR_TYPES = {
 class LlamaCppEmulator(ModelServer):
     family = "llamacpp"
     owned_by = "llamacpp"
-    chat_quirks = ChatQuirks(
+    chat_quirks: ClassVar[ChatQuirks | None] = ChatQuirks(
         tool_choice="strings",
         parallel_tool_calls_false=False,
         usage_chunk="requested",
@@ -54,7 +54,7 @@ class LlamaCppEmulator(ModelServer):
         choice_logprobs=False,
         cached_details=True,
     )
-    responses_quirks = ResponsesQuirks(
+    responses_quirks: ClassVar[ResponsesQuirks | None] = ResponsesQuirks(
         start_envelope=("id", "object", "status"),
         sequence_numbers=False,
         output_index=False,
@@ -104,3 +104,30 @@ class LlamaCppEmulator(ModelServer):
             if isinstance(item, dict) and item.get("role") == "assistant" and "type" not in item:
                 raise ApiError(400, "Cannot determine type of 'item'")
         return body
+
+
+class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
+    """llama-server at llama.cpp 4227c9b (2025-08-14), the commit llama-cpp-python 0.3.16 vendors.
+
+    Read in its source (tools/server/server.cpp, tools/server/utils.hpp, common/chat.cpp) and recorded live
+    (fixtures/cassettes/llamacpp-4227c9b-chat). Where it differs from 0c1e570 above:
+    - no /v1/responses and no /v1/responses/input_tokens: only /v1/chat/completions (404 File Not Found);
+    - a stream's finish chunk carries usage whether stream_options asked for it or not, and no usage
+      chunk follows (to_json_oaicompat_chat_stream);
+    - usage has no prompt_tokens_details (to_json_oaicompat_chat), and "timings" no cache_n (result_timings).
+    Its Hermes 2 Pro tool handler (common/chat.cpp, common_chat_parse_hermes_2_pro) also reads calls a
+    model writes as bare or ```json-fenced JSON, where 0c1e570 reads only <tool_call> tags; the scripted
+    model here writes calls the server parses either way, so that difference shows on the live rows.
+    """
+
+    chat_quirks = ChatQuirks(
+        tool_choice="strings",
+        parallel_tool_calls_false=False,
+        usage_chunk="on_finish",
+        timings=True,
+        timings_cache_n=False,
+        choice_logprobs=False,
+        cached_details=False,
+    )
+    responses_quirks = None
+    utilities = frozenset()
