@@ -4,7 +4,8 @@
     python benchmarks/bench_live.py --skip-setup   # the live run only
 
 For a cold set-up, point COMPAT_CACHE_DIR (and Go's GOCACHE/GOMODCACHE) at empty folders and remove
-the images first (`podman rmi ollama/ollama:0.24.0 ghcr.io/ggml-org/llama.cpp:server-b11312`).
+the images first (`podman rmi ollama/ollama:0.24.0 ghcr.io/ggml-org/llama.cpp:server-b11312
+localhost/compat-harness/llama.cpp:server-4227c9b`).
 """
 
 from __future__ import annotations
