@@ -25,6 +25,7 @@ Quirks modelled:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
 from .base import ApiError, HttpReply, HttpRequest
@@ -42,18 +43,20 @@ ERROR_TYPES = {
     503: "unavailable_error",
 }
 
+CHAT_QUIRKS = ChatQuirks(  # at 0c1e570
+    tool_choice="strings",
+    parallel_tool_calls_false=False,
+    usage_chunk="requested",
+    timings=True,
+    choice_logprobs=False,
+    cached_details=True,
+)
+
 
 class LlamaCppEmulator(ModelServer):
     family = "llamacpp"
     owned_by = "llamacpp"
-    chat_quirks: ClassVar[ChatQuirks | None] = ChatQuirks(
-        tool_choice="strings",
-        parallel_tool_calls_false=False,
-        usage_chunk="requested",
-        timings=True,
-        choice_logprobs=False,
-        cached_details=True,
-    )
+    chat_quirks: ClassVar[ChatQuirks | None] = CHAT_QUIRKS
     responses_quirks: ClassVar[ResponsesQuirks | None] = ResponsesQuirks(
         start_envelope=("id", "object", "status"),
         sequence_numbers=False,
@@ -120,14 +123,6 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     model here writes calls the server parses either way, so that difference shows on the live rows.
     """
 
-    chat_quirks = ChatQuirks(
-        tool_choice="strings",
-        parallel_tool_calls_false=False,
-        usage_chunk="on_finish",
-        timings=True,
-        timings_cache_n=False,
-        choice_logprobs=False,
-        cached_details=False,
-    )
+    chat_quirks = dataclasses.replace(CHAT_QUIRKS, usage_chunk="on_finish", timings_cache_n=False, cached_details=False)
     responses_quirks = None
     utilities = frozenset()
