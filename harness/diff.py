@@ -8,7 +8,8 @@ report are listed as removed but never count as lost: running a subset of the ma
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ class Diff:
     removed_cells: list[tuple[str, str]] = field(default_factory=list)
     versions: list[tuple[str, str, str]] = field(default_factory=list)  # (package, old, new) that differ
     compared: int = 0  # cells present in both reports
+    # A session's view (``left_out``): in the baseline and still defined, but not selected this time.
+    not_run_backends: list[str] = field(default_factory=list)
+    not_run_features: list[str] = field(default_factory=list)
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -121,6 +125,18 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Diff:
     return diff
 
 
+def left_out(found: Diff, defined_backends: Collection[str], defined_features: Collection[str]) -> Diff:
+    """``found`` as a session sees it: a baseline row or column that is still defined was left out of this
+    run (``--backend``, ``-m live``, ``-k``), not removed. Only what is no longer defined stays removed."""
+    return replace(
+        found,
+        removed_backends=[b for b in found.removed_backends if b not in defined_backends],
+        removed_features=[f for f in found.removed_features if f not in defined_features],
+        not_run_backends=[b for b in found.removed_backends if b in defined_backends],
+        not_run_features=[f for f in found.removed_features if f in defined_features],
+    )
+
+
 def _change_line(kind: str, change: Change) -> str:
     return f"{kind:<8}{change.backend} / {change.feature}: {change.old} -> {change.new} ({change.reason})"
 
@@ -141,6 +157,11 @@ def render(diff: Diff) -> str:
     ):
         if names:
             lines.append(f"{label}: {', '.join(names)}")
+    if diff.not_run_backends or diff.not_run_features:
+        lines.append(
+            f"not run in this session (still defined): {len(diff.not_run_backends)} of the baseline's backends, "
+            f"{len(diff.not_run_features)} of its features"
+        )
     lines.append(
         f"{len(diff.lost)} lost, {len(diff.gained)} gained, {len(diff.changed)} changed "
         f"of {diff.compared} cells in both"

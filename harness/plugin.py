@@ -274,6 +274,7 @@ class CompatSession:
         self.profiles = profiles
         self.explicit = {row.name for row in selection.explicit(names, profiles)}
         self.matrix = Matrix(profiles={p.name: p for p in profiles})
+        self.defined_rows = set(selection.all_rows(catalog.profiles))  # selected or not: for the baseline diff
         self.baseline = baseline
         self.processes = ProcessPool()
         self.servers = ServerPool(catalog.servers)
@@ -439,6 +440,7 @@ class CompatSession:
             interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,  # Ctrl-C, or SIGTERM (turned into one)
             failed=session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED),
             fail_not_ready=fail_not_ready,
+            defined_backends=self.defined_rows,
         )
         # Tests pass when a cell matches its profile; a loss against the baseline must fail the run even
         # when the profile was changed to match it. NOT READY fails only when asked.

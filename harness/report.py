@@ -9,7 +9,7 @@ what the session collects while it runs; ``build`` turns it, the agents and the 
 from __future__ import annotations
 
 import platform
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
@@ -105,9 +105,12 @@ def build(
     interrupted: bool = False,
     failed: bool = False,
     fail_not_ready: bool = False,
+    defined_backends: Collection[str] = (),
 ) -> tuple[Report, diff.Diff | None]:
     """The report of ``matrix``, and its diff against ``baseline`` (None without one).
 
+    ``defined_backends``: every row the profiles define, selected or not: the diff lists a baseline row this
+    session left out as not run, not as removed.
     ``failed``: the session failed for any reason so far (a differing cell, a strict wire, servers that tried
     to reach off the machine); a loss against the baseline fails the report too, and the caller's session.
     """
@@ -133,7 +136,11 @@ def build(
         now = [
             {"backend": c.backend, "feature": c.feature, "outcome": c.outcome.value, "reason": c.reason} for c in cells
         ]
-        found = diff.compare(baseline, {"cells": now, "versions": versions})
+        found = diff.left_out(
+            diff.compare(baseline, {"cells": now, "versions": versions}),
+            defined_backends,
+            {f.id for f in FEATURES},
+        )
     report = Report(
         interrupted=Interrupted(reason="stopped by Ctrl-C or SIGTERM", cells=len(cells)) if interrupted else None,
         verdict=verdict.build(cells, agent_readiness, found, failed=failed, fail_not_ready=fail_not_ready),

@@ -81,6 +81,18 @@ def test_new_and_removed_backends_features_and_cells_are_listed_but_not_lost() -
     assert "removed backends: ollama-chat" in diff.render(shrunk)
 
 
+def test_a_session_lists_rows_and_columns_it_left_out_as_not_run_not_removed() -> None:
+    shrunk = diff.compare(BEFORE, report(("vllm-responses", "plain_text", "supported")))
+    # ollama-chat is still a profile and function_tools still a feature; previous_response_id is "gone".
+    seen = diff.left_out(shrunk, {"ollama-chat", "vllm-responses"}, {"plain_text", "function_tools"})
+    assert seen.removed_backends == [] and seen.not_run_backends == ["ollama-chat"]
+    assert seen.removed_features == ["previous_response_id"] and seen.not_run_features == ["function_tools"]
+    text = diff.render(seen)
+    assert "removed backends" not in text and "removed features: previous_response_id" in text
+    assert "not run in this session (still defined): 1 of the baseline's backends, 1 of its features" in text
+    assert "not run" not in diff.render(shrunk)  # two reports compared by `harness diff`: no session, no catalog
+
+
 def test_diff_command_exits_one_and_prints_the_loss(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     after = copy.deepcopy(BEFORE)
     after["cells"][0]["outcome"] = "unsupported"
