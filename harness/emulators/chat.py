@@ -119,10 +119,14 @@ class ChatCompletions:
             parallel_tool_calls=body.get("parallel_tool_calls") is not False or not q.parallel_tool_calls_false,
         )
 
-    def reply(self, body: dict[str, Any], model: str) -> HttpReply:
+    def decide(self, body: dict[str, Any]) -> tuple[brain.Decision, dict[str, int]]:
+        """What the scripted model answers to ``body``, and the usage of that turn."""
         turn = self.turn(body)
         decision = brain.decide(turn)
-        usage = _usage(turn, decision)
+        return decision, _usage(turn, decision)
+
+    def reply(self, body: dict[str, Any], model: str) -> HttpReply:
+        decision, usage = self.decide(body)
         completion_id = self.next_id(self.quirks.id_prefix)
         if body.get("stream"):
             include = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -166,12 +170,19 @@ class ChatCompletions:
     def chunks(
         self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int], include_usage: bool
     ) -> list[bytes]:
+        payloads = self.chunk_payloads(decision, model, completion_id, usage, include_usage)
+        return [sse_data(p) for p in payloads] + [SSE_DONE]
+
+    def chunk_payloads(
+        self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int], include_usage: bool
+    ) -> list[dict[str, Any]]:
+        """The stream's chunks as objects, before the ``data: [DONE]`` that ends it."""
         created = int(time.time())
         mode = self.quirks.usage_chunk
         usage_chunk = mode == "always" or (mode == "requested" and include_usage)  # timings ride on the last chunk
 
-        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return sse_data(
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return (
                 {
                     "id": completion_id,
                     "object": "chat.completion.chunk",
@@ -198,20 +209,17 @@ class ChatCompletions:
         out.append(chunk({}, _finish(decision)))
         if usage_chunk:
             out.append(
-                sse_data(
-                    {
-                        "id": completion_id,
-                        "object": "chat.completion.chunk",
-                        "created": created,
-                        "model": model,
-                        "system_fingerprint": self.quirks.system_fingerprint,
-                        "choices": [],
-                        "usage": self._usage(usage),
-                    }
-                    | self._timings(usage)
-                )
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "system_fingerprint": self.quirks.system_fingerprint,
+                    "choices": [],
+                    "usage": self._usage(usage),
+                }
+                | self._timings(usage)
             )
-        out.append(SSE_DONE)
         return out
 
 
