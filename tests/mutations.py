@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from unittest import mock
 
-from harness.emulators import brain, bridge, chat, gomodel_releases, responses
+from harness.emulators import brain, bridge, chat, gomodel_releases, litellm, responses
 from harness.emulators.base import ApiError, HttpReply
 from harness.emulators.gomodel import GoModelEmulator
 from harness.emulators.llamacpp import LlamaCppEmulator
@@ -426,6 +426,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         "reused a tool call ID",  # the SDK itself refuses it (older SDKs did not: the classifier checks too)
         lambda: [mock.patch.object(brain, "decide", _same_call_id)],
         "a server gives every tool call of a turn the same id (a counter that is never advanced)",
+    ),
+    Mutation(
+        "litellm-passes-tool-choice",
+        "litellm-chat",
+        ("tool_choice_required",),
+        "forced a call",
+        lambda: [mock.patch.object(litellm, "CHAT_QUIRKS", replace(litellm.CHAT_QUIRKS, tool_choice="all"))],
+        "a LiteLLM release stops dropping tool_choice for ollama_chat (an improvement nobody recorded)",
+    ),
+    Mutation(
+        "litellm-usage-chunk-dropped",
+        "litellm-chat",
+        ("usage",),
+        "sent no usage although asked",
+        lambda: [mock.patch.object(litellm, "CHAT_QUIRKS", replace(litellm.CHAT_QUIRKS, usage_chunk="never"))],
+        "the proxy stops sending its include_usage chunk",
     ),
     Mutation(
         "usage-chunk-dropped",

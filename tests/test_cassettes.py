@@ -31,6 +31,7 @@ RECORDED_PROFILES = {
     "llamacpp-4227c9b-chat",
     "llama-cpp-python-chat",
     "litellm-responses",
+    "litellm-chat",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -543,6 +544,52 @@ def test_litellm_shapes_its_objects_and_streams_like_the_live_proxy() -> None:
     assert found[-1]["data"] == "[DONE]" and all(e["event"] is None for e in found)
     assert all(e["data"]["model"] == "local-model" for e in found[:-1])
     assert found[-2]["data"]["response"]["usage"]["output_tokens_details"]["text_tokens"] > 0
+
+
+def test_litellm_chat_answers_in_its_own_objects_without_null_fields() -> None:
+    completion = chat(keyed_litellm(), "local-model", "Reply with exactly: PONG", KEY).payload()
+    assert completion["id"].startswith("chatcmpl-") and completion["model"] == "local-model"
+    assert set(completion) == {"id", "object", "created", "model", "choices", "usage"}  # no system_fingerprint
+    assert set(completion["choices"][0]) == {"index", "message", "finish_reason"}  # no logprobs
+    call = chat(keyed_litellm(), "local-model", "Call get_weather for Paris", KEY, tools=[CHAT_TOOL]).payload()
+    message = call["choices"][0]["message"]
+    assert message["content"] == "" and call["choices"][0]["finish_reason"] == "tool_calls"
+    [tool_call] = message["tool_calls"]
+    assert set(tool_call) == {"id", "type", "function"} and re.fullmatch(r"call_[0-9a-z]{8}", tool_call["id"])
+
+
+def test_litellm_chat_drops_tool_choice_and_refuses_parallel_tool_calls() -> None:
+    for choice in ("required", {"type": "function", "function": {"name": "get_weather"}}):
+        reply = chat(keyed_litellm(), "local-model", "Hello there", KEY, tools=[CHAT_TOOL], tool_choice=choice)
+        assert "tool_calls" not in reply.payload()["choices"][0]["message"], choice
+    refused = chat(keyed_litellm(), "local-model", "hi", KEY, tools=[CHAT_TOOL], parallel_tool_calls=True)
+    assert refused.status == 400 and "UnsupportedParamsError" in refused.payload()["error"]["message"]
+    wrong_key = chat(keyed_litellm(), "local-model", "hi", "sk-other").payload()["error"]
+    assert (wrong_key["type"], wrong_key["code"]) == ("no_db_connection", "400")
+
+
+def test_litellm_chat_streams_like_the_live_proxy() -> None:
+    text = chat(keyed_litellm(), "local-model", "Count to five", KEY, stream=True)
+    found = [e["data"] for e in events(text)]
+    assert found[-1] == "[DONE]"
+    chunks = found[:-1]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant" and chunks[0]["choices"][0]["delta"]["content"]
+    assert len({c["id"] for c in chunks}) == len(chunks)  # a fresh id on every chunk
+    assert all("system_fingerprint" not in c and "usage" not in c for c in chunks)
+    assert chunks[-1]["choices"] == [{"index": 0, "delta": {}, "finish_reason": "stop"}]
+    assert all("finish_reason" not in c["choices"][0] for c in chunks[:-1])
+    asked = [e["data"] for e in events(chat(keyed_litellm(), "local-model", "Count to five", KEY, stream=True,
+                                            stream_options={"include_usage": True}))][:-1]  # fmt: skip
+    finish, usage = asked[-2], asked[-1]
+    assert usage["id"] == finish["id"] and usage["choices"] == [{"index": 0, "delta": {}}]
+    details = usage["usage"]["completion_tokens_details"]
+    assert details == {"reasoning_tokens": 0, "text_tokens": usage["usage"]["completion_tokens"]}
+    assert details["text_tokens"] > 0
+    called = chat(keyed_litellm(), "local-model", "Call get_weather for Paris", KEY, tools=[CHAT_TOOL], stream=True)
+    first = [e["data"] for e in events(called)][0]["choices"][0]["delta"]
+    assert set(first) == {"role", "tool_calls"}  # the role rides on the call; no empty content
+    [whole] = first["tool_calls"]
+    assert json.loads(whole["function"]["arguments"]) and re.fullmatch(r"[0-9a-f-]{36}", whole["id"])
 
 
 # --- lmstudio ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ REQUIRED_PROFILES = {
     "vllm-responses",
     "lmstudio-chat",
     "litellm-responses",
+    "litellm-chat",
 }
 
 

@@ -24,6 +24,31 @@ Ollama 0.24.0 on ``ollama_chat/``, measured here 2026-11-26, recorded in fixture
   ``data: [DONE]`` (live).
 Not modelled: a stop at the upstream's token limit, which it reports as ``incomplete``
 (max_output_tokens); the emulated upstream never stops there.
+
+/v1/chat/completions (profile litellm-chat; live: fixtures/cassettes/litellm-chat, the same proxy and Ollama)
+is LiteLLM's own answer, built from Ollama's native /api/chat (llms/ollama/chat/transformation.py), not
+Ollama's OpenAI endpoint passed through, so Ollama's OpenAI-layer quirks do not apply:
+- the same key check, model check, error body and ``parallel_tool_calls`` refusal as /v1/responses
+  (``_check``; live: error_surfacing.json, parallel_tool_calls.json; ollama_chat's
+  get_supported_openai_params has no parallel_tool_calls);
+- ``tool_choice`` is dropped before the upstream call ("causes ollama requests to hang",
+  OllamaChatConfig.map_openai_params), so neither "required" nor a named tool is honoured;
+  ``response_format`` json_schema becomes Ollama's ``format`` (the same method): enforced upstream;
+- every object is written without its null fields (proxy_server.py: ``model_dump_json(exclude_none=True)``):
+  no system_fingerprint, no logprobs, no finish_reason on a chunk before the last (live);
+- the model is the name the client asked for (proxy/common_request_processing.py,
+  _override_openai_response_model); a completion's id is ``chatcmpl-<uuid4>``; a tool call keeps Ollama's
+  own id (``call_`` and 8 characters) and its ``content`` is Ollama's ``""`` (live: function_tools.json);
+- streams: every chunk has a fresh uuid4 id (OllamaChatCompletionResponseIterator.chunk_parser), the role
+  rides on the first delta that carries content or a call, an empty content is left out (chunk_parser sets
+  it only when non-empty), a call arrives whole in one delta with a uuid4 id (chunk_parser; Ollama parses it
+  after generation), the finish chunk has an empty delta (live: streaming.json, streaming_tool_calls.json);
+- ``stream_options.include_usage`` adds one more chunk after the finish chunk, with the finish chunk's id,
+  ``choices: [{"index": 0, "delta": {}}]`` (not empty) and usage with ``completion_tokens_details``
+  ``{reasoning_tokens: 0, text_tokens}`` (live: usage.json); without it no usage is sent
+  (litellm_core_utils/streaming_handler.py strips it from the chunks). On a stream that wrote no text (a tool
+  call) the details are left out, as the same chunk builder does under /v1/responses (fixtures/cassettes/
+  litellm-responses/streaming_tool_calls.json); not recorded on this route.
 """
 
 from __future__ import annotations
@@ -32,7 +57,8 @@ import re
 from typing import Any
 
 from . import brain, bridge
-from .base import ApiError, Emulator, HttpReply, HttpRequest
+from .base import SSE_DONE, ApiError, Emulator, HttpReply, HttpRequest, sse_data
+from .chat import ChatCompletions, ChatQuirks
 from .model_server import model_list
 from .responses import (
     ResponsesQuirks,
@@ -77,6 +103,18 @@ UNSUPPORTED_PARAMS = (
     "drop_params: true`\n. \n If you want to use these params dynamically send "
     "allowed_openai_params=['parallel_tool_calls'] in your request.\n\nLiteLLM: model group '{group}' failed "
     "with the error above. No fallback was attempted."
+)
+
+
+# How the proxy reads a chat request for ollama_chat (OllamaChatConfig in llms/ollama/chat/transformation.py);
+# what it writes back is reshaped below (_chat_completion, _chat_stream).
+CHAT_QUIRKS = ChatQuirks(
+    tool_choice="ignored",  # map_openai_params pops it: "causes ollama requests to hang"
+    parallel_tool_calls_false=False,  # never reaches the upstream: refused as an unsupported param (_check)
+    response_format="enforced",  # json_schema's schema becomes Ollama's format
+    stream_tool_calls="whole",  # Ollama's /api/chat streams a call whole, after generation; passed on as one delta
+    usage_chunk="requested",  # only with stream_options.include_usage (streaming_handler.py check_send_stream_usage)
+    choice_logprobs=False,
 )
 
 
@@ -143,9 +181,25 @@ class LiteLLMEmulator(Emulator):
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
         self._check(request, body)
-        return self.upstream.handle(
-            HttpRequest("POST", "/v1/chat/completions", {}, bridge.dumps({**body, "model": self.upstream_model}))
-        )
+        chat = ChatCompletions(CHAT_QUIRKS, self.next_id)
+        decision, usage = chat.decide(body)
+        model = str(body["model"])  # the name asked for, not ollama_chat/<upstream model>
+        if not body.get("stream"):
+            completion = chat.completion(decision, model, "chatcmpl-" + self._uuid(), usage)
+            return HttpReply.json(200, _chat_completion(completion, self._ollama_call_id))
+        include = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks = chat.chunk_payloads(decision, model, "", usage, include)
+        return HttpReply.sse([sse_data(c) for c in _chat_stream(chunks, self._uuid)] + [SSE_DONE])
+
+    def _uuid(self) -> str:
+        """uuid4-shaped, deterministic: LiteLLM's uuid.uuid4() ids (chatcmpl-..., each chunk, streamed calls)."""
+        n = int(self.next_id(""))
+        return f"{n:08x}-0000-4000-8000-{n:012x}"
+
+    def _ollama_call_id(self) -> str:
+        """Ollama's own tool call id, kept by LiteLLM on a non-streamed reply: call_ and 8 of [a-z0-9] (live)."""
+        n, digits = int(self.next_id("")), "0123456789abcdefghijklmnopqrstuvwxyz"
+        return "call_" + "".join(digits[(n // 36**i) % 36] for i in reversed(range(8)))
 
     def _responses(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
@@ -257,3 +311,49 @@ def _streamed_usage(usage: dict[str, Any] | None, wrote: bool) -> dict[str, Any]
     if wrote:
         found["output_tokens_details"] = {"reasoning_tokens": 0, "text_tokens": out}
     return {**found, "total_tokens": usage.get("total_tokens", 0)}
+
+
+def _without_nulls(value: Any) -> Any:
+    """As the proxy writes its objects: ``model_dump_json(exclude_none=True)`` (proxy_server.py)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _chat_completion(completion: dict[str, Any], call_id: Any) -> dict[str, Any]:
+    """A non-streamed completion: Ollama's "" content and call ids beside its calls, no null fields (live)."""
+    message = completion["choices"][0]["message"]
+    if message.get("tool_calls"):
+        ids = {c["id"]: call_id() for c in message["tool_calls"]}
+        calls = [{"function": c["function"], "id": ids[c["id"]], "type": c["type"]} for c in message["tool_calls"]]
+        message = {"content": message.get("content") or "", "role": "assistant", "tool_calls": calls}
+    choice = {**completion["choices"][0], "message": message}
+    shaped: dict[str, Any] = _without_nulls({**completion, "choices": [choice]})
+    return shaped
+
+
+def _chat_stream(chunks: list[dict[str, Any]], uuid: Any) -> list[dict[str, Any]]:
+    """The emulated chunks as LiteLLM's proxy streams them (see the module's docstring, live: litellm-chat)."""
+    out: list[dict[str, Any]] = []
+    role: str | None = None
+    wrote = False
+    for chunk in map(_without_nulls, chunks):
+        if "usage" in chunk and not chunk["choices"]:  # the include_usage chunk
+            usage = dict(chunk["usage"])
+            if wrote:
+                usage["completion_tokens_details"] = {"reasoning_tokens": 0, "text_tokens": usage["completion_tokens"]}
+            out.append({**chunk, "id": out[-1]["id"], "choices": [{"index": 0, "delta": {}}], "usage": usage})
+            continue
+        delta = {k: v for k, v in chunk["choices"][0]["delta"].items() if k != "content" or v}
+        if set(delta) == {"role"}:  # the emulated role chunk: the role rides on the next delta with something in it
+            role = delta["role"]
+            continue
+        if delta.get("tool_calls"):
+            delta["tool_calls"] = [{**c, "id": uuid()} if "id" in c else c for c in delta["tool_calls"]]
+        if role is not None and (delta.get("content") or delta.get("tool_calls")):
+            delta, role = {"role": role, **delta}, None
+        wrote |= bool(delta.get("content"))
+        out.append({**chunk, "id": uuid(), "choices": [{**chunk["choices"][0], "delta": delta}]})
+    return out
