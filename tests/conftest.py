@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator
 
@@ -9,6 +10,18 @@ import pytest
 
 from harness.emulators import create
 from harness.emulators.server import make_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches this run and the pytest runs it starts, even when it was started with SIGINT ignored.
+
+    A background job of a non-interactive shell (`cmd &` in a script, a CI step) starts with SIGINT ignored,
+    every child inherits that, and the tests that press Ctrl-C on a child run (test_process.py,
+    test_report_files.py) would see it ignored. A Python handler here gives each child the default back:
+    exec resets a caught signal to its default, never an ignored one.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
