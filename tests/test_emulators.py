@@ -427,6 +427,19 @@ def test_llamacpp_chat_stream_ends_with_usage_and_timings_only_when_asked() -> N
     assert usage["choices"] == [] and usage["usage"]["total_tokens"] > 0 and "timings" in usage
 
 
+def test_llamacpp_4227c9b_puts_usage_on_every_stream_finish_chunk_and_has_no_responses_route() -> None:
+    """As read in its server.cpp and recorded live (fixtures/cassettes/llamacpp-4227c9b-chat/usage.json)."""
+    for extra in ({}, {"stream_options": {"include_usage": True}}):
+        streamed = events(chat(create("llamacpp-4227c9b", "m"), "m", "hi", stream=True, **extra))
+        assert streamed[-1]["data"] == "[DONE]"
+        finish = streamed[-2]["data"]
+        assert finish["choices"][0]["finish_reason"] == "stop" and finish["usage"]["total_tokens"] > 0
+        assert "prompt_tokens_details" not in finish["usage"] and "cache_n" not in finish["timings"]
+        assert all(event["data"]["choices"] for event in streamed[:-1])  # no usage chunk of its own
+    missing = respond(create("llamacpp-4227c9b", "m"), "m", "hi")
+    assert missing.status == 404 and missing.payload()["error"]["message"] == "File Not Found"
+
+
 def test_llamacpp_responses_object_has_only_the_recorded_fields() -> None:
     reply = respond(llamacpp(), "m", "hi")
     assert set(reply.payload()) == {"id", "object", "created_at", "completed_at", "model", "status", "output", "usage"}
