@@ -49,6 +49,7 @@ class Diff:
     # A session's view (``left_out``): in the baseline and still defined, but not selected this time.
     not_run_backends: list[str] = field(default_factory=list)
     not_run_features: list[str] = field(default_factory=list)
+    other_tier: list[str] = field(default_factory=list)  # rows of a tier the baseline has none of: not compared
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -157,6 +158,8 @@ def render(diff: Diff) -> str:
     ):
         if names:
             lines.append(f"{label}: {', '.join(names)}")
+    if diff.other_tier:
+        lines.append(f"not compared with this baseline, which has no rows of their tier: {', '.join(diff.other_tier)}")
     if diff.not_run_backends or diff.not_run_features:
         lines.append(
             f"not run in this session (still defined): {len(diff.not_run_backends)} of the baseline's backends, "

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from harness import readiness
+from harness.diff import render
 from harness.matrix import Matrix
 from harness.outcomes import DIFFERS, LEGEND, Cell, Outcome
 from harness.profiles import load_profiles
@@ -127,3 +128,25 @@ def test_reports_are_written_without_the_terminal_plugin(pytester: pytest.Pytest
     assert [c["feature"] for c in data["cells"]] == ["plain_text"] and data["verdict"]["passed"] is True
     assert (out / "compat-matrix.md").read_text().startswith("**compat: PASS: 1 cells")
     assert (out / "compat-matrix.html").read_text().rstrip().endswith("</html>")
+
+
+def _baseline_of(*rows: tuple[str, str, str]) -> dict[str, Any]:
+    """A kept baseline: (row, tier, usage outcome) per row."""
+    return {
+        "backends": [{"name": name, "tier": tier} for name, tier, _ in rows],
+        "cells": [{"backend": name, "feature": "usage", "outcome": outcome, "reason": ""} for name, _, outcome in rows],
+    }
+
+
+def test_live_rows_meet_a_mocked_baseline_in_the_mocked_vs_live_list_not_as_new_backends() -> None:
+    _, found = build(_live_matrix(Outcome.UNSUPPORTED), baseline=_baseline_of(("llamacpp-chat", "mocked", "supported")))
+    assert found is not None and found.compared == 1 and found.lost == []
+    assert found.new_backends == [] and found.other_tier == ["llamacpp-chat@live"]
+    assert "not compared with this baseline, which has no rows of their tier: llamacpp-chat@live" in render(found)
+
+
+def test_a_baseline_with_live_rows_compares_them() -> None:
+    kept = _baseline_of(("llamacpp-chat", "mocked", "supported"), ("llamacpp-chat@live", "live", "supported"))
+    _, found = build(_live_matrix(Outcome.UNSUPPORTED), baseline=kept)
+    assert found is not None and found.compared == 2 and found.other_tier == []
+    assert [(c.backend, c.new) for c in found.lost] == [("llamacpp-chat@live", "unsupported")]
