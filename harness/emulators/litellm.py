@@ -134,6 +134,7 @@ class LiteLLMEmulator(Emulator):
         )
         self.store = ResponseStore()
         self.issued: set[str] = set()
+        self.chat = ChatCompletions(CHAT_QUIRKS, self.next_id)
         self.route("POST", r"/v1/chat/completions", self._chat)
         self.route("POST", r"/v1/responses", self._responses)
         self.route("POST", r"/v1/responses/input_tokens", self._input_tokens)
@@ -181,14 +182,13 @@ class LiteLLMEmulator(Emulator):
     def _chat(self, request: HttpRequest, _: re.Match[str]) -> HttpReply:
         body = self.read_json(request)
         self._check(request, body)
-        chat = ChatCompletions(CHAT_QUIRKS, self.next_id)
-        decision, usage = chat.decide(body)
+        decision, usage = self.chat.decide(body)
         model = str(body["model"])  # the name asked for, not ollama_chat/<upstream model>
         if not body.get("stream"):
-            completion = chat.completion(decision, model, "chatcmpl-" + self._uuid(), usage)
+            completion = self.chat.completion(decision, model, "chatcmpl-" + self._uuid(), usage)
             return HttpReply.json(200, _chat_completion(completion, self._ollama_call_id))
         include = bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = chat.chunk_payloads(decision, model, "", usage, include)
+        chunks = self.chat.chunk_payloads(decision, model, "", usage, include)
         return HttpReply.sse([sse_data(c) for c in _chat_stream(chunks, self._uuid)] + [SSE_DONE])
 
     def _uuid(self) -> str:
@@ -303,13 +303,18 @@ def _shaped(response: dict[str, Any], body: dict[str, Any], next_id: Any) -> dic
     return {k: plain.get(k) for k in RESPONSE_FIELDS}
 
 
+def _text_details(tokens: int) -> dict[str, int]:
+    """The output token details LiteLLM's stream builder adds once a stream carried text (live, both routes)."""
+    return {"reasoning_tokens": 0, "text_tokens": tokens}
+
+
 def _streamed_usage(usage: dict[str, Any] | None, wrote: bool) -> dict[str, Any]:
     """Live: the details only on a stream that carried text (a tool call's stream had none)."""
     usage = usage or {}
     out = usage.get("output_tokens", 0)
     found = {"input_tokens": usage.get("input_tokens", 0), "output_tokens": out}
     if wrote:
-        found["output_tokens_details"] = {"reasoning_tokens": 0, "text_tokens": out}
+        found["output_tokens_details"] = _text_details(out)
     return {**found, "total_tokens": usage.get("total_tokens", 0)}
 
 
@@ -343,7 +348,7 @@ def _chat_stream(chunks: list[dict[str, Any]], uuid: Any) -> list[dict[str, Any]
         if "usage" in chunk and not chunk["choices"]:  # the include_usage chunk
             usage = dict(chunk["usage"])
             if wrote:
-                usage["completion_tokens_details"] = {"reasoning_tokens": 0, "text_tokens": usage["completion_tokens"]}
+                usage["completion_tokens_details"] = _text_details(usage["completion_tokens"])
             out.append({**chunk, "id": out[-1]["id"], "choices": [{"index": 0, "delta": {}}], "usage": usage})
             continue
         delta = {k: v for k, v in chunk["choices"][0]["delta"].items() if k != "content" or v}
