@@ -136,17 +136,18 @@ def build(
         # A row is compared with a baseline that has rows of its tier: live rows meet a mocked baseline in
         # mocked_vs_live instead (a baseline from before rows had tiers compares every row).
         tiers = {b.get("tier") for b in baseline.get("backends", []) if isinstance(b, dict)} - {None}
-        compared = [c for c in cells if not tiers or matrix.profiles[c.backend].tier in tiers]
+        other_tier = [name for name in matrix.backends if tiers and matrix.profiles[name].tier not in tiers]
         now = [
             {"backend": c.backend, "feature": c.feature, "outcome": c.outcome.value, "reason": c.reason}
-            for c in compared
+            for c in cells
+            if c.backend not in other_tier
         ]
         found = diff.left_out(
             diff.compare(baseline, {"cells": now, "versions": versions}),
             defined_backends,
             {f.id for f in FEATURES},
         )
-        found.other_tier = [name for name in matrix.backends if tiers and matrix.profiles[name].tier not in tiers]
+        found.other_tier = other_tier
     report = Report(
         interrupted=Interrupted(reason="stopped by Ctrl-C or SIGTERM", cells=len(cells)) if interrupted else None,
         verdict=verdict.build(cells, agent_readiness, found, failed=failed, fail_not_ready=fail_not_ready),
