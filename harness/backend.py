@@ -21,8 +21,9 @@ from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, Open
 from openai import AsyncOpenAI
 
 from .emulators import Faults
+from .options import DEFAULT_MAX_BODY
 from .profiles import Profile
-from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
+from .wire import CapturingTransport, Exchange
 
 if TYPE_CHECKING:
     import httpx2

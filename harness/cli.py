@@ -16,7 +16,8 @@ from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
-from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
+from .options import DEFAULT_USER_FILE
+from .profiles import ProfileError, load_profiles
 from .selection import explicit, select_rows
 
 

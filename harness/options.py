@@ -1,4 +1,5 @@
-"""Command-line values checked where they are parsed, so a bad one is one line naming the option."""
+"""Command-line values checked where they are parsed, so a bad one is one line naming the option; and the
+plugin's options, declared here so that declaring them costs a pytest run nothing else."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+# Defined here, where the plugin can read them at no cost, and imported by profiles and wire.
+DEFAULT_USER_FILE = "compat-backends.toml"  # the user's profiles file, read from the rootdir
+# A reply larger than this is not an answer an agent can use: the capture stops reading it and the cell
+# is broken (a 50 MB body otherwise costs gigabytes of memory and report). Configurable: --compat-max-body.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -61,3 +72,91 @@ def report_dir(text: str, option: str) -> Path:
     if not os.access(path, os.W_OK):
         raise ValueError(f"{option} {text}: not writable")
     return path
+
+
+def declare(parser: pytest.Parser) -> None:
+    """The plugin's options and ini values (its pytest_addoption)."""
+    group = parser.getgroup("agents-compat", "Agents SDK backend compatibility")
+    group.addoption(
+        "--backends",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=f"extra profiles TOML (repeatable); {DEFAULT_USER_FILE} in the rootdir is read by default",
+    )
+    group.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only these profiles (repeatable or comma-separated)",
+    )
+    group.addoption(
+        "--compat-report-dir",
+        default=None,
+        metavar="DIR",
+        help="where compat-matrix.json, .md and .html are written (default: rootdir)",
+    )
+    group.addoption(
+        "--compat-agent",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="an agent's features, e.g. 'support-bot:function_tools,handoffs,streaming' (repeatable); "
+        "[agents.NAME] tables in the backends files count too",
+    )
+    group.addoption(
+        "--compat-fail-not-ready",
+        action="store_true",
+        default=False,
+        help="fail the session when an agent you described is NOT READY on a backend of the run",
+    )
+    group.addoption(
+        "--compat-repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
+    )
+    group.addoption(
+        "--compat-baseline",
+        default=None,
+        metavar="FILE",
+        help="a matrix report to compare with at session end; a lost capability fails the session "
+        "(default: the compat_baseline ini value)",
+    )
+    group.addoption(
+        "--compat-matrix",
+        choices=["auto", "full", "rows"],
+        default="auto",
+        help="terminal matrix: full (with legend), rows (one line per backend); auto is rows under -q",
+    )
+    group.addoption(
+        "--compat-cassettes",
+        default=None,
+        metavar="DIR",
+        help="write each live row's exchanges (keys redacted) as DIR/<profile>/<feature>.json, to test the "
+        "emulators against (tests/test_cassettes.py reads fixtures/cassettes)",
+    )
+    parser.addini("compat_baseline", "baseline matrix report, relative to the ini file", default="")
+    group.addoption(
+        "--compat-faults",
+        action="store_true",
+        default=False,
+        help="also run the built-in fault profiles (harness/faults.toml): broken streams, bodies and connections",
+    )
+    group.addoption(
+        "--compat-timeout",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="per-run timeout (default 10 s for emulators, 120 s for live backends)",
+    )
+    group.addoption(
+        "--compat-max-body",
+        type=byte_size,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help="the most a response body or stream may hold (e.g. 8M, 512K); a larger one is cut and its cell "
+        "is broken (default 8M)",
+    )

@@ -136,5 +136,5 @@ JSON_ORDER = (
 )  # fmt: skip
 
 
-# The ``judge`` fixture a scenario gets (harness/plugin.py): it records the cell for the observation.
+# The ``judge`` fixture a scenario gets (harness/judge.py): it records the cell for the observation.
 Judge = Callable[[Observation], Cell]

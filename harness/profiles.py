@@ -35,7 +35,6 @@ ServerKind = Literal["llama-server", "ollama", "gomodel", "litellm", "llama-cpp-
 GATEWAY_KINDS = ("gomodel", "litellm")  # servers in front of another [servers.NAME]
 PYTHON_KINDS = ("litellm", "llama-cpp-python")  # processes from their own virtualenv (launchers/pyservers.py)
 
-DEFAULT_USER_FILE = "compat-backends.toml"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 FAULTS_FILE = "faults.toml"  # built-in fault profiles, loaded only when asked for
 PROCESS_ONLY = ("command", "port", "ready_path", "start_timeout")

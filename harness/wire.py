@@ -15,11 +15,9 @@ from typing import Any
 
 import httpx
 
+from .options import DEFAULT_MAX_BODY
 from .redact import REDACTED, scrub, scrub_json
 
-# A reply larger than this is not an answer an agent can use: the capture stops reading it and the cell
-# is broken (a 50 MB body otherwise costs gigabytes of memory and report). Configurable: --compat-max-body.
-DEFAULT_MAX_BODY = 8 * 1024 * 1024
 PREVIEW = 2000  # characters of an oversized body kept in the report
 
 

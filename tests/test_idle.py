@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from harness import plugin
-from harness.profiles import DEFAULT_USER_FILE
-from harness.wire import DEFAULT_MAX_BODY
 
 UNRELATED_TEST = """
 import signal
@@ -16,6 +17,7 @@ import sys
 def test_nothing_of_the_harness_ran():
     assert "agents" not in sys.modules, "the plugin imported the Agents SDK"
     assert "harness.profiles" not in sys.modules, "the plugin loaded the profiles"
+    assert "harness.session" not in sys.modules, "the plugin imported the session"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, "the plugin installed its SIGTERM handler"
 """
 
@@ -51,6 +53,8 @@ def test_session_state():
     result.assert_outcomes(passed=2)
 
 
-def test_the_plugin_spells_out_the_defaults_the_harness_uses() -> None:
-    assert plugin.DEFAULT_USER_FILE == DEFAULT_USER_FILE
-    assert plugin.DEFAULT_MAX_BODY == DEFAULT_MAX_BODY
+def test_loading_the_plugin_imports_only_its_options_and_the_xdist_hand_over() -> None:
+    """What every pytest run of a project that installs the package pays: the session comes only when asked."""
+    code = f"import sys, {plugin.__name__}; print(sorted(m for m in sys.modules if m.startswith('harness')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(sorted(["harness", "harness.plugin", "harness.options", "harness.workers"]))

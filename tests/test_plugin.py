@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
 from pathlib import Path
@@ -10,7 +9,6 @@ from xml.etree import ElementTree
 
 import pytest
 
-import harness.plugin
 from harness.emulators.ollama import OllamaEmulator
 from harness.features import FEATURE_IDS
 from harness.testing import run_suites
@@ -262,30 +260,16 @@ def test_each_backends_file_is_read_once_per_session(
     assert [entry["agent"] for entry in report["readiness"]] == ["bot"]
 
 
-def test_one_state_object_owns_the_plugins_hooks(pytester: pytest.Pytester) -> None:
+def test_one_session_object_holds_the_runs_state(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
-        from harness.plugin import CompatSession
+        from harness.session import CompatSession
 
         def pytest_sessionfinish(session):
-            state = session.config.pluginmanager.get_plugin("agents-compat")
-            assert isinstance(state, CompatSession) and state.started and state.matrix.cells
+            hooks = session.config.pluginmanager.get_plugin("agents-compat")
+            assert isinstance(hooks.session, CompatSession) and hooks.session.matrix.cells
         """
     )
     result = run_suites(pytester, "-m", "mocked", "--backend", "ollama-chat", "-k", "plain_text")
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
-
-
-def _imported_names(block: list[ast.stmt]) -> set[str]:
-    return {alias.asname or alias.name for node in block if isinstance(node, ast.ImportFrom) for alias in node.names}
-
-
-def test_the_lazy_imports_and_what_the_type_checker_is_told_are_the_same_names() -> None:
-    """The plugin imports the SDK and the heavy modules only once a scenario is collected (idle cost), and tells
-    the type checker those names under TYPE_CHECKING: a name on one side only is a NameError mypy cannot see."""
-    tree = ast.parse(Path(harness.plugin.__file__).read_text())
-    guarded = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
-    lazy = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_import_heavy")
-    declared = {name for node in lazy.body if isinstance(node, ast.Global) for name in node.names}
-    assert _imported_names(guarded.body) == _imported_names(lazy.body) == declared
