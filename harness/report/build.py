@@ -3,14 +3,27 @@ at session finish into the one model every output renders (harness/report/model.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 
 from .. import agreement, readiness, verdict
 from ..features import FEATURES
 from ..matrix import Matrix
 from . import diff
-from .model import Column, Interrupted, Report, Row, package_versions
+from .model import Column, Interrupted, Report, Row
+
+
+def package_versions() -> dict[str, str]:
+    found = {}
+    for name in ("openai-agents", "openai", "httpx", "respx", "pytest"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    found["python"] = platform.python_version()
+    return found
 
 
 def build(

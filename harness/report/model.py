@@ -8,26 +8,13 @@ docs/compat-matrix.schema.json for readers of the file.
 
 from __future__ import annotations
 
-import platform
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from .. import agreement, readiness, verdict
 from ..outcomes import Cell
-
-
-def package_versions() -> dict[str, str]:
-    found = {}
-    for name in ("openai-agents", "openai", "httpx", "respx", "pytest"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    found["python"] = platform.python_version()
-    return found
 
 
 class _Part(BaseModel):
