@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import render, repeat
+from . import repeat
 from .backend import Backend
 from .connect import NOT_ANSWERING_KEY
 from .features import BY_ID as FEATURES_BY_ID
 from .outcomes import Cell, Observation, Outcome
+from .report import junit, terminal
 from .strict import cell_deviations
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def judge_for(
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome),
         )
-        for name, value in render.junit_properties(cell):
+        for name, value in junit.properties(cell):
             record_property(name, value)
         if run + 1 < runs:  # judged once, on the folded outcome of the last run
             return cell
@@ -66,9 +67,9 @@ def judge_for(
             # The model, not the backend, fell short: neither a pass nor a protocol failure.
             pytest.xfail(f"inconclusive: {cell.reason}")
         if not cell.as_expected:
-            pytest.fail(render.failure_message(cell), pytrace=False)
+            pytest.fail(terminal.failure_message(cell), pytrace=False)
         if profile.strict == "clean" and cell.strict:
-            pytest.fail(render.strict_failure_message(cell), pytrace=False)
+            pytest.fail(terminal.strict_failure_message(cell), pytrace=False)
         return cell
 
     return verdict

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from agents import set_tracing_disabled
 
-from . import atomic, cassettes, diff, health, options, readiness, render, report_files, selection, terminal, workers
+from . import atomic, cassettes, health, options, readiness, selection, workers
 from . import report as report_model
 from .launchers import outbound, secrets_of
 from .launchers.process import ProcessPool
@@ -28,6 +28,9 @@ from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
 from .profiles import Profile, ProfileError, load_catalog
 from .redact import scrub, scrubbing_log_records
+from .report import build as report_build
+from .report import diff, junit, terminal
+from .report import files as report_files
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -43,8 +46,8 @@ class CompatSession:
     """The state of one session that runs scenarios, from its start to its report.
 
     Made only by ``start``, so every attribute is there from the first hook that sees it. At session finish
-    it builds the report (harness/report.py) and writes its files, whatever the terminal plugin does;
-    harness/terminal.py only renders it.
+    it builds the report (harness/report/build.py) and writes its files, whatever the terminal plugin does;
+    harness/report/terminal.py only renders it.
     """
 
     def __init__(
@@ -53,7 +56,7 @@ class CompatSession:
         *,
         profiles: list[Profile],
         agents: list[readiness.AgentSpec],
-        baseline: tuple[Path, dict[str, Any]] | None,
+        baseline: tuple[Path, report_model.Report] | None,
         defined_rows: set[str],
         servers: ServerPool,
     ) -> None:
@@ -183,7 +186,7 @@ class CompatSession:
                     reason, logs = f"server did not start: {first_line}", error.logs
                 cell = self.record(profile, marker.args[0], Observation(Outcome.ERROR, reason), server_logs=logs)
                 # junitxml reads the teardown report's properties, which pytest copies from the item.
-                item.user_properties.extend(render.junit_properties(cell))
+                item.user_properties.extend(junit.properties(cell))
 
     # -- session finish: the report, built once and written whatever the terminal plugin does ----------
 
@@ -197,7 +200,7 @@ class CompatSession:
         if not self.matrix.cells:
             return
         fail_not_ready = self.config.getoption("compat_fail_not_ready")
-        report, found = report_model.build(
+        report, found = report_build.build(
             self.matrix,
             agents=self.agents,
             baseline=self.baseline[1] if self.baseline else None,
@@ -216,14 +219,14 @@ class CompatSession:
         cassette_dir = self.config.getoption("compat_cassettes")
         with atomic.signals_held() as held:  # a Ctrl-C now would leave no report: finish them first
             if cassette_dir:
-                self.cassettes = cassettes.write(Path(cassette_dir), report.to_json())
+                self.cassettes = cassettes.write(Path(cassette_dir), report)
             report_files.write(self.report_dir(), report)
         self.held = held
         if held:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
 
     def show(self, terminalreporter: Any) -> None:
-        """The report on the terminal (harness/terminal.py)."""
+        """The report on the terminal (harness/report/terminal.py)."""
         terminal.summary(
             terminalreporter,
             self.config,
@@ -273,7 +276,7 @@ class CompatSession:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
+def _baseline(config: pytest.Config) -> tuple[Path, report_model.Report] | None:
     given = config.getoption("compat_baseline")
     ini = config.getini("compat_baseline")
     if given:
@@ -283,8 +286,8 @@ def _baseline(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
     else:
         return None
     try:
-        return path, diff.load(path)
-    except diff.ReportError as exc:
+        return path, report_model.load(path)
+    except report_model.ReportError as exc:
         raise ProfileError(f"--compat-baseline: {exc}") from None
 
 

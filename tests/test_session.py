@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import collection, connect, judge, session, terminal, workers
+from harness import collection, connect, judge, session, workers
 from harness.backend import Backend
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Observation, Outcome
 from harness.profiles import Profile, load_profiles
+from harness.report import terminal
 
 
 def profile(name: str = "mine", **extra: Any) -> Profile:
