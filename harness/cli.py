@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
-from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
+from .emulators.server import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
 from .selection import explicit, select_rows
 
@@ -126,6 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=IDLE_TIMEOUT,
         metavar="SECONDS",
         help=f"close a connection that sends nothing for this long (default {IDLE_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=options.seconds,
+        default=HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"a request's headers must arrive within this long of its first byte (default {HEADER_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=options.seconds,
+        default=BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"a request's body must arrive within this long of its headers, else 408 (default {BODY_TIMEOUT:g})",
     )
     serve.add_argument(
         "--max-connections",
@@ -256,6 +270,8 @@ def run_serve(args: argparse.Namespace) -> int:
             fault=fault,
             idle_timeout=args.idle_timeout,
             max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
         )
     except OSError as exc:
         print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
