@@ -221,6 +221,8 @@ class CompatSession:
         self.found: diff.Diff | None = None  # the report against the baseline
         self.cassettes: list[Path] = []  # written at session finish, with --compat-cassettes
         self.held: list[str] = []  # signals that arrived while the files were written
+        self.written: report_files.Written | None = None  # where the report files went, and what failed
+        self.cassettes_failed = ""  # why --compat-cassettes could not be written
         self._undo_log_scrubbing: Callable[[], None] | None = None
 
     # -- start: only sessions that run scenarios pay for it ------------------------------------------
@@ -451,12 +453,23 @@ class CompatSession:
         self.report, self.found = report, found
         cassette_dir = self.config.getoption("compat_cassettes")
         with atomic.signals_held() as held:  # a Ctrl-C now would leave no report: finish them first
+            # A folder gone unwritable or a full disk must cost the files, not the matrix and verdict: the
+            # failure is one terminal line, and the reports go to a temporary folder that line names.
+            self.written = report_files.write_or_recover(Path(_shown(self.report_dir())), report)
             if cassette_dir:
-                self.cassettes = cassettes.write(Path(cassette_dir), report.to_json())
-            report_files.write(self.report_dir(), report)
+                try:
+                    self.cassettes = cassettes.write(Path(cassette_dir), report.to_json())
+                except OSError as exc:
+                    self.cassettes_failed = (
+                        f"the cassettes could not be written to {cassette_dir} ({exc.strerror or exc}); "
+                        "`python -m harness cassettes REPORT.json DIR` makes them from the JSON report"
+                    )
         self.held = held
         if held:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+        failed_to_write = self.written.problem or self.cassettes_failed
+        if failed_to_write and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def report_dir(self) -> Path:
         return Path(self.config.getoption("compat_report_dir") or self.config.rootpath)
@@ -499,14 +512,18 @@ class CompatSession:
             for entry in report.readiness:
                 terminalreporter.write_line("\n".join(render.readiness_lines(entry)))
         cassette_dir = config.getoption("compat_cassettes")
-        if cassette_dir:
+        if cassette_dir and not self.cassettes_failed:
             terminalreporter.write_line(f"cassettes: {len(self.cassettes)} live cells written under {cassette_dir}")
         if report.mocked_vs_live:
             terminalreporter.write_sep("-", "mocked vs live")
             terminalreporter.write_line(agreement.render(report.mocked_vs_live))
-        out = _shown(self.report_dir())
         files = "compat-matrix.json, .md and .html"
-        terminalreporter.write_line(f"matrix: {len(report.cells)} cells written to {out}: {files}")
+        written = self.written
+        if written is not None and written.folder is not None:
+            terminalreporter.write_line(f"matrix: {len(report.cells)} cells written to {written.folder}: {files}")
+        problems = "; ".join(filter(None, [written.problem if written else "", self.cassettes_failed]))
+        if problems:  # one line: what could not be written, why, and where it went instead
+            terminalreporter.write_line(f"reports: {problems}", red=True, bold=True)
         if self.held:
             terminalreporter.write_line(
                 f"{self.held[0]} while the reports were written: they were finished first", red=True

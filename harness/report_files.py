@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import agreement, atomic, html_report, render, verdict
@@ -25,6 +27,11 @@ def markdown(report: Report) -> str:
 
 def write(out: Path, report: Report) -> None:
     """Every format rendered first, then each file renamed into place: a reader sees old files or new ones."""
+    _append_summary(_write_files(out, report))
+
+
+def _write_files(out: Path, report: Report) -> str:
+    """The three files; returns the Markdown, which the CI step summary takes too."""
     out.mkdir(parents=True, exist_ok=True)
     json_file, markdown_file, html_file = (out / name for name in FILES)
     markdown_text = markdown(report)
@@ -35,6 +42,45 @@ def write(out: Path, report: Report) -> None:
     }
     for path, text in texts.items():
         atomic.write_text(path, text)
+    return markdown_text
+
+
+def _append_summary(markdown_text: str) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         atomic.append_text(Path(summary), markdown_text)
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where the report files went, and what could not be written (one line, "" when nothing failed)."""
+
+    folder: Path | None  # None: nowhere, not even a temporary folder
+    problem: str = ""
+
+
+def _why(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def write_or_recover(out: Path, report: Report) -> Written:
+    """``write``, and if the folder cannot take the files (gone unwritable, a full disk, a file in its
+    place), a fresh temporary folder instead, so a finished run's results are never lost to the last step."""
+    problems, folder = [], None
+    try:
+        markdown_text, folder = _write_files(out, report), out
+    except OSError as exc:
+        problem = f"the reports could not be written to {out} ({_why(exc)})"
+        try:
+            spare = Path(tempfile.mkdtemp(prefix="agents-compat-reports-"))
+            markdown_text, folder = _write_files(spare, report), spare
+            problems.append(f"{problem}: written to {spare} instead")
+        except OSError as again:
+            markdown_text = markdown(report)
+            problems.append(f"{problem}, nor to a temporary folder ({_why(again)})")
+    try:
+        _append_summary(markdown_text)
+    except OSError as exc:
+        problems.append(f"the CI step summary could not be written ({_why(exc)})")
+    return Written(folder, "; ".join(problems))
