@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 
 from . import options
+from .inert import inert
 
 if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session collects a scenario
     from . import (
@@ -455,7 +456,8 @@ class CompatSession:
         with atomic.signals_held() as held:  # a Ctrl-C now would leave no report: finish them first
             # A folder gone unwritable or a full disk must cost the files, not the matrix and verdict: the
             # failure is one terminal line, and the reports go to a temporary folder that line names.
-            self.written = report_files.write_or_recover(Path(_shown(self.report_dir())), report)
+            every_key = {key for profile in self.profiles for key in self.secrets(profile)}
+            self.written = report_files.write_or_recover(Path(_shown(self.report_dir())), report, every_key)
             if cassette_dir:
                 try:
                     self.cassettes = cassettes.write(Path(cassette_dir), report.to_json())
@@ -495,7 +497,7 @@ class CompatSession:
             terminalreporter.write_sep(
                 "!", "launched servers tried to reach off this machine: the session fails", red=True
             )
-            terminalreporter.write_line(self.outbound, red=True)
+            terminalreporter.write_line(inert(self.outbound, lines=True), red=True)
         report = self.report
         if report is None:
             return
@@ -523,7 +525,7 @@ class CompatSession:
             terminalreporter.write_line(f"matrix: {len(report.cells)} cells written to {written.folder}: {files}")
         problems = "; ".join(filter(None, [written.problem if written else "", self.cassettes_failed]))
         if problems:  # one line: what could not be written, why, and where it went instead
-            terminalreporter.write_line(f"reports: {problems}", red=True, bold=True)
+            terminalreporter.write_line(f"reports: {inert(problems)}", red=True, bold=True)
         if self.held:
             terminalreporter.write_line(
                 f"{self.held[0]} while the reports were written: they were finished first", red=True
@@ -654,7 +656,7 @@ async def _endpoint(state: CompatSession, profile: Profile) -> AsyncIterator[Any
         if profile.name not in state.explicit:
             pytest.skip(str(missing))
         why = str(missing).removeprefix(f"{profile.name}: ")
-        pytest.exit(f"--backend {profile.name}: cannot run: {why}", returncode=pytest.ExitCode.TESTS_FAILED)
+        pytest.exit(f"--backend {profile.name}: cannot run: {inert(why)}", returncode=pytest.ExitCode.TESTS_FAILED)
 
 
 @pytest.fixture
@@ -721,18 +723,19 @@ def _logs_if_failed(backend: Backend, outcome: Outcome) -> str:
 
 
 def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
-    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
-    if not secrets:
-        return
+    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them, and
+    a backend's words in them (an exception's message, a logged answer) are made inert (harness/inert.py)."""
     if isinstance(report.longrepr, tuple):  # a skip's (path, line, reason): -rs and -ra fold skips by that shape
         path, line, reason = report.longrepr
-        report.longrepr = (path, line, scrub(reason, secrets))
+        report.longrepr = (path, line, inert(scrub(reason, secrets)))
     elif report.longrepr is not None:
         text = str(report.longrepr)
-        scrubbed = scrub(text, secrets)  # keys in any spelling, so no cheap "in" test first
-        if scrubbed != text:
-            report.longrepr = scrubbed
-    report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
+        cleaned = inert(scrub(text, secrets), lines=True)  # keys in any spelling, so no cheap "in" test first
+        if cleaned != text:
+            report.longrepr = cleaned
+    if hasattr(report, "wasxfail"):  # -rx prints the reason: "inconclusive: <a backend's words>"
+        report.wasxfail = inert(scrub(report.wasxfail, secrets))
+    report.sections = [(title, inert(scrub(content, secrets), lines=True)) for title, content in report.sections]
 
 
 def _shown(path: Path) -> str:

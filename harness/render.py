@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tabulate import tabulate
 
+from .inert import inert
 from .outcomes import DIFFERS, LEGEND, Cell, Outcome
 from .wire import Exchange
 
@@ -57,14 +58,16 @@ def md_text(text: object) -> str:
     """Untrusted text (a backend's error, a server's version) as one inert line of Markdown.
 
     HTML is escaped (GitHub renders raw HTML and comments in Markdown, so an unclosed ``<!--`` from a
-    backend would hide the rest of the page), punctuation is backslash-escaped, newlines become spaces.
+    backend would hide the rest of the page), punctuation is backslash-escaped, newlines become spaces,
+    and other control characters show escaped (``inert``).
     """
-    flat = " ".join(str(text).split())
+    flat = inert(" ".join(str(text).split()))
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def md_block(text: str) -> str:
     """Text as a fenced code block whose fence no backtick run inside it can close."""
+    text = inert(text, lines=True)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}\n{text}\n{fence}\n"
@@ -93,7 +96,8 @@ def terminal(report: Report, *, rows_only: bool = False, paint: Paint = _plain) 
     """
     features = report.feature_ids
     keys = _column_keys(len(features))
-    width = max((len(row.name) for row in report.backends), default=7)
+    names = {row.name: inert(row.name) for row in report.backends}  # a file's row names, shown inert
+    width = max((len(name) for name in names.values()), default=7)
     lines = [] if rows_only else [f"{'backend'.ljust(width)}  tier    " + " ".join(keys)]
     for row in report.backends:
         marks = []
@@ -103,7 +107,7 @@ def terminal(report: Report, *, rows_only: bool = False, paint: Paint = _plain) 
             differs = cell is not None and not cell.as_expected
             marks.append(mark + (paint(DIFFERS.mark, None) if differs else " "))
         tier = "" if rows_only else f"{row.tier:<6}  "
-        lines.append(f"{row.name.ljust(width)}  {tier}" + "".join(marks).rstrip())
+        lines.append(f"{names[row.name].ljust(width)}  {tier}" + "".join(marks).rstrip())
     if rows_only:
         return "\n".join(lines)
     words = [f"{LEGEND[o].mark} {o.value}" for o in Outcome] + [f"{DIFFERS.mark} differs from the profile"]
@@ -120,18 +124,18 @@ def strict_grid(report: Report) -> str:
     deviating = [name for name in names if any((c := report.cell(name, f)) and c.strict for f in features)]
     if not deviating:
         return "strict: every cell's wire matches the published OpenAI types"
-    width = max(len(name) for name in names)
+    width = max(len(inert(name)) for name in names)
     lines = [f"{'strict'.ljust(width)}          " + " ".join(_column_keys(len(features)))]
     for name in deviating:
         marks = ["d" if (c := report.cell(name, f)) and c.strict else "." for f in features]
-        lines.append(f"{name.ljust(width)}          " + " ".join(marks))
+        lines.append(f"{inert(name).ljust(width)}          " + " ".join(marks))
     lines.append("d: the wire deviates from the published OpenAI types (details in the Markdown and JSON)")
     return "\n".join(lines)
 
 
 def strict_failure_message(cell: Cell) -> str:
-    lines = [f"{cell.backend} / {cell.feature}: the profile is declared strict-clean, but the wire deviates:"]
-    lines += [f"  - {line}" for line in cell.strict]
+    lines = [f"{inert(cell.backend)} / {cell.feature}: the profile is declared strict-clean, but the wire deviates:"]
+    lines += [f"  - {inert(line)}" for line in cell.strict]
     lines.append(f"  exchange ({len(cell.exchanges)} HTTP requests):")
     lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
     return "\n".join(lines)
@@ -160,7 +164,7 @@ def interrupted_line(report: Report) -> str:
 
 
 def versions_line(versions: dict[str, str]) -> str:
-    return " · ".join(f"{name} {value}" for name, value in versions.items())
+    return " · ".join(f"{inert(name)} {inert(value)}" for name, value in versions.items())  # servers' own words
 
 
 def markdown(report: Report) -> str:
@@ -212,6 +216,7 @@ def _clip(value: Any, limit: int) -> str:
 
 
 def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> str:
+    """An exchange in three lines, each piece of it inert: it reaches the terminal and the JUnit XML."""
     data = exchange.to_json() if isinstance(exchange, Exchange) else exchange
     request, response = data["request"], data["response"]
     head = f"{request['method']} {request['url']} -> {response['status']}"
@@ -226,7 +231,8 @@ def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> s
         shown = f"SSE {len(body)} events: {', '.join(names[:12])}{' …' if len(names) > 12 else ''}"
     else:
         shown = _clip(body, limit)
-    return f"{head}\n      request:  {_clip(request['body'], limit)}\n      response: {shown}"
+    request_body = _clip(request["body"], limit)
+    return f"{inert(head)}\n      request:  {inert(request_body)}\n      response: {inert(shown)}"
 
 
 ACCEPT_HINT = (
@@ -237,17 +243,17 @@ ACCEPT_HINT = (
 
 def failure_message(cell: Cell) -> str:
     expected = cell.expected.value if cell.expected else "(not declared)"
-    headline = f"{cell.backend} / {cell.feature}: observed outcome differs from the profile"
+    headline = f"{inert(cell.backend)} / {cell.feature}: observed outcome differs from the profile"
     if cell.expected is None and cell.outcome is Outcome.ERROR:
         headline = (
-            f"{cell.backend} / {cell.feature}: an error cell fails unless the profile declares "
+            f"{inert(cell.backend)} / {cell.feature}: an error cell fails unless the profile declares "
             f'{cell.feature} = "error" (infrastructure failing is not a capability answer)'
         )
     lines = [
         headline,
         f"  expected: {expected}",
         f"  observed: {cell.outcome.value}",
-        f"  reason:   {cell.reason}",
+        f"  reason:   {inert(cell.reason)}",  # a backend's words: one line, nothing a terminal obeys
         f"  exchange ({len(cell.exchanges)} HTTP request{'s' if len(cell.exchanges) != 1 else ''}):",
     ]
     lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
@@ -261,8 +267,8 @@ def undeclared(report: Report) -> list[str]:
         features = [f for f in report.feature_ids if (c := report.cell(name, f)) is not None and c.expected is None]
         if features:
             lines.append(
-                f"{name}: {len(features)} feature(s) without a declared outcome, reported as observed, "
-                f"not judged ({', '.join(features)}); {ACCEPT_HINT.format(name=name)}"
+                f"{inert(name)}: {len(features)} feature(s) without a declared outcome, reported as observed, "
+                f"not judged ({', '.join(features)}); {ACCEPT_HINT.format(name=inert(name))}"
             )
     return lines
 
@@ -270,22 +276,22 @@ def undeclared(report: Report) -> list[str]:
 def junit_properties(cell: Cell) -> list[tuple[str, str]]:
     """The cell as JUnit properties, so CI tools can read the matrix from the XML alone."""
     return [
-        ("backend", cell.backend),
+        ("backend", inert(cell.backend)),
         ("feature", cell.feature),
         ("outcome", cell.outcome.value),
         ("expected", cell.expected.value if cell.expected else ""),
-        ("reason", cell.reason),
+        ("reason", inert(cell.reason)),
     ]
 
 
 def readiness_lines(entry: AgentReadiness, markdown: bool = False) -> list[str]:
     """One agent's verdicts as terminal lines or Markdown."""
-    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
+    text = md_text if markdown else inert  # untrusted words (backend errors) must not become Markdown
     title = f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"
-    lines = [f"### {text(title)}", ""] if markdown else [title]
-    width = max((len(b.backend) for b in entry.backends), default=0)
+    lines = [f"### {text(title)}", ""] if markdown else [text(title)]
+    width = max((len(inert(b.backend)) for b in entry.backends), default=0)
     for b in entry.backends:
-        head = f"- **{text(b.backend)}**: {b.verdict}" if markdown else f"  {b.backend.ljust(width)}  {b.verdict}"
+        head = f"- **{text(b.backend)}**: {b.verdict}" if markdown else f"  {text(b.backend).ljust(width)}  {b.verdict}"
         lines.append(head)
         pad = "  - " if markdown else "      "
         lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b.blockers]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +26,15 @@ def markdown(report: Report) -> str:
     return markdown
 
 
-def write(out: Path, report: Report) -> None:
-    """Every format rendered first, then each file renamed into place: a reader sees old files or new ones."""
-    _append_summary(_write_files(out, report))
+def write(out: Path, report: Report, secrets: Collection[str] = ()) -> None:
+    """Every format rendered first, then each file renamed into place: a reader sees old files or new ones.
+
+    ``secrets``: the session's keys, for the text the renderers derive from the evidence (joined deltas).
+    """
+    _append_summary(_write_files(out, report, secrets))
 
 
-def _write_files(out: Path, report: Report) -> str:
+def _write_files(out: Path, report: Report, secrets: Collection[str] = ()) -> str:
     """The three files; returns the Markdown, which the CI step summary takes too."""
     out.mkdir(parents=True, exist_ok=True)
     json_file, markdown_file, html_file = (out / name for name in FILES)
@@ -38,7 +42,7 @@ def _write_files(out: Path, report: Report) -> str:
     texts = {
         json_file: json.dumps(report.to_json(), indent=2) + "\n",
         markdown_file: markdown_text,
-        html_file: html_report.render(report),
+        html_file: html_report.render(report, secrets),
     }
     for path, text in texts.items():
         atomic.write_text(path, text)
@@ -64,17 +68,17 @@ def _why(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
-def write_or_recover(out: Path, report: Report) -> Written:
+def write_or_recover(out: Path, report: Report, secrets: Collection[str] = ()) -> Written:
     """``write``, and if the folder cannot take the files (gone unwritable, a full disk, a file in its
     place), a fresh temporary folder instead, so a finished run's results are never lost to the last step."""
     problems, folder = [], None
     try:
-        markdown_text, folder = _write_files(out, report), out
+        markdown_text, folder = _write_files(out, report, secrets), out
     except OSError as exc:
         problem = f"the reports could not be written to {out} ({_why(exc)})"
         try:
             spare = Path(tempfile.mkdtemp(prefix="agents-compat-reports-"))
-            markdown_text, folder = _write_files(spare, report), spare
+            markdown_text, folder = _write_files(spare, report, secrets), spare
             problems.append(f"{problem}: written to {spare} instead")
         except OSError as again:
             markdown_text = markdown(report)

@@ -34,7 +34,7 @@ def test_a_failure_while_rendering_leaves_every_old_report_whole(
     report_files.write(tmp_path, _report())
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    def interrupted(report: Report) -> str:
+    def interrupted(report: Report, secrets: object = ()) -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(html_report, "render", interrupted)
@@ -65,9 +65,9 @@ from harness import html_report
 
 _render = html_report.render
 
-def render(report):
+def render(report, secrets=()):
     os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of writing the reports
-    return _render(report)
+    return _render(report, secrets)
 
 html_report.render = render
 """
