@@ -16,6 +16,7 @@ from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .emulators.server import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
+from .inert import inert
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
 from .selection import explicit, select_rows
 
@@ -313,7 +314,7 @@ def run_accept(args: argparse.Namespace) -> int:
     path = Path(args.file)
     result = accept.accept(diff.load(args.report), path, names, dry_run=args.dry_run)
     for line in result.refused:
-        print(f"not accepted: {line}")
+        print(f"not accepted: {inert(line)}")  # a report's words, which may come from a backend
     if not result.changes:
         print(f"accept: every accepted cell of {args.report} already matches its profile; {path} unchanged")
         return 0
@@ -340,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert(exc)}", file=sys.stderr)  # may quote a hostile report or file
         return 2
     except KeyboardInterrupt:  # files are renamed into place whole (harness/atomic.py): none is half-written
         print("interrupted", file=sys.stderr)
