@@ -10,6 +10,7 @@ import pytest
 
 from . import health
 from .backend import Backend
+from .inert import inert
 from .launchers import Endpoint, endpoint_for
 from .prerequisites import MissingPrerequisite
 from .profiles import Profile
@@ -78,4 +79,4 @@ async def _endpoint(session: CompatSession, profile: Profile) -> AsyncIterator[E
         if profile.name not in session.explicit:
             pytest.skip(str(missing))
         why = str(missing).removeprefix(f"{profile.name}: ")
-        pytest.exit(f"--backend {profile.name}: cannot run: {why}", returncode=pytest.ExitCode.TESTS_FAILED)
+        pytest.exit(f"--backend {profile.name}: cannot run: {inert(why)}", returncode=pytest.ExitCode.TESTS_FAILED)

@@ -21,6 +21,7 @@ from agents import set_tracing_disabled
 
 from . import atomic, cassettes, health, options, readiness, selection, workers
 from . import report as report_model
+from .inert import inert
 from .launchers import outbound, secrets_of
 from .launchers.process import ProcessPool
 from .launchers.servers import LaunchFailed, ServerPool, server_secrets
@@ -75,6 +76,8 @@ class CompatSession:
         self.found: diff.Diff | None = None  # the report against the baseline
         self.cassettes: list[Path] = []  # written at session finish, with --compat-cassettes
         self.held: list[str] = []  # signals that arrived while the files were written
+        self.written: report_files.Written | None = None  # where the report files went, and what failed
+        self.cassettes_failed = ""  # why --compat-cassettes could not be written
         self._undo_log_scrubbing: Callable[[], None] = lambda: None
 
     # -- start: only sessions that run scenarios pay for it ------------------------------------------
@@ -218,12 +221,24 @@ class CompatSession:
         self.report, self.found = report, found
         cassette_dir = self.config.getoption("compat_cassettes")
         with atomic.signals_held() as held:  # a Ctrl-C now would leave no report: finish them first
+            # A folder gone unwritable or a full disk must cost the files, not the matrix and verdict: the
+            # failure is one terminal line, and the reports go to a temporary folder that line names.
+            every_key = {key for profile in self.profiles for key in self.secrets(profile)}
+            self.written = report_files.write_or_recover(Path(terminal.shown(self.report_dir())), report, every_key)
             if cassette_dir:
-                self.cassettes = cassettes.write(Path(cassette_dir), report)
-            report_files.write(self.report_dir(), report)
+                try:
+                    self.cassettes = cassettes.write(Path(cassette_dir), report)
+                except OSError as exc:
+                    self.cassettes_failed = (
+                        f"the cassettes could not be written to {cassette_dir} ({exc.strerror or exc}); "
+                        "`python -m harness cassettes REPORT.json DIR` makes them from the JSON report"
+                    )
         self.held = held
         if held:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+        failed_to_write = self.written.problem or self.cassettes_failed
+        if failed_to_write and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def show(self, terminalreporter: Any) -> None:
         """The report on the terminal (harness/report/terminal.py)."""
@@ -232,8 +247,9 @@ class CompatSession:
             self.config,
             self.report,
             outbound=self.outbound,
-            report_dir=self.report_dir(),
+            written=self.written,
             cassettes=len(self.cassettes),
+            cassettes_failed=self.cassettes_failed,
             held=self.held,
             found=self.found,
             baseline=self.baseline[0] if self.baseline else None,
@@ -292,15 +308,16 @@ def _baseline(config: pytest.Config) -> tuple[Path, report_model.Report] | None:
 
 
 def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
-    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
-    if not secrets:
-        return
+    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them, and
+    a backend's words in them (an exception's message, a logged answer) are made inert (harness/inert.py)."""
     if isinstance(report.longrepr, tuple):  # a skip's (path, line, reason): -rs and -ra fold skips by that shape
         path, line, reason = report.longrepr
-        report.longrepr = (path, line, scrub(reason, secrets))
+        report.longrepr = (path, line, inert(scrub(reason, secrets)))
     elif report.longrepr is not None:
         text = str(report.longrepr)
-        scrubbed = scrub(text, secrets)  # keys in any spelling, so no cheap "in" test first
-        if scrubbed != text:
-            report.longrepr = scrubbed
-    report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
+        cleaned = inert(scrub(text, secrets), lines=True)  # keys in any spelling, so no cheap "in" test first
+        if cleaned != text:
+            report.longrepr = cleaned
+    if hasattr(report, "wasxfail"):  # -rx prints the reason: "inconclusive: <a backend's words>"
+        report.wasxfail = inert(scrub(report.wasxfail, secrets))
+    report.sections = [(title, inert(scrub(content, secrets), lines=True)) for title, content in report.sections]

@@ -110,7 +110,7 @@ class Lines:
 
 def test_a_session_without_a_report_shows_only_its_outbound_attempts() -> None:
     shown = Lines()
-    parts: dict[str, Any] = dict(report_dir=Path("."), cassettes=0, held=[], found=None, baseline=None)
+    parts: dict[str, Any] = dict(written=None, cassettes=0, cassettes_failed="", held=[], found=None, baseline=None)
     terminal.summary(shown, SimpleNamespace(), None, outbound="tried 1.1.1.1:443", **parts)  # type: ignore[arg-type]
     assert shown.lines == ["! launched servers tried to reach off this machine: the session fails", "tried 1.1.1.1:443"]
     quiet = Lines()
