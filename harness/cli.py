@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 from collections.abc import Sequence
@@ -16,8 +17,10 @@ from . import accept, atomic, cassettes, diff, options, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
-from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
+from .profiles import DEFAULT_USER_FILE, ProfileError, files_read, load_profiles
 from .selection import explicit, select_rows
+
+DEFAULT_REPORT = f"{scaffold.REPORT_DIR}/compat-matrix.json"  # where `matrix` writes it without --report-dir
 
 
 def _parse_option(text: str) -> tuple[str, Any]:
@@ -30,8 +33,15 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, raw
 
 
+def version() -> str:
+    """This package's version, and the SDK's it runs: both decide what a matrix says."""
+    found = {name: importlib.metadata.version(name) for name in ("agents-compat-harness", "openai-agents", "openai")}
+    return "agents-compat-harness {} (openai-agents {}, openai {})".format(*found.values())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description="Agents SDK backend compatibility harness")
+    parser.add_argument("--version", action="version", version=version(), help="print the versions and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     matrix = commands.add_parser("matrix", help="run the scenario suites and print the capability matrix")
@@ -43,7 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="which tier to run (default: mocked; all when a --backend names a live row, e.g. a URL profile)",
     )
-    matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON, Markdown and HTML go")
+    matrix.add_argument(
+        "--report-dir",
+        default=None,
+        metavar="DIR",
+        help=f"where the JSON, Markdown and HTML go (default: {scaffold.REPORT_DIR})",
+    )
     matrix.add_argument("--baseline", default=None, metavar="FILE", help="compare with this report; fail on a loss")
     matrix.add_argument("--faults", action="store_true", help="also run the built-in fault profiles")
     matrix.add_argument(
@@ -76,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "accept", help="write the last run's observed outcomes into your backends file as the expectations"
     )
     take.add_argument(
-        "--report", default="compat-matrix.json", metavar="FILE", help="the run's report (default: compat-matrix.json)"
+        "--report", default=DEFAULT_REPORT, metavar="FILE", help=f"the run's report (default: {DEFAULT_REPORT})"
     )
     take.add_argument(
         "--file", default=DEFAULT_USER_FILE, metavar="TOML", help=f"the file to write (default: {DEFAULT_USER_FILE})"
@@ -141,8 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 def run_matrix(args: argparse.Namespace) -> int:
     # Check the profiles first: a mistake then costs a fraction of a second, not pytest's and the SDK's imports.
     files = [Path(DEFAULT_USER_FILE)] if Path(DEFAULT_USER_FILE).is_file() else []
+    files += map(Path, args.backends)
     names = [n.strip() for opt in args.backend for n in opt.split(",")]
-    rows = select_rows(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+    read = files_read(files, Path(DEFAULT_USER_FILE))
+    rows = select_rows(load_profiles(files, include_faults=args.faults), names, read)
     tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
     if args.report_dir:
         options.report_dir(args.report_dir, "--report-dir")
@@ -169,18 +186,18 @@ def run_matrix(args: argparse.Namespace) -> int:
     ]
     # Always an -m, so that a project's own addopts (this one's say -m 'not live') cannot drop a named live row.
     argv += ["-m", "mocked or live" if tier == "all" else tier]
-    for path in args.backends:
-        argv += ["--backends", path]
-    for name in args.backend:
-        argv += ["--backend", name]
+    # The plugin's options go as --name=VALUE, one argv entry each: pytest finds its rootdir (where the
+    # plugin reads compat-backends.toml) before the plugin's options are known, and would take a separate
+    # value that is an existing path (an absolute --report-dir, a --backends file) for a path to test.
+    argv += [f"--backends={path}" for path in args.backends]
+    argv += [f"--backend={name}" for name in args.backend]
     if args.repeat != 1:
-        argv += ["--compat-repeat", str(args.repeat)]
-    for spec in args.agent:
-        argv += ["--compat-agent", spec]
+        argv.append(f"--compat-repeat={args.repeat}")
+    argv += [f"--compat-agent={spec}" for spec in args.agent]
     if args.report_dir:
-        argv += ["--compat-report-dir", args.report_dir]
+        argv.append(f"--compat-report-dir={args.report_dir}")
     if args.baseline:
-        argv += ["--compat-baseline", args.baseline]
+        argv.append(f"--compat-baseline={args.baseline}")
     if args.faults:
         argv.append("--compat-faults")
     if args.fail_not_ready:
@@ -285,7 +302,11 @@ def run_cassettes(args: argparse.Namespace) -> int:
 def run_init(args: argparse.Namespace) -> int:
     written = scaffold.init(Path(args.dir), action=args.action or scaffold.DEFAULT_ACTION, force=args.force)
     for item in written:
-        print(f"wrote {item.path}")
+        print(
+            f"added {item.text.strip()} to {item.path}"
+            if item.path.name == scaffold.GITIGNORE
+            else f"wrote {item.path}"
+        )
     if args.action is None:
         print(f"edit `uses: {scaffold.DEFAULT_ACTION}` in the workflow: OWNER hosts this harness's repository")
     print("next: set MY_GATEWAY_URL (and _KEY, _MODEL), run `agents-compat matrix --backend my-gateway`, then accept")

@@ -68,7 +68,7 @@ def load(path: str | Path) -> dict[str, Any]:
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or not all(isinstance(cell.get(k), str) for k in ("backend", "feature")):
             raise ReportError(f"{path}: cell {index} has no backend and feature")
-        if cell.get("outcome") not in Outcome._value2member_map_:
+        if cell.get("outcome") not in [outcome.value for outcome in Outcome]:
             raise ReportError(f"{path}: cell {index} has an unknown outcome {cell.get('outcome')!r}")
         if not isinstance(cell.get("exchanges", []), list) or not isinstance(cell.get("reason", ""), str):
             raise ReportError(f"{path}: cell {index}: 'exchanges' must be a list and 'reason' a string")

@@ -11,6 +11,8 @@ from pathlib import Path
 DEFAULT_ACTION = "OWNER/agents-compat-harness@main"
 BACKENDS_FILE = "compat-backends.toml"
 WORKFLOW_FILE = ".github/workflows/agents-compat.yml"
+GITIGNORE = ".gitignore"
+REPORT_DIR = "compat-reports"  # where a run writes its reports by default (the plugin's DEFAULT_REPORT_DIR)
 
 
 class ScaffoldError(Exception):
@@ -43,4 +45,16 @@ def init(root: Path, *, action: str = DEFAULT_ACTION, force: bool = False) -> li
     for written in planned:
         written.path.parent.mkdir(parents=True, exist_ok=True)
         written.path.write_text(written.text, encoding="utf-8")
-    return planned
+    ignored = ignore_reports(root / GITIGNORE)
+    return planned + ([ignored] if ignored else [])
+
+
+def ignore_reports(path: Path) -> Written | None:
+    """Add the reports' folder to .gitignore (created if missing); None when a line already ignores it."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.strip().strip("/") == REPORT_DIR for line in old.splitlines()):
+        return None
+    line = f"{REPORT_DIR}/\n"
+    text = old + ("\n" if old and not old.endswith("\n") else "") + line
+    path.write_text(text, encoding="utf-8")
+    return Written(path, line)

@@ -60,21 +60,29 @@ def test_serve_prints_its_url_and_the_key_it_expects() -> None:
 
 
 def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.pyc")  # the user's own, without a final newline
     init = agents_compat(tmp_path, "init", "--action", "acme/agents-compat-harness@v1")
     assert init.returncode == 0, init.stderr
+    assert "added compat-reports/ to " in init.stdout
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\ncompat-reports/\n"
     assert (tmp_path / WORKFLOW_FILE).read_text().count("uses: acme/agents-compat-harness@v1") == 1
     again = agents_compat(tmp_path, "init")
     assert again.returncode == 2 and "already exist" in again.stderr and "--force" in again.stderr
+    assert agents_compat(tmp_path, "init", "--force").returncode == 0
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\ncompat-reports/\n"  # not twice
     with served("ollama-chat") as (url, _):
         env = {"MY_GATEWAY_URL": url, "MY_GATEWAY_KEY": "any", "MY_GATEWAY_MODEL": "qwen3:0.6b"}
-        first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
+        # An absolute --report-dir: pytest must not take it for a path to collect (its rootdir would move away
+        # from compat-backends.toml, and my-gateway would be unknown).
+        elsewhere = tmp_path / "elsewhere"
+        first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", "--report-dir", str(elsewhere), **env)
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr
         # The Responses-only features are declared by the feature table (skipped on the chat path): not by the user.
         chat_features = {f.id for f in FEATURES if "chat_completions" in f.apis}
         assert len(chat_features) == 16
         assert "undeclared: my-gateway: 16 feature(s)" in first.stdout
         assert "Warning" not in first.stdout + first.stderr  # a project without pytest settings gets no noise
-        accepted = agents_compat(tmp_path, "accept")
+        accepted = agents_compat(tmp_path, "accept", "--report", str(elsewhere / "compat-matrix.json"))
         assert accepted.returncode == 0, accepted.stderr
         assert '+plain_text = "supported"' in accepted.stdout
         assert "accept: wrote 16 expectation(s) for my-gateway" in accepted.stdout
@@ -82,6 +90,8 @@ def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Pa
         assert rerun.returncode == 0, rerun.stdout[-3000:]
         assert "undeclared" not in rerun.stdout
         assert f"compat: PASS: {len(FEATURE_IDS)} cells, 0 differ from their profiles" in rerun.stdout
+        assert (tmp_path / "compat-reports" / "compat-matrix.json").is_file()  # the default folder
+        assert not list(tmp_path.glob("compat-matrix.*"))
     expect = tomllib.loads((tmp_path / BACKENDS_FILE).read_text())["profiles"]["my-gateway"]["expect"]
     assert set(expect) == chat_features
     assert expect["previous_response_id"] == "ignored"  # the chat path drops it: observed, not assumed

@@ -85,7 +85,7 @@ def test_bad_backends_file_stops_the_run_with_one_message(pytester: pytest.Pytes
 def test_unknown_backend_name(pytester: pytest.Pytester) -> None:
     result = run_suites(pytester, "--backend", "nosuch")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown backend(s) nosuch; known: *"])
+    result.stderr.fnmatch_lines(["*unknown backend(s) nosuch; known: *; backends files read: the built-in ones, no *"])
 
 
 def test_default_user_file_in_rootdir_is_read(pytester: pytest.Pytester) -> None:
