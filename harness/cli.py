@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"connections open at once; more get 503 (default {MAX_CONNECTIONS})",
     )
     serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once the server listens, leaving it running in the background (it prints the kill command)",
+    )
     return parser
 
 
@@ -259,7 +266,29 @@ def _expected_key(emulator: object) -> str:
     return key if key else "any (this emulator does not check it)"
 
 
+def detach(argv: list[str]) -> int:
+    """Start ``serve`` (without --detach) as its own session, and return once it listens: a script can use
+    the server on its next line, which ``serve ... &`` cannot promise."""
+    command = [sys.executable, "-m", "harness", *(a for a in argv if a != "--detach")]
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True
+        )
+        assert child.stdout is not None
+        lines = [child.stdout.readline(), child.stdout.readline()]
+        child.stdout.close()
+        if not lines[0].startswith("serving"):
+            code = child.wait()
+            errors.seek(0)
+            sys.stderr.write(errors.read())
+            return code or 2
+    print(lines[0].rstrip(), lines[1].rstrip(), f"in the background; stop it with: kill {child.pid}", sep="\n")
+    return 0
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    if args.detach:
+        return detach(args.argv)
     from .emulators.server import make_server
 
     family, model, options, fault = _serve_target(args)
@@ -341,7 +370,9 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return COMMANDS[args.command](args)
     except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:

@@ -7,6 +7,7 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import signal
 import threading
 import time
@@ -410,6 +411,8 @@ class CompatSession:
         if not isinstance(profile, Profile):
             return report
         _scrub_report(report, self.secrets(profile))
+        if report.skipped and profile.tier == "live":
+            _fold_cannot_run(report, profile.name)
         marker = item.get_closest_marker("feature")
         if report.failed and marker and call.excinfo is not None:
             if not self.matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
@@ -718,6 +721,16 @@ def _logs_if_failed(backend: Backend, outcome: Outcome) -> str:
     if backend.server_logs is None or outcome not in (Outcome.ERROR, Outcome.BROKEN):
         return ""
     return backend.server_logs()
+
+
+def _fold_cannot_run(report: pytest.TestReport, row: str) -> None:
+    """A live row that cannot run here skips every cell with the same reason: one location and no row name,
+    so that -rs folds them into one line per reason (the matrix shows which rows were skipped)."""
+    if not isinstance(report.longrepr, tuple) or not report.longrepr[2].startswith(f"Skipped: {row}: "):
+        return
+    why = report.longrepr[2].removeprefix(f"Skipped: {row}: ")
+    code = inspect.unwrap(endpoint_for).__code__  # where a live row's server is found or launched
+    report.longrepr = (code.co_filename, code.co_firstlineno, f"live rows that cannot run here: {why}")
 
 
 def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:

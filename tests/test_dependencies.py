@@ -67,7 +67,7 @@ def foreign_private_uses(trees: dict[Path, ast.Module]) -> list[str]:
             ):
                 names = [node.args[1].value]
             found += [f"{where}:{node.lineno}: {name}" for name in names if private(name) and name not in ours]
-    return found
+    return sorted(found)
 
 
 def test_no_private_attribute_of_a_dependency_is_used() -> None:

@@ -349,3 +349,20 @@ def test_a_quiet_server_has_no_outbound_attempts(fake_llama: ServerSpec) -> None
         assert pool.outbound_attempts() == []
     finally:
         pool.close()
+
+
+def test_without_the_live_extra_a_container_row_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from harness import prerequisites
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "testcontainers" else found(name))
+    with pytest.raises(MissingPrerequisite) as missing:
+        containers.docker_client()
+    assert str(missing.value) == (
+        "the live tier's containers need testcontainers, from the live extra: "
+        "pip install 'agents-compat-harness[live]'"
+    )
+    # In this checkout the set-up script is there; in a wheel it is not, and the message says where it is.
+    assert prerequisites.SETUP_COMMAND == "scripts/live-setup"

@@ -289,3 +289,22 @@ def test_the_lazy_imports_and_what_the_type_checker_is_told_are_the_same_names()
     lazy = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_import_heavy")
     declared = {name for node in lazy.body if isinstance(node, ast.Global) for name in node.names}
     assert _imported_names(guarded.body) == _imported_names(lazy.body) == declared
+
+
+def test_live_rows_that_cannot_run_skip_with_one_line_per_reason(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A machine without the live set-up: no assembled model, no container engine, no gateway variables.
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(pytester.path / "empty-cache"))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path / 'no-engine.sock'}")
+    for name in ("GOMODEL_OPENAI_BASE_URL", "GOMODEL_OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    result = run_suites(pytester, "-m", "live", "-k", "plain_text or usage", "-rs")
+    skipped = [line for line in result.stdout.lines if line.startswith("SKIPPED [")]
+    outcomes = result.parseoutcomes()
+    assert outcomes["skipped"] >= 20, result.stdout.str()
+    reasons = {line.split(": ", 1)[1] for line in skipped}
+    assert len(skipped) == len(reasons) <= 3, "\n".join(skipped)
+    assert sum(int(line.split("[", 1)[1].split("]")[0]) for line in skipped) == outcomes["skipped"]
+    assert all(line.split(": ", 1)[1].startswith("live rows that cannot run here: ") for line in skipped), skipped
+    assert not [line for line in skipped if "@live" in line], skipped
