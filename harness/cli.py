@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -209,9 +211,25 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv.append("--compat-faults")
     if args.fail_not_ready:
         argv.append("--compat-fail-not-ready")
+    started = time.time()
     code = int(pytest.main(argv))
+    report = Path(args.report_dir or scaffold.REPORT_DIR) / "compat-matrix.json"
+    if os.environ.get("GITHUB_OUTPUT") and report.is_file() and report.stat().st_mtime >= started:
+        atomic.append_text(Path(os.environ["GITHUB_OUTPUT"]), github_outputs(report))
     # pytest's own "usage error" status is 4; this command's bad input is 2, as for its own options.
     return 2 if code == pytest.ExitCode.USAGE_ERROR else code
+
+
+def github_outputs(report: Path) -> str:
+    """The action's outputs (action.yml), as GitHub Actions reads them from $GITHUB_OUTPUT: from the report
+    the run wrote, so they say what the matrix says."""
+    verdict = diff.load(report).get("verdict", {})
+    counts = {
+        "cells": verdict.get("cells"),
+        "differ": len(verdict.get("differing", [])),
+        "lost": len(verdict.get("lost", [])),
+    }
+    return "".join(f"{key}={value}\n" for key, value in {**counts, "report": report}.items() if "\n" not in str(value))
 
 
 def run_diff(args: argparse.Namespace) -> int:

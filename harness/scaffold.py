@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 # Where the reusable action (action.yml at the root of this harness's repository) lives: OWNER stands for the
-# account that hosts it, which this package cannot know; `init --action OWNER/REPO@REF` fills it in.
-DEFAULT_ACTION = "OWNER/agents-compat-harness@main"
+# account that hosts it, which this package cannot know; `init --action OWNER/REPO@REF` fills it in. The ref is
+# the release tag of the installed package (docs/releasing.md), so CI runs the harness the user ran locally;
+# `@vMAJOR` instead follows every release of that major version.
+DEFAULT_ACTION = f"OWNER/agents-compat-harness@v{importlib.metadata.version('agents-compat-harness')}"
 BACKENDS_FILE = "compat-backends.toml"
 WORKFLOW_FILE = ".github/workflows/agents-compat.yml"
 GITIGNORE = ".gitignore"

@@ -75,8 +75,14 @@ def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Pa
         # An absolute --report-dir: pytest must not take it for a path to collect (its rootdir would move away
         # from compat-backends.toml, and my-gateway would be unknown).
         elsewhere = tmp_path / "elsewhere"
-        first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", "--report-dir", str(elsewhere), **env)
+        outputs = tmp_path / "github-output"  # what the action reads its outputs from
+        first = agents_compat(
+            tmp_path, "matrix", "--backend", "my-gateway", "--report-dir", str(elsewhere), **env,
+            GITHUB_OUTPUT=str(outputs),
+        )  # fmt: skip
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+        report = elsewhere / "compat-matrix.json"
+        assert outputs.read_text() == f"cells={len(FEATURE_IDS)}\ndiffer=0\nlost=0\nreport={report}\n"
         # The Responses-only features are declared by the feature table (skipped on the chat path): not by the user.
         chat_features = {f.id for f in FEATURES if "chat_completions" in f.apis}
         assert len(chat_features) == 16
@@ -86,12 +92,13 @@ def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Pa
         assert accepted.returncode == 0, accepted.stderr
         assert '+plain_text = "supported"' in accepted.stdout
         assert "accept: wrote 16 expectation(s) for my-gateway" in accepted.stdout
-        rerun = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
+        rerun = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env, GITHUB_OUTPUT=str(outputs))
         assert rerun.returncode == 0, rerun.stdout[-3000:]
         assert "undeclared" not in rerun.stdout
         assert f"compat: PASS: {len(FEATURE_IDS)} cells, 0 differ from their profiles" in rerun.stdout
         assert (tmp_path / "compat-reports" / "compat-matrix.json").is_file()  # the default folder
         assert not list(tmp_path.glob("compat-matrix.*"))
+        assert outputs.read_text().endswith("\nreport=compat-reports/compat-matrix.json\n")  # appended, as GitHub wants
     expect = tomllib.loads((tmp_path / BACKENDS_FILE).read_text())["profiles"]["my-gateway"]["expect"]
     assert set(expect) == chat_features
     assert expect["previous_response_id"] == "ignored"  # the chat path drops it: observed, not assumed
