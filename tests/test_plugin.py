@@ -107,7 +107,7 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason_unless_na
     )
     result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mi*", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
-    result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
+    result.stdout.fnmatch_lines(["*live rows that cannot run here: no base URL: set $MY_GATEWAY_URL*"])
     # Named exactly, the row was asked for: a missing variable fails the session, in one line.
     named = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mine")
     assert named.ret == pytest.ExitCode.USAGE_ERROR

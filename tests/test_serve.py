@@ -78,11 +78,9 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "asyncio_default_fixture_loop_scope=function",
             "-m",
             "mocked",
-            "--backend",
-            "ollama-chat",
-            "--compat-report-dir",
-            "out",
-            "--compat-baseline",
-            "base.json",
+            # One argv entry each: a separate value that is an existing path would move pytest's rootdir.
+            "--backend=ollama-chat",
+            "--compat-report-dir=out",
+            "--compat-baseline=base.json",
         ]
     ]
