@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 # Defined here, where the plugin can read them at no cost, and imported by profiles and wire.
 DEFAULT_USER_FILE = "compat-backends.toml"  # the user's profiles file, read from the rootdir
+DEFAULT_REPORT_DIR = "compat-reports"  # a folder of its own, which `agents-compat init` adds to .gitignore
 # A reply larger than this is not an answer an agent can use: the capture stops reading it and the cell
 # is broken (a 50 MB body otherwise costs gigabytes of memory and report). Configurable: --compat-max-body.
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -95,7 +96,7 @@ def declare(parser: pytest.Parser) -> None:
         "--compat-report-dir",
         default=None,
         metavar="DIR",
-        help="where compat-matrix.json, .md and .html are written (default: rootdir)",
+        help=f"where compat-matrix.json, .md and .html are written (default: {DEFAULT_REPORT_DIR} in the rootdir)",
     )
     group.addoption(
         "--compat-agent",

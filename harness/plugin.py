@@ -9,6 +9,7 @@ the Agents SDK) only when the run asks for the harness: it collects a scenario (
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,18 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.declare(parser)
+
+
+ASYNCIO_SCOPE_UNSET = 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
+
+
+@pytest.hookimpl(tryfirst=True, specname="pytest_configure")
+def pytest_configure_asyncio_scope(config: pytest.Config) -> None:
+    """pytest-asyncio, which this package brings, warns in every run of a project whose ini does not set its
+    fixture loop scope. The harness's own async fixtures name their loop scope, so that warning is about none
+    of the harness's code: it is dropped, before pytest-asyncio's own configure, only where the ini is unset."""
+    if not config.getini("asyncio_default_fixture_loop_scope"):
+        warnings.filterwarnings("ignore", message=ASYNCIO_SCOPE_UNSET, category=pytest.PytestDeprecationWarning)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,6 +10,7 @@ from log records, SIGTERM unwound as Ctrl-C, tracing off); ``close`` and ``end``
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import signal
 import threading
 from collections.abc import Callable
@@ -22,12 +23,12 @@ from agents import set_tracing_disabled
 from . import atomic, cassettes, health, options, readiness, selection, workers
 from . import report as report_model
 from .inert import inert
-from .launchers import outbound, secrets_of
+from .launchers import endpoint_for, outbound, secrets_of
 from .launchers.process import ProcessPool
 from .launchers.servers import LaunchFailed, ServerPool, server_secrets
 from .matrix import Matrix
 from .outcomes import Cell, Observation, Outcome
-from .profiles import Profile, ProfileError, load_catalog
+from .profiles import Profile, ProfileError, files_read, load_catalog
 from .redact import scrub, scrubbing_log_records
 from .report import build as report_build
 from .report import diff, junit, terminal
@@ -97,7 +98,9 @@ class CompatSession:
         catalog = load_catalog(files, include_faults=config.getoption("compat_faults"))  # each file read once
         sdk_release = importlib.metadata.version("openai-agents")
         # what each backend does with this SDK release
-        profiles = [p.for_sdk(sdk_release) for p in selection.select_rows(catalog.profiles, row_names(config))]
+        read = files_read(files, default_file)  # an unknown name says which files were read
+        rows = selection.select_rows(catalog.profiles, row_names(config), read)
+        profiles = [p.for_sdk(sdk_release) for p in rows]
         agents = readiness.agents_in(catalog.user_documents) + [
             readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)
         ]
@@ -178,6 +181,8 @@ class CompatSession:
         if not isinstance(profile, Profile):
             return
         _scrub_report(report, self.secrets(profile))
+        if report.skipped and profile.tier == "live":
+            _fold_cannot_run(report, profile.name)
         marker = item.get_closest_marker("feature")
         if report.failed and marker and call.excinfo is not None:
             if not self.matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
@@ -256,7 +261,8 @@ class CompatSession:
         )
 
     def report_dir(self) -> Path:
-        return Path(self.config.getoption("compat_report_dir") or self.config.rootpath)
+        default = Path(self.config.rootpath) / options.DEFAULT_REPORT_DIR
+        return Path(self.config.getoption("compat_report_dir") or default)
 
     def _check_outbound(self, session: pytest.Session) -> None:
         """Fail a session whose launched servers tried to reach off the machine (README, "Live tier").
@@ -305,6 +311,16 @@ def _baseline(config: pytest.Config) -> tuple[Path, report_model.Report] | None:
         return path, report_model.load(path)
     except report_model.ReportError as exc:
         raise ProfileError(f"--compat-baseline: {exc}") from None
+
+
+def _fold_cannot_run(report: pytest.TestReport, row: str) -> None:
+    """A live row that cannot run here skips every cell with the same reason: one location and no row name,
+    so that -rs folds them into one line per reason (the matrix shows which rows were skipped)."""
+    if not isinstance(report.longrepr, tuple) or not report.longrepr[2].startswith(f"Skipped: {row}: "):
+        return
+    why = report.longrepr[2].removeprefix(f"Skipped: {row}: ")
+    code = inspect.unwrap(endpoint_for).__code__  # where a live row's server is found or launched
+    report.longrepr = (code.co_filename, code.co_firstlineno, f"live rows that cannot run here: {why}")
 
 
 def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
