@@ -22,7 +22,7 @@ from openai import AsyncOpenAI
 
 from .emulators import Faults
 from .profiles import Profile
-from .wire import DEFAULT_MAX_BODY, CapturingTransport, Exchange
+from .wire import ACCEPT_ENCODING, DEFAULT_MAX_BODY, CapturingTransport, Exchange
 
 if TYPE_CHECKING:
     import httpx2
@@ -88,7 +88,10 @@ class Backend:
         self.api_key = api_key
         self.timeout = timeout
         self.capture = CapturingTransport(transport, secrets=[api_key], max_body=max_body)
-        self._http = httpx.AsyncClient(transport=self.capture, timeout=timeout)
+        # Only the encodings the capture decodes: an answer is judged from its decoded bytes (harness/wire.py).
+        self._http = httpx.AsyncClient(
+            transport=self.capture, timeout=timeout, headers={"Accept-Encoding": ACCEPT_ENCODING}
+        )
         self._client: AsyncOpenAI | None = None
         self.records: list[RunRecord] = []  # every run and call of the scenario, in order: the cell's evidence
 
