@@ -92,9 +92,12 @@ def parse_sse(text: str) -> list[dict[str, Any]]:
     """Split a text/event-stream body into events: {"event": name or None, "data": JSON or raw text}.
 
     The body is complete by the time this runs, so the whole spec we need is: events are separated
-    by a blank line; ``event:`` names one; ``data:`` lines are joined with newlines.
+    by a blank line; ``event:`` names one; ``data:`` lines are joined with newlines. Equal events share
+    one parsed dict (read-only, like every body here): a flood of identical tiny events costs a list slot
+    each, not a kilobyte of dicts.
     """
     events: list[dict[str, Any]] = []
+    parsed: dict[tuple[str | None, str], dict[str, Any]] = {}
     for block in text.replace("\r\n", "\n").split("\n\n"):
         name, data_lines = None, []
         for line in block.split("\n"):
@@ -105,11 +108,14 @@ def parse_sse(text: str) -> list[dict[str, Any]]:
         if not data_lines and name is None:
             continue
         raw = "\n".join(data_lines)
-        try:
-            data: Any = json.loads(raw)
-        except ValueError:
-            data = raw
-        events.append({"event": name, "data": data})
+        event = parsed.get((name, raw))
+        if event is None:
+            try:
+                data: Any = json.loads(raw)
+            except ValueError:
+                data = raw
+            event = parsed[(name, raw)] = {"event": name, "data": data}
+        events.append(event)
     return events
 
 
