@@ -7,7 +7,7 @@ cells' seconds, the size of each report and the outcome counts.
 - ``huge``: every answer is 50 MB (a JSON body, or an SSE stream when asked to stream), whole row.
 - ``bomb``: a 2 MB gzip body that inflates to 2 GiB (one cell: plain text).
 - ``stall``: headers and 3 events (or half a JSON body), then nothing; whole row, 5 s cell timeout.
-- ``events``: 800,000 one-character text deltas in one stream (about 47 MB, under a 64M cap): streaming.
+- ``events``: 800,000 one-character text deltas in one stream (about 67 MB, under a 128M cap): streaming.
 
 ``--pythonpath DIR`` runs the child pytest on another checkout's harness (to measure "before" on main).
 """
@@ -44,7 +44,7 @@ CASES: dict[str, tuple[Callable[[], AbstractContextManager[str]], str, list[str]
     "events": (
         lambda: many_events(800_000),
         "chat_completions",
-        ["-k", "test_streaming and not tool", "--compat-max-body", "64M", "--compat-timeout", "900"],
+        ["-k", "test_streaming and not tool", "--compat-max-body", "128M", "--compat-timeout", "1200"],
     ),
 }
 
