@@ -246,9 +246,9 @@ class Exchange:
         if self.streamed and isinstance(body, list):
             if len(body) <= 2 * EDGE_EVENTS and len(self.raw_response) <= BODY_KEPT:
                 return body
-            head = _edge(body)
-            tail = _edge(body[: len(head) - 1 : -1])
-            return head + tail[::-1]
+            first = _edge(body)
+            last = _edge(body[: len(first) - 1 : -1])
+            return first + last[::-1]
         if self.oversize or len(self.raw_response) <= BODY_KEPT:
             return body
         head = bytes(self.raw_response[: PREVIEW * 4]).decode("utf-8", errors="replace")[:PREVIEW]
