@@ -9,8 +9,8 @@ A row whose backend is dead therefore costs at most about two cell timeouts.
 
 A response is counted once its body ended, not when its headers came: a backend that sends headers
 (and perhaps a few events) and then nothing is as dead as one that sends nothing. A body cut while
-bytes were still arriving (a slow model streaming past the cell timeout) is an answer; one cut after
-``stall_after`` seconds without a byte is not.
+bytes were still arriving (a slow model streaming past the cell timeout) is an answer; one cut with no
+body byte at all, or after a silence of ``stall_after`` seconds or of most of its life, is not.
 """
 
 from __future__ import annotations
@@ -75,15 +75,18 @@ class _WatchedBody(httpx.AsyncByteStream):
                 self._health.failed(self._sent, stalled)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        last, received = time.monotonic(), 0
+        opened = last = time.monotonic()
+        received = 0
         try:
             async for chunk in self._inner:
                 last, received = time.monotonic(), received + len(chunk)
                 yield chunk
         except (httpx.TransportError, asyncio.CancelledError):
-            quiet = time.monotonic() - last
-            stalled = f"headers and {received:,} body bytes, then nothing for {quiet:.1f} s"
-            self._settle(stalled if quiet >= self._stall_after else None)
+            now = time.monotonic()
+            quiet = now - last
+            # Silent for half its life: a request sent just before the cut is judged on the time it had.
+            silent = received == 0 or quiet >= min(self._stall_after, (now - opened) / 2)
+            self._settle(f"headers and {received:,} body bytes, then nothing for {quiet:.1f} s" if silent else None)
             raise
         self._settle(None)
 

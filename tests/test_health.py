@@ -121,3 +121,11 @@ async def test_headers_alone_no_longer_reset_the_count() -> None:
         async with client.stream("POST", "http://backend/v1/responses") as response:
             assert response.status_code == 200 and health.failures == 1  # headers in hand: not yet an answer
     assert health.failures == 0  # closed by the reader before its end, without a stall: an answer
+
+
+async def test_a_body_silent_for_most_of_a_short_life_counts_too() -> None:
+    # Sent just before the cut: 0.3 s of life, silent after its first event, though stall_after is a minute.
+    health = Health()
+    guarded = GuardedTransport(Scripted("stall"), health, stall_after=60)
+    assert await _read_until_cut(guarded, 0.3) == "cut"
+    assert health.failures == 1

@@ -172,8 +172,8 @@ def test_a_backend_that_stalls_after_its_headers_costs_about_two_cell_timeouts(p
         r"bytes), then nothing for (0\.[5-9]|1\.0) s",
         stream["reason"],
     ), stream["reason"]
-    stalled = stream["exchanges"][-1]
-    assert stalled["seconds"] >= 0.5 * timeout, stalled["seconds"]  # to the end of the exchange, not its headers
+    stalled, quiet = stream["exchanges"][-1], re.search(r"then nothing for (\d\.\d) s", stream["reason"])
+    assert quiet and stalled["seconds"] >= float(quiet[1]) - 0.05, stalled  # to the exchange's end, not its headers
     # As for a silent backend: two cell timeouts, and error_surfacing's SDK retry backoff (~1.5 s, the SDK's own).
     assert sum(c["seconds"] for c in cells) < 2 * timeout + 4.0, [(c["feature"], c["seconds"]) for c in cells]
     assert wall < 2 * timeout + 15, wall
@@ -184,15 +184,15 @@ def test_a_stream_still_flowing_at_the_cut_is_named_as_such_and_is_no_dead_backe
         url_profile(pytester, "flood", base_url)
         run_suites(
             pytester,
-            *("-m", "live", "--backends", "flood.toml", "--backend", "flood", "--compat-timeout", "1"),
+            *("-m", "live", "--backends", "flood.toml", "--backend", "flood", "--compat-timeout", "2"),
             *("--compat-max-body", "64M", "-k", "test_streaming or test_plain_text"),
         )
     cells = {c["feature"]: c for c in _cells(pytester)}
     reason = cells["streaming"]["reason"]
-    assert re.search(r"headers and [\d,]{5,} events \([\d,]+ bytes\), still arriving when it was cut", reason), reason
+    assert re.search(r"headers and [\d,]{3,} events \([\d,]+ bytes\), still arriving when it was cut", reason), reason
     assert "not answering" not in cells["plain_text"]["reason"], cells["plain_text"]["reason"]
     response = cells["streaming"]["exchanges"][-1]["response"]
-    assert response["events_total"] > 1000 and len(response["body"]) <= 200, response["events_total"]
+    assert response["events_total"] > 200 and len(response["body"]) == 200, response["events_total"]
 
 
 def test_the_evidence_of_a_stream_of_many_events_is_bounded(pytester: pytest.Pytester) -> None:
