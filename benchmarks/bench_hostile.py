@@ -4,7 +4,8 @@ Each case runs scenarios against a loopback server that misbehaves on purpose (h
 fresh pytest process, and prints one JSON line: that process's peak RSS, its wall time, the sum of the
 cells' seconds, the size of each report and the outcome counts.
 
-- ``huge``: every answer is 50 MB (a JSON body, or an SSE stream when asked to stream), whole row.
+- ``huge``, ``huge-responses``: every answer is 50 MB (a JSON body, or an SSE stream when asked to stream),
+  a whole chat or Responses row.
 - ``bomb``: a 2 MB gzip body that inflates to 2 GiB (one cell: plain text).
 - ``stall``: headers and 3 events (or half a JSON body), then nothing; whole row, 5 s cell timeout.
 - ``events``: 800,000 one-character text deltas in one stream (about 67 MB, under a 128M cap): streaming.
@@ -39,6 +40,7 @@ base_url = "{url}"
 
 CASES: dict[str, tuple[Callable[[], AbstractContextManager[str]], str, list[str]]] = {
     "huge": (lambda: huge_answers(50 * 1024 * 1024), "chat_completions", ["--compat-timeout", "30"]),
+    "huge-responses": (lambda: huge_answers(50 * 1024 * 1024), "responses", ["--compat-timeout", "30"]),
     "bomb": (gzip_bomb, "chat_completions", ["-k", "test_plain_text", "--compat-timeout", "60"]),
     "stall": (stalls, "responses", ["--compat-timeout", "5"]),
     "events": (
