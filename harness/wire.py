@@ -221,7 +221,7 @@ class Exchange:
         response: dict[str, Any] = {
             "status": self.status,
             "headers": self.response_headers,
-            "body": scrub_json(self._kept_body(), self.secrets),
+            "body": self._kept_body(),
             "streamed": self.streamed,
             "complete": self.complete,
         }
@@ -241,17 +241,24 @@ class Exchange:
         }
 
     def _kept_body(self) -> Any:
-        """The body as a report keeps it: bounded, whatever the backend sent."""
+        """The body as a report keeps it: bounded, whatever the backend sent, and scrubbed before it is cut (a
+        key split across two deltas, or across the cut, is found and redacted, not half kept)."""
         body = self.response_body
         if self.streamed and isinstance(body, list):
             if len(body) <= 2 * EDGE_EVENTS and len(self.raw_response) <= BODY_KEPT:
-                return body
-            first = _edge(body)
-            last = _edge(body[: len(first) - 1 : -1])
-            return first + last[::-1]
+                return scrub_json(body, self.secrets)
+            first = _edge_count(body)
+            last = _edge_count(body[: first - 1 : -1])
+            # Each kept end is scrubbed with EDGE_EVENTS more of its neighbours: a key split across the cut is
+            # whole there. Scrubbing all the events would cost more than they do (every string of each, twice).
+            head = scrub_json(body[: first + EDGE_EVENTS], self.secrets)[:first]
+            start = len(body) - last
+            window = max(0, start - EDGE_EVENTS)
+            tail = scrub_json(body[window:], self.secrets)[start - window :] if last else []
+            return [_excerpt(event) for event in head + tail]
         if self.oversize or len(self.raw_response) <= BODY_KEPT:
-            return body
-        head = bytes(self.raw_response[: PREVIEW * 4]).decode("utf-8", errors="replace")[:PREVIEW]
+            return scrub_json(body, self.secrets)
+        head = scrub(bytes(self.raw_response).decode("utf-8", errors="replace"), self.secrets)[:PREVIEW]
         return f"[a {len(self.raw_response)}-byte body; its first {PREVIEW} characters:] {head}"
 
     @property
@@ -288,22 +295,29 @@ class Exchange:
         )
 
 
-def _edge(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events from the start of ``events`` up to ``EDGE_EVENTS`` of them or ``BODY_KEPT`` characters; a larger
-    event kept as an excerpt."""
-    kept: list[dict[str, Any]] = []
-    spent = 0
+def _text(event: dict[str, Any]) -> str:
+    data = event["data"]
+    return data if isinstance(data, str) else json.dumps(data, default=str)
+
+
+def _edge_count(events: list[dict[str, Any]]) -> int:
+    """How many events from the start of ``events`` a report keeps: up to ``EDGE_EVENTS``, and ``BODY_KEPT``
+    characters (a larger event counted as its excerpt)."""
+    kept = spent = 0
     for event in events:
-        if len(kept) == EDGE_EVENTS or spent > BODY_KEPT:
+        if kept == EDGE_EVENTS or spent > BODY_KEPT:
             break
-        data = event["data"]
-        text = data if isinstance(data, str) else json.dumps(data, default=str)
-        if len(text) > BODY_KEPT // 4:
-            event = {**event, "data": f"[a {len(text)}-character event; its first {PREVIEW}:] {text[:PREVIEW]}"}
-            text = text[:PREVIEW]
-        kept.append(event)
-        spent += len(text)
+        size = len(_text(event))
+        kept, spent = kept + 1, spent + (PREVIEW if size > BODY_KEPT // 4 else size)
     return kept
+
+
+def _excerpt(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as a report keeps it: whole, or, over a quarter of ``BODY_KEPT``, its first characters."""
+    text = _text(event)
+    if len(text) <= BODY_KEPT // 4:
+        return event
+    return {**event, "data": f"[a {len(text)}-character event; its first {PREVIEW}:] {text[:PREVIEW]}"}
 
 
 class _TeeStream(httpx.AsyncByteStream):

@@ -177,3 +177,20 @@ def test_a_large_body_or_event_is_kept_as_an_excerpt_with_its_size() -> None:
     body = stream.to_json()["response"]["body"]
     assert len(json.dumps(body)) < BODY_KEPT and all(isinstance(e["data"], str) for e in body)
     assert body[0]["data"].startswith(f"[a {BODY_KEPT + 13}-character event; its first 2000:] ")
+
+
+def test_a_key_split_across_the_cut_of_a_long_stream_is_scrubbed_before_the_cut() -> None:
+    key = "sk-canary-split-4d2e"
+    exchange = Exchange("POST", URL, {}, {}, status=200, streamed=True, complete=True, secrets=(key,))
+    exchange.response_headers = {"content-type": "text/event-stream"}
+    deltas = ["x"] * (EDGE_EVENTS - 1) + [key[:10], key[10:]] + ["y"] * 500
+    for delta in deltas:
+        exchange.raw_response.extend(
+            b'data: {"choices": [{"index": 0, "delta": {"content": "%s"}}]}\n\n' % delta.encode()
+        )
+    text = json.dumps(exchange.to_json())
+    assert key[:10] not in text and key[10:] not in text
+    plain = Exchange("POST", URL, {}, {}, status=200, complete=True, secrets=(key,))
+    plain.response_headers = {"content-type": "application/json"}
+    plain.raw_response.extend(json.dumps({"content": "a" * 1995 + key + "a" * BODY_KEPT}).encode())
+    assert key[:5] not in json.dumps(plain.to_json())
