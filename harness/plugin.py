@@ -639,7 +639,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         connected = Backend(
             profile,
             endpoint.base_url,
-            _guarded(request, state, profile, endpoint.transport),
+            _guarded(request, state, profile, endpoint.transport, _timeout(request.config, profile)),
             api_key=endpoint.api_key,
             timeout=_timeout(request.config, profile),
             faults=endpoint.faults,
@@ -652,14 +652,20 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
             await connected.aclose()
 
 
-def _guarded(request: pytest.FixtureRequest, state: CompatSession, profile: Profile, transport: Any) -> Any:
-    """A live row's transport, failing fast once its backend stopped answering (harness/health.py)."""
+def _guarded(
+    request: pytest.FixtureRequest, state: CompatSession, profile: Profile, transport: Any, timeout: float
+) -> Any:
+    """A live row's transport, failing fast once its backend stopped answering (harness/health.py).
+
+    A body silent for half the cell timeout when the cell was cut counts as no answer: a slow model still
+    streaming is not silent that long, and a stalled backend then costs about two cell timeouts, not a row.
+    """
     if profile.tier != "live":
         return transport
     found = state.health.setdefault(profile.name, health.Health())
     if found.dead:
         request.node.stash[NOT_ANSWERING_KEY] = found.reason
-    return health.GuardedTransport(transport, found)
+    return health.GuardedTransport(transport, found, stall_after=timeout / 2)
 
 
 @asynccontextmanager

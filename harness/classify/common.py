@@ -91,6 +91,9 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
     at = f"{step}: " if step else ""
     if record.timed_out:
         seconds = f"{record.seconds:.1f}" if record.seconds >= 1 else f"{record.seconds:.2f}"
+        if _mid_response(record):  # the headers came, the end did not: say what did (a stall, or a flood)
+            arrived = record.exchanges[-1].arrived
+            return Observation(ERROR, f"{at}no complete answer within the cell timeout ({seconds} s): {arrived}")
         return Observation(ERROR, f"{at}no answer within the cell timeout ({seconds} s)")
     error = record.error
     defect = wire_defect(record)
