@@ -15,7 +15,7 @@ import pytest
 from harness import classify
 from harness.backend import Backend
 from harness.emulators import HttpRequest, create
-from harness.emulators.faults import FAULT_KINDS, RESET, Delivery, Fault, FaultyEmulator, Pause
+from harness.emulators.faults import LOUD_KINDS, RESET, SILENT_KINDS, Delivery, Fault, FaultyEmulator, Pause
 from harness.emulators.server import make_server
 from harness.launchers import endpoint_for
 from harness.outcomes import Outcome
@@ -59,7 +59,7 @@ def events(delivery: Delivery) -> list[dict]:
 
 
 def test_every_kind_is_described() -> None:
-    assert set(NAMED) == set(FAULT_KINDS)
+    assert set(NAMED) == set(LOUD_KINDS)
 
 
 def test_truncated_stream_stops_inside_a_data_line() -> None:
@@ -137,7 +137,7 @@ def test_writes_split_a_piece_at_the_offset() -> None:
 
 
 def test_gets_pass_untouched() -> None:
-    for kind in FAULT_KINDS:
+    for kind in (*LOUD_KINDS, *SILENT_KINDS):
         delivery = deliver(kind, HttpRequest("GET", "/v1/models", {"authorization": "Bearer k"}))
         assert delivery.plain and delivery.reply.status == 200, kind
 
@@ -173,7 +173,7 @@ def test_bad_fault_settings_are_one_clear_message(tmp_path: Path, extra: str, na
 def test_fault_profiles_load_only_when_asked() -> None:
     assert not [name for name in load_profiles() if name.startswith("fault-")]
     faulty = {n: p for n, p in load_profiles(include_faults=True).items() if n.startswith("fault-")}
-    assert {p.fault.kind for p in faulty.values()} == set(FAULT_KINDS)
+    assert {p.fault.kind for p in faulty.values()} == set(LOUD_KINDS)
     for profile in faulty.values():
         assert set(profile.expect.values()) & {Outcome.BROKEN, Outcome.ERROR}, profile.name
 
@@ -224,7 +224,7 @@ def serve() -> Iterator:
         server.server_close()
 
 
-@pytest.mark.parametrize("kind", sorted(FAULT_KINDS))
+@pytest.mark.parametrize("kind", sorted(LOUD_KINDS))
 @pytest.mark.parametrize("api", ["chat_completions", "responses"])
 async def test_served_fault_is_classified_and_named(serve, kind: str, api: str) -> None:
     profile = load_profiles()["openai-chat" if api == "chat_completions" else "openai-responses"]
