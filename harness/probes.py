@@ -26,11 +26,12 @@ from typing import Any
 
 from agents import FunctionTool
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from . import evidence
 from .backend import Backend, RunRecord
-from .evidence import Exchange
 from .outcomes import Observation, Outcome
+from .wire import Exchange
 
 QUESTION = "Reply with exactly: OK"
 PLAIN_SYSTEM = "Answer."  # a system prompt in both requests: chat templates that add a default one when none is given
@@ -45,9 +46,7 @@ def tool_json(tool: FunctionTool, api: str) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-async def ask(
-    backend: Backend, system: str, user: str, tools: Sequence[FunctionTool] = (), **extra: Any
-) -> RunRecord:
+async def ask(backend: Backend, system: str, user: str, tools: Sequence[FunctionTool] = (), **extra: Any) -> RunRecord:
     """One raw request (no agent loop): what a single model turn counts."""
     api = backend.profile.api
     settings: dict[str, Any] = {"temperature": 0} if backend.profile.tier == "live" else {}
@@ -61,10 +60,11 @@ async def ask(
             return await client.responses.create(
                 model=model, instructions=system, input=user, max_output_tokens=REPLY_CAP, **settings
             )
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        return await client.chat.completions.create(
-            model=model, messages=messages, max_tokens=REPLY_CAP, **settings
-        )  # type: ignore[call-overload]
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        return await client.chat.completions.create(model=model, messages=messages, max_tokens=REPLY_CAP, **settings)
 
     return await backend.call(operation)
 
@@ -81,7 +81,9 @@ def _grew(with_part: RunRecord, without: RunRecord) -> tuple[int, int, int] | No
     return second.input_tokens, first.input_tokens, first.input_tokens - second.input_tokens
 
 
-def instructions_reached(missed: Observation, with_part: RunRecord, without: RunRecord, instructions: str) -> Observation:
+def instructions_reached(
+    missed: Observation, with_part: RunRecord, without: RunRecord, instructions: str
+) -> Observation:
     """``missed`` (a model's miss), or ``ignored`` when the counts show the instructions never reached the prompt."""
     grew = _grew(with_part, without)
     if grew is None:
@@ -97,7 +99,9 @@ def instructions_reached(missed: Observation, with_part: RunRecord, without: Run
     )
 
 
-def tools_reached(missed: Observation, with_part: RunRecord, without: RunRecord, tools: Sequence[FunctionTool]) -> Observation:
+def tools_reached(
+    missed: Observation, with_part: RunRecord, without: RunRecord, tools: Sequence[FunctionTool]
+) -> Observation:
     grew = _grew(with_part, without)
     if grew is None:
         return missed

@@ -25,9 +25,7 @@ from .emulators.faults import Fault
 from .features import API_NAMES, FEATURE_IDS, FEATURES
 from .outcomes import Outcome
 
-Family = Literal[
-    "openai", "ollama", "gomodel", "llamacpp", "llama-cpp-python", "vllm", "lmstudio", "litellm", "custom"
-]
+Family = Literal["openai", "ollama", "gomodel", "llamacpp", "llama-cpp-python", "vllm", "lmstudio", "litellm", "custom"]
 Api = Literal["chat_completions", "responses"]
 # emulator: mocked tier; url, process, server: live tier (server = a [servers.NAME] the harness launches)
 Reach = Literal["emulator", "url", "process", "server"]
@@ -380,9 +378,7 @@ def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: b
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validated(
-    kind: str, model: type[M], raw: dict[str, dict[str, Any]], sources: dict[str, str]
-) -> dict[str, M]:
+def _validated(kind: str, model: type[M], raw: dict[str, dict[str, Any]], sources: dict[str, str]) -> dict[str, M]:
     found: dict[str, M] = {}
     for name, table in raw.items():
         try:

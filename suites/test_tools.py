@@ -110,5 +110,6 @@ async def test_parallel_tool_calls(backend: Backend, judge: Judge) -> None:
     )
     record = await backend.run(agent, "Use get_weather and get_time for Paris.")
     observation = classify.parallel_tool_calls(record, ("get_weather", "get_time"), (WEATHER_MARKER, TIME_MARKER))
-    observation = await probes.explain_one_call(backend, observation, record, instructions, [get_weather, get_time], "Paris")
-    judge(await probes.explain_miss(backend, observation, tools=[get_weather, get_time]))
+    tools = [get_weather, get_time]
+    observation = await probes.explain_one_call(backend, observation, record, instructions, tools, "Paris")
+    judge(await probes.explain_miss(backend, observation, tools=tools))

@@ -31,8 +31,8 @@ FEATURES = "handoffs or agents_as_tools or function_tools or streaming_tool_call
 
 
 @contextmanager
-def served(family: str, model: str, fault: str | None = None) -> Iterator[str]:
-    server = make_server(create(family, model), fault=Fault(kind=fault) if fault else None)
+def served(family: str, model: str, fault: str | None = None, options: dict[str, Any] | None = None) -> Iterator[str]:
+    server = make_server(create(family, model, options), fault=Fault(kind=fault) if fault else None)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -44,11 +44,11 @@ def served(family: str, model: str, fault: str | None = None) -> Iterator[str]:
 MODEL = "qwen3:0.6b"  # both emulators are started with it
 
 
-def gateway_file(pytester: pytest.Pytester, api: str, model: str = MODEL) -> Path:
+def gateway_file(pytester: pytest.Pytester, api: str, model: str = MODEL, key: str = "any") -> Path:
     path = pytester.path / "compat-backends.toml"
     path.write_text(
         f'[profiles.gw]\nfamily = "custom"\napi = "{api}"\nmodel = "{model}"\nreach = "url"\nbase_url_env = "GW_URL"\n'
-        'api_key = "any"\nexpect = {}\n',  # accept fills this inline table in
+        f'api_key = "{key}"\nexpect = {{}}\n',  # accept fills this inline table in
         encoding="utf-8",
     )
     return path
@@ -129,9 +129,7 @@ def test_the_flag_or_the_profile_makes_an_unconfirmed_cell_a_warning(
         flagged.stdout.fnmatch_lines(["warning: unconfirmed: gw / handoffs: declared supported, now unconfirmed*"])
         # Per feature, with the reason, in the profile: only the named feature warns; the other still fails.
         path = pytester.path / "compat-backends.toml"
-        path.write_text(
-            path.read_text() + '\n[profiles.gw.unconfirmed]\nhandoffs = "a 0.5B model skips the marker"\n'
-        )
+        path.write_text(path.read_text() + '\n[profiles.gw.unconfirmed]\nhandoffs = "a 0.5B model skips the marker"\n')
         per_row, report = run(pytester, monkeypatch, url)
     assert per_row.ret == pytest.ExitCode.TESTS_FAILED
     assert [u.split(":")[0] for u in report["verdict"]["unconfirmed"]] == ["gw / agents_as_tools"]
@@ -171,3 +169,29 @@ def test_repeat_decides_an_unconfirmed_cell(
     assert seen == 2 and cell["runs"]["total"] == 2
     assert (result.ret == 0) is passes, result.stdout.str()[-2000:]
     assert cell["outcome"] == ("supported" if passes else "inconclusive"), cell["reason"]
+
+
+# LiteLLM's proxy answers a call on /v1/responses with an empty message first, then the call (recorded:
+# fixtures/cassettes/litellm-responses/function_tools.json): a real answer of two item kinds.
+LITELLM = {"upstream": "ollama", "upstream_model": MODEL, "master_key": "sk-l", "database": False}
+
+
+def test_reordered_output_items_read_broken(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = gateway_file(pytester, "responses", "qwen3", key="sk-l")
+    wanted = "streaming_tool_calls or function_tools"
+    with served("litellm", "qwen3", options=LITELLM) as url:
+        monkeypatch.setenv("GW_URL", url)
+        clean = run_suites(pytester, "-m", "live", "--backend", "gw", "-k", wanted)
+        assert clean.ret == 0, clean.stdout.str()[-2000:]
+        accept(json.loads((pytester.path / "out" / "compat-matrix.json").read_text()), path, [])
+    with served("litellm", "qwen3", "reorder_output", LITELLM) as url:
+        monkeypatch.setenv("GW_URL", url)
+        result = run_suites(pytester, "-m", "live", "--backend", "gw", "-k", wanted)
+    cells = {c["feature"]: c for c in json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]}
+    called = cells["function_tools"]
+    assert (called["expected"], called["outcome"]) == ("supported", "broken"), called["reason"]
+    assert (
+        "out of the order a model writes them (reasoning, message, calls): ['function_call', 'message']"
+        in (called["reason"])
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

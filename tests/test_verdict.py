@@ -82,16 +82,13 @@ def test_a_declared_answer_now_inconclusive_fails_as_unconfirmed(declared: Outco
         f"gw / handoffs: declared {declared.value}, now unconfirmed (the answer does not follow ...)"
     ]
     assert verdict.line(found) == (
-        "compat: FAIL: 3 cells, 0 differ from their profiles, 1 declared but now unconfirmed, no baseline, "
-        "0 NOT READY"
+        "compat: FAIL: 3 cells, 0 differ from their profiles, 1 declared but now unconfirmed, no baseline, 0 NOT READY"
     )
     assert verdict.lost_lines(found) == [f"unconfirmed: {found.unconfirmed[0]}"]
 
 
 def test_an_allowed_unconfirmed_cell_warns_and_passes() -> None:
-    quiet = Cell(
-        "gw", "handoffs", "live", Outcome.INCONCLUSIVE, "no marker", Outcome.SUPPORTED, allowed="a 0.5B model"
-    )
+    quiet = Cell("gw", "handoffs", "live", Outcome.INCONCLUSIVE, "no marker", Outcome.SUPPORTED, allowed="a 0.5B model")
     found = verdict.build([quiet, *CELLS], [], None, failed=False, fail_not_ready=False)
     assert (found.passed, found.unconfirmed) == (True, [])
     assert verdict.unconfirmed_lines(found) == [

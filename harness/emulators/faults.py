@@ -54,7 +54,7 @@ FAULT_KINDS: dict[str, str] = {
     "drop_system": "the system prompt never reaches the model: system/developer messages and `instructions` dropped",
     "drop_tools": "the tool definitions never reach the model: `tools` (and tool_choice, parallel_tool_calls) dropped",
     "drop_second_call": "of the calls the model wrote in one turn only the first comes back (usage still counts all)",
-    "reorder_output": "a Responses answer's `output` items come back in reverse order (in a stream: response.completed's)",
+    "reorder_output": "a Responses answer's `output` items come back reversed (in a stream: response.completed's)",
 }
 # The silent ones: a 200 with a plausible answer, as a careless gateway or proxy gives. Nothing on the wire
 # is malformed, so the classifiers must read them from what reached the model (README, "Faults").
