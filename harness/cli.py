@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run each live cell K times (the rule: README, 'Repeated live runs')",
     )
     matrix.add_argument(
+        "--allow-unconfirmed",
+        action="store_true",
+        help="a declared cell that comes back inconclusive warns instead of failing (docs/gating.md)",
+    )
+    matrix.add_argument(
         "--agent",
         action="append",
         default=[],
@@ -175,6 +180,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv += ["--backend", name]
     if args.repeat != 1:
         argv += ["--compat-repeat", str(args.repeat)]
+    if args.allow_unconfirmed:
+        argv.append("--compat-allow-unconfirmed")
     for spec in args.agent:
         argv += ["--compat-agent", spec]
     if args.report_dir:

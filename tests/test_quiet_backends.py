@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness import probes
+from harness import cli, probes
 from harness.accept import accept
 from harness.emulators import create, faults
 from harness.emulators.faults import Fault
@@ -195,3 +195,12 @@ def test_reordered_output_items_read_broken(pytester: pytest.Pytester, monkeypat
         in (called["reason"])
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_matrix_allow_unconfirmed_reaches_the_plugin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(pytest, "main", lambda argv: seen.append(list(argv)) or 0)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["matrix", "--allow-unconfirmed"]) == 0
+    assert cli.main(["matrix"]) == 0
+    assert "--compat-allow-unconfirmed" in seen[0] and "--compat-allow-unconfirmed" not in seen[1]
