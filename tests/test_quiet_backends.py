@@ -17,13 +17,16 @@ from typing import Any
 
 import pytest
 
-from harness import cli, probes
+from harness import cassettes, cli, probes
 from harness.accept import accept
+from harness.classify.common import output_items, reordered_output
 from harness.emulators import create, faults
 from harness.emulators.faults import Fault
 from harness.emulators.server import make_server
 from harness.testing import run_suites
+from harness.wire import Exchange
 
+ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 # The tool columns and the two that run agents under their own instructions.
@@ -78,6 +81,7 @@ CASES = [
     ("drop_system", "openai", "responses", {"handoffs": "ignored", "agents_as_tools": "ignored"}),
     ("drop_tools", "ollama", "chat_completions",
      {"function_tools": "ignored", "handoffs": "ignored", "parallel_tool_calls": "ignored"}),
+    ("drop_tools", "openai", "responses", {"function_tools": "ignored", "agents_as_tools": "ignored"}),
     ("drop_second_call", "ollama", "chat_completions", {"parallel_tool_calls": "broken"}),
     ("drop_second_call", "openai", "responses", {"parallel_tool_calls": "broken"}),
 ]  # fmt: skip
@@ -204,3 +208,27 @@ def test_matrix_allow_unconfirmed_reaches_the_plugin(monkeypatch: pytest.MonkeyP
     assert cli.main(["matrix", "--allow-unconfirmed"]) == 0
     assert cli.main(["matrix"]) == 0
     assert "--compat-allow-unconfirmed" in seen[0] and "--compat-allow-unconfirmed" not in seen[1]
+
+
+def _recorded_exchange(recorded: dict[str, Any]) -> Exchange:
+    """A cassette's exchange back as the wire captured it (events re-framed as SSE)."""
+    request, response = recorded["request"], recorded["response"]
+    body = response.get("body")
+    streamed = isinstance(body, list)
+    exchange = Exchange(request["method"], request["url"], {}, request.get("body"), status=response.get("status"),
+                        streamed=streamed, complete=True)  # fmt: skip
+    exchange.response_headers = {"content-type": "text/event-stream" if streamed else "application/json"}
+    if streamed:
+        raw = "".join(f"data: {e['data'] if isinstance(e['data'], str) else json.dumps(e['data'])}\n\n" for e in body)
+    else:
+        raw = body if isinstance(body, str) else json.dumps(body)
+    exchange.raw_response.extend(raw.encode())
+    return exchange
+
+
+def test_no_recorded_real_answer_reads_as_reordered() -> None:
+    """The order rule against every exchange real servers sent (fixtures/cassettes): none may trip it."""
+    recorded = [_recorded_exchange(e) for c in cassettes.load(ROOT / "fixtures" / "cassettes") for e in c["exchanges"]]
+    several = [e for e in recorded if len(output_items(e)) >= 2]
+    assert len(recorded) > 200 and several  # LiteLLM's message-and-call answers among them
+    assert [found for e in recorded if (found := reordered_output(e))] == []

@@ -58,7 +58,7 @@ TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 WRITTEN_ORDER = {"reasoning": 0, "message": 1, "function_call": 2}
 
 
-def _final_output(exchange: Exchange) -> list[dict[str, Any]]:
+def output_items(exchange: Exchange) -> list[dict[str, Any]]:
     body = exchange.response_body
     if not exchange.streamed:
         output = body.get("output") if isinstance(body, dict) and body.get("object") == "response" else None
@@ -89,7 +89,7 @@ def reordered_output(exchange: Exchange) -> str | None:
     """A Responses answer of two or more items whose ``output`` lists them out of order: the SDK builds its run
     items in that order. Read two ways: against the places the stream gave the items, and against the order a
     model writes them in (``WRITTEN_ORDER``). One item, or none, shows nothing."""
-    final = _final_output(exchange)
+    final = output_items(exchange)
     if len(final) < 2:
         return None
     kinds = [str(i.get("type")) for i in final]
