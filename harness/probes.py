@@ -46,10 +46,19 @@ def tool_json(tool: FunctionTool, api: str) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-async def ask(backend: Backend, system: str, user: str, tools: Sequence[FunctionTool] = (), **extra: Any) -> RunRecord:
-    """One raw request (no agent loop): what a single model turn counts."""
+async def ask(
+    backend: Backend,
+    system: str,
+    user: str,
+    tools: Sequence[FunctionTool] = (),
+    cap: int | None = REPLY_CAP,
+    **extra: Any,
+) -> RunRecord:
+    """One raw request (no agent loop): what a single model turn counts. ``cap``: None for a whole answer."""
     api = backend.profile.api
     settings: dict[str, Any] = {"temperature": 0} if backend.profile.tier == "live" else {}
+    if cap is not None:
+        settings["max_output_tokens" if api == "responses" else "max_tokens"] = cap
     if tools:
         settings["tools"] = [tool_json(t, api) for t in tools]
     settings.update(extra)
@@ -57,14 +66,12 @@ async def ask(backend: Backend, system: str, user: str, tools: Sequence[Function
     async def operation(client: AsyncOpenAI) -> Any:
         model = backend.profile.model
         if api == "responses":
-            return await client.responses.create(
-                model=model, instructions=system, input=user, max_output_tokens=REPLY_CAP, **settings
-            )
+            return await client.responses.create(model=model, instructions=system, input=user, **settings)
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
-        return await client.chat.completions.create(model=model, messages=messages, max_tokens=REPLY_CAP, **settings)
+        return await client.chat.completions.create(model=model, messages=messages, **settings)
 
     return await backend.call(operation)
 
@@ -166,5 +173,6 @@ async def explain_one_call(
     if turn is None:
         return missed
     returned = next(c.name for c in evidence.tool_calls(turn) if c.name in names)
-    single = await ask(backend, system, f"Use {returned} for {city}.", tools, parallel_tool_calls=True)
+    # Uncapped: the single call must be written whole to count as one (a cut one counts less, seen live).
+    single = await ask(backend, system, f"Use {returned} for {city}.", tools, cap=None, parallel_tool_calls=True)
     return second_call_kept(missed, turn, single)
