@@ -23,6 +23,7 @@ from harness.classify.common import output_items, reordered_output
 from harness.emulators import create, faults
 from harness.emulators.faults import Fault
 from harness.emulators.server import make_server
+from harness.report import load
 from harness.testing import run_suites
 from harness.wire import Exchange
 
@@ -69,7 +70,7 @@ def accepted_clean(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, f
     with served(family, MODEL) as url:
         result, report = run(pytester, monkeypatch, url)
     assert result.ret == 0, result.stdout.str()[-2000:]
-    accept(report, path, [])
+    accept(load(pytester.path / "out" / "compat-matrix.json"), path, [])
     clean = {c["feature"]: c["outcome"] for c in report["cells"]}
     assert clean["handoffs"] == clean["agents_as_tools"] == clean["parallel_tool_calls"] == "supported", clean
     return clean
@@ -187,7 +188,7 @@ def test_reordered_output_items_read_broken(pytester: pytest.Pytester, monkeypat
         monkeypatch.setenv("GW_URL", url)
         clean = run_suites(pytester, "-m", "live", "--backend", "gw", "-k", wanted)
         assert clean.ret == 0, clean.stdout.str()[-2000:]
-        accept(json.loads((pytester.path / "out" / "compat-matrix.json").read_text()), path, [])
+        accept(load(pytester.path / "out" / "compat-matrix.json"), path, [])
     with served("litellm", "qwen3", "reorder_output", LITELLM) as url:
         monkeypatch.setenv("GW_URL", url)
         result = run_suites(pytester, "-m", "live", "--backend", "gw", "-k", wanted)
