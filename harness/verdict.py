@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from .inert import inert
 from .outcomes import Cell, Change, Outcome
 from .readiness import NOT_READY, AgentReadiness
 
@@ -51,7 +52,7 @@ def build(
     failing = [c for c in off if c.unconfirmed and not c.allowed]
     inconclusive = [f"{c.backend} / {c.feature}" for c in off if c.outcome is Outcome.INCONCLUSIVE and c not in failing]
     unconfirmed = [unconfirmed_text(c) for c in failing]
-    allowed = [f"{unconfirmed_text(c)}; allowed: {c.allowed}" for c in off if c.unconfirmed and c.allowed]
+    allowed = [f"{unconfirmed_text(c)}; allowed: {inert(c.allowed)}" for c in off if c.unconfirmed and c.allowed]
     not_ready = [f"{e.agent} on {b.backend}" for e in readiness for b in e.backends if b.verdict == NOT_READY]
     return Verdict(
         passed=not (failed or differing or unconfirmed or lost or (fail_not_ready and not_ready)),
@@ -69,7 +70,7 @@ def build(
 
 def unconfirmed_text(cell: Cell) -> str:
     declared = cell.expected.value if cell.expected is not None else "nothing"
-    return f"{cell.backend} / {cell.feature}: declared {declared}, now unconfirmed ({cell.reason})"
+    return f"{inert(cell.backend)} / {cell.feature}: declared {declared}, now unconfirmed ({inert(cell.reason)})"
 
 
 def line(verdict: Verdict) -> str:
@@ -80,13 +81,13 @@ def line(verdict: Verdict) -> str:
         parts.append(f"{len(verdict.inconclusive)} inconclusive")
     parts.append(f"{len(verdict.lost)} lost against the baseline" if verdict.baseline else "no baseline")
     not_ready = verdict.not_ready
-    parts.append(f"{len(not_ready)} NOT READY" + (f" ({', '.join(not_ready)})" if not_ready else ""))
+    parts.append(f"{len(not_ready)} NOT READY" + (f" ({inert(', '.join(not_ready))})" if not_ready else ""))
     return f"compat: {'PASS' if verdict.passed else 'FAIL'}: {', '.join(parts)}"
 
 
 def lost_lines(verdict: Verdict) -> list[str]:
     """The lines under the verdict line: lost cells, unconfirmed ones (failing), then those allowed to warn."""
-    lost = [f"lost: {c.backend} / {c.feature}: {c.old} -> {c.new} ({c.reason})" for c in verdict.lost]
+    lost = [f"lost: {inert(c.backend)} / {c.feature}: {c.old} -> {c.new} ({inert(c.reason)})" for c in verdict.lost]
     return lost + unconfirmed_lines(verdict)
 
 
