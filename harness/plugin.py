@@ -145,6 +145,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
     )
     group.addoption(
+        "--compat-allow-unconfirmed",
+        action="store_true",
+        default=False,
+        help="a cell declared supported (or another answer) that comes back inconclusive warns instead of "
+        "failing, on every row (a profile's `unconfirmed` table allows it per feature, with a reason)",
+    )
+    group.addoption(
         "--compat-baseline",
         default=None,
         metavar="FILE",
@@ -385,6 +392,7 @@ class CompatSession:
         strict: list[str] | None = None,
         runs: dict[str, Any] | None = None,
         server_logs: str = "",
+        allowed: str = "",
     ) -> Cell:
         """The one place a cell is made: every text in it scrubbed of the row's keys, then put in the matrix."""
         secrets = self.secrets(profile)
@@ -400,6 +408,7 @@ class CompatSession:
             strict=[scrub(line, secrets) for line in strict or []],
             runs=runs,
             server_logs=scrub(server_logs, secrets) if server_logs else "",
+            allowed=allowed,
         )
         self.matrix.add(profile, cell)
         return cell
@@ -560,6 +569,8 @@ class CompatSession:
                 )
         passed = report.verdict.passed
         terminalreporter.write_line(verdict.line(report.verdict), green=passed, red=not passed, bold=True)
+        for line in verdict.unconfirmed_lines(report.verdict):
+            terminalreporter.write_line(line, red=line.startswith("unconfirmed"), yellow=line.startswith("warning"))
 
     # -- pytest-xdist: workers send their cells, the controller merges them -----------------------------
 
@@ -724,11 +735,15 @@ def judge(
             strict=cell_deviations(exchanges),
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome),
+            allowed=_allowance(request.config, profile, feature) if observation.outcome is Outcome.INCONCLUSIVE else "",
         )
         for name, value in junit.properties(cell):
             record_property(name, value)
         if run + 1 < runs:  # judged once, on the folded outcome of the last run
             return cell
+        if cell.unconfirmed and not cell.allowed:
+            # Declared an answer, shown none: a weak model, or a backend that dropped what would show it.
+            pytest.fail(terminal.failure_message(cell), pytrace=False)
         if cell.outcome is Outcome.INCONCLUSIVE and not cell.as_expected:
             # The model, not the backend, fell short: neither a pass nor a protocol failure.
             pytest.xfail(f"inconclusive: {cell.reason}")
@@ -739,6 +754,13 @@ def judge(
         return cell
 
     return verdict
+
+
+def _allowance(config: pytest.Config, profile: Profile, feature: str) -> str:
+    """Why an unconfirmed cell of this row may only warn: the profile's reason, or the flag; "" if it fails."""
+    if feature in profile.unconfirmed:
+        return profile.unconfirmed[feature]
+    return "--compat-allow-unconfirmed" if config.getoption("compat_allow_unconfirmed") else ""
 
 
 def _logs_if_failed(backend: Backend, outcome: Outcome) -> str:

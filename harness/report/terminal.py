@@ -143,6 +143,12 @@ def failure_message(cell: Cell) -> str:
             f"{inert(cell.backend)} / {cell.feature}: an error cell fails unless the profile declares "
             f'{cell.feature} = "error" (infrastructure failing is not a capability answer)'
         )
+    if cell.unconfirmed:
+        headline = (
+            f"{cell.backend} / {cell.feature}: declared {expected}, now unconfirmed (a weak model, or a backend "
+            "that dropped what would show it; a profile's `unconfirmed` reason or --compat-allow-unconfirmed "
+            "makes it a warning)"
+        )
     lines = [
         headline,
         f"  expected: {expected}",
