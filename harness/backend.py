@@ -23,7 +23,7 @@ from openai import AsyncOpenAI
 from .emulators import Faults
 from .options import DEFAULT_MAX_BODY
 from .profiles import Profile
-from .wire import CapturingTransport, Exchange
+from .wire import ACCEPT_ENCODING, CapturingTransport, Exchange
 
 if TYPE_CHECKING:
     import httpx2
@@ -60,6 +60,35 @@ class RunRecord:
         return [e for e in self.exchanges if e.path.endswith(suffix)]
 
 
+@dataclass(frozen=True, slots=True)
+class _RawData:
+    type: str
+    delta: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _RawEvent:
+    """What the classifiers read of a raw response event (its type and text delta): the SDK's own object costs
+    about a kilobyte, and a backend may stream hundreds of thousands of them (tests/test_hostile_backends.py)."""
+
+    data: _RawData
+    type: str = "raw_response_event"
+
+
+def _kept(event: Any, seen: dict[tuple[str, str | None], _RawEvent]) -> Any:
+    """``event`` as a run record keeps it: a raw response event shrunk to ``_RawEvent``, shared between equal
+    ones; every other event (run items, agent updates: a few per turn) as the SDK made it."""
+    if getattr(event, "type", None) != "raw_response_event":
+        return event
+    data = getattr(event, "data", None)
+    delta = getattr(data, "delta", None)
+    key = (str(getattr(data, "type", "")), delta if isinstance(delta, str) else None)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = _RawEvent(_RawData(*key))
+    return found
+
+
 class _WarningCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -89,7 +118,10 @@ class Backend:
         self.api_key = api_key
         self.timeout = timeout
         self.capture = CapturingTransport(transport, secrets=[api_key], max_body=max_body)
-        self._http = httpx.AsyncClient(transport=self.capture, timeout=timeout)
+        # Only the encodings the capture decodes: an answer is judged from its decoded bytes (harness/wire.py).
+        self._http = httpx.AsyncClient(
+            transport=self.capture, timeout=timeout, headers={"Accept-Encoding": ACCEPT_ENCODING}
+        )
         self._client: AsyncOpenAI | None = None
         self.records: list[RunRecord] = []  # every run and call of the scenario, in order: the cell's evidence
 
@@ -196,13 +228,14 @@ class Backend:
 
     async def run_streamed(self, agent: Agent[Any], input: Any, **kwargs: Any) -> RunRecord:
         kwargs = self._turns(kwargs)
+        seen: dict[tuple[str, str | None], _RawEvent] = {}
         with self._recording() as record:
 
             async def consume() -> None:
                 streamed = Runner.run_streamed(agent, input, **kwargs)
                 record.result = streamed
                 async for event in streamed.stream_events():
-                    record.stream_events.append(event)
+                    record.stream_events.append(_kept(event, seen))
 
             try:
                 await asyncio.wait_for(consume(), self.timeout)

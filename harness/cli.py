@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run each live cell K times (the rule: README, 'Repeated live runs')",
     )
     matrix.add_argument(
+        "--allow-unconfirmed",
+        action="store_true",
+        help="a declared cell that comes back inconclusive warns instead of failing (docs/gating.md)",
+    )
+    matrix.add_argument(
         "--agent",
         action="append",
         default=[],
@@ -219,6 +224,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     argv += [f"--backend={name}" for name in args.backend]
     if args.repeat != 1:
         argv.append(f"--compat-repeat={args.repeat}")
+    if args.allow_unconfirmed:
+        argv.append("--compat-allow-unconfirmed")
     argv += [f"--compat-agent={spec}" for spec in args.agent]
     if args.report_dir:
         argv.append(f"--compat-report-dir={args.report_dir}")

@@ -42,7 +42,7 @@ async def connected(request: pytest.FixtureRequest, session: CompatSession) -> A
         backend = Backend(
             profile,
             endpoint.base_url,
-            _guarded(request, session, profile, endpoint.transport),
+            _guarded(request, session, profile, endpoint.transport, timeout(request.config, profile)),
             api_key=endpoint.api_key,
             timeout=timeout(request.config, profile),
             faults=endpoint.faults,
@@ -55,14 +55,20 @@ async def connected(request: pytest.FixtureRequest, session: CompatSession) -> A
             await backend.aclose()
 
 
-def _guarded(request: pytest.FixtureRequest, session: CompatSession, profile: Profile, transport: Any) -> Any:
-    """A live row's transport, failing fast once its backend stopped answering (harness/health.py)."""
+def _guarded(
+    request: pytest.FixtureRequest, session: CompatSession, profile: Profile, transport: Any, timeout: float
+) -> Any:
+    """A live row's transport, failing fast once its backend stopped answering (harness/health.py).
+
+    A body silent for half the cell timeout when the cell was cut counts as no answer: a slow model still
+    streaming is not silent that long, and a stalled backend then costs about two cell timeouts, not a row.
+    """
     if profile.tier != "live":
         return transport
     found = session.health.setdefault(profile.name, health.Health())
     if found.dead:
         request.node.stash[NOT_ANSWERING_KEY] = found.reason
-    return health.GuardedTransport(transport, found)
+    return health.GuardedTransport(transport, found, stall_after=timeout / 2)
 
 
 @asynccontextmanager

@@ -297,6 +297,8 @@ def defect(exchange: Exchange) -> str | None:
     """What is wrong with a successful response's bytes (cut, malformed, misshapen), named; else None."""
     if exchange.oversize:  # whatever its status: the capture stopped it, so nothing after it is the backend's
         return exchange.oversize_reason
+    if exchange.undecoded:  # a Content-Encoding the harness did not ask for, or compressed bytes that do not inflate
+        return exchange.undecoded
     if exchange.status is None or not 200 <= exchange.status < 300:
         return None
     if exchange.streamed:

@@ -19,6 +19,7 @@ from .backend import Backend
 from .connect import NOT_ANSWERING_KEY
 from .features import BY_ID as FEATURES_BY_ID
 from .outcomes import Cell, Observation, Outcome
+from .profiles import Profile
 from .report import junit, terminal
 from .strict import cell_deviations
 
@@ -58,11 +59,15 @@ def judge_for(
             strict=cell_deviations(exchanges),
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome),
+            allowed=_allowance(request.config, profile, feature) if observation.outcome is Outcome.INCONCLUSIVE else "",
         )
         for name, value in junit.properties(cell):
             record_property(name, value)
         if run + 1 < runs:  # judged once, on the folded outcome of the last run
             return cell
+        if cell.unconfirmed and not cell.allowed:
+            # Declared an answer, shown none: a weak model, or a backend that dropped what would show it.
+            pytest.fail(terminal.failure_message(cell), pytrace=False)
         if cell.outcome is Outcome.INCONCLUSIVE and not cell.as_expected:
             # The model, not the backend, fell short: neither a pass nor a protocol failure.
             pytest.xfail(f"inconclusive: {cell.reason}")
@@ -87,6 +92,13 @@ def not_applicable(pyfuncitem: pytest.Function) -> bool | None:
         return None
     judge(Observation(Outcome.SKIPPED, why))
     return True
+
+
+def _allowance(config: pytest.Config, profile: Profile, feature: str) -> str:
+    """Why an unconfirmed cell of this row may only warn: the profile's reason, or the flag; "" if it fails."""
+    if feature in profile.unconfirmed:
+        return profile.unconfirmed[feature]
+    return "--compat-allow-unconfirmed" if config.getoption("compat_allow_unconfirmed") else ""
 
 
 def _logs_if_failed(backend: Backend, outcome: Outcome) -> str:

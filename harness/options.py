@@ -120,6 +120,13 @@ def declare(parser: pytest.Parser) -> None:
         help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
     )
     group.addoption(
+        "--compat-allow-unconfirmed",
+        action="store_true",
+        default=False,
+        help="a cell declared supported (or another answer) that comes back inconclusive warns instead of "
+        "failing, on every row (a profile's `unconfirmed` table allows it per feature, with a reason)",
+    )
+    group.addoption(
         "--compat-baseline",
         default=None,
         metavar="FILE",

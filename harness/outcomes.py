@@ -52,6 +52,8 @@ LEGEND: dict[Outcome, Legend] = {
     Outcome.ERROR: Legend("ERR", "E", ("red", "bold"), "infrastructure or setup failed", ("#f6c6e6", "#7d0f55")),
     Outcome.SKIPPED: Legend("-", "-", (), "not applicable to this profile", ("#f3f4f6", "#9aa3ad")),
 }
+# Declared outcomes a capability answer gave: a cell declared so that comes back inconclusive is unconfirmed.
+DECIDED = frozenset({Outcome.SUPPORTED, Outcome.UNSUPPORTED, Outcome.IGNORED, Outcome.BROKEN})
 # A cell whose outcome differs from its profile's declaration: a suffix on its symbol or mark.
 DIFFERS = Legend("!", "*", ("red", "bold"), "differs from the profile's declared outcome", ("", "#d0021b"))
 
@@ -95,6 +97,7 @@ class Cell:
     strict: list[str] = dataclasses.field(default_factory=list)  # deviations from the published OpenAI types
     runs: dict[str, Any] | None = None  # a repeated live cell: total, supported, outcomes
     server_logs: str = ""  # a launched server's log tail, for a failed live cell
+    allowed: str = ""  # an unconfirmed cell that only warns: why (the profile's reason, or the flag)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -107,6 +110,16 @@ class Cell:
         if self.expected is None:
             return self.outcome is not Outcome.ERROR
         return self.expected == self.outcome
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unconfirmed(self) -> bool:
+        """Declared a capability answer (supported, ignored, ...) and came back inconclusive.
+
+        A weak model is one explanation; a backend that silently dropped what showed the answer is another,
+        so this fails the run unless ``allowed`` says why it may only warn (README, "Gating on live rows").
+        """
+        return self.outcome is Outcome.INCONCLUSIVE and self.expected in DECIDED
 
     @field_serializer("seconds")
     def _seconds(self, seconds: float) -> float:
@@ -141,8 +154,8 @@ class Change:
 _CELL = TypeAdapter(Cell)
 # The order of a cell's keys in compat-matrix.json, kept from the reports written before this model.
 JSON_ORDER = (
-    "backend", "feature", "tier", "outcome", "expected", "as_expected", "reason", "strict", "runs", "server_logs",
-    "seconds", "exchanges",
+    "backend", "feature", "tier", "outcome", "expected", "as_expected", "unconfirmed", "allowed", "reason", "strict",
+    "runs", "server_logs", "seconds", "exchanges",
 )  # fmt: skip
 
 

@@ -25,9 +25,7 @@ from .emulators.faults import Fault
 from .features import API_NAMES, FEATURE_IDS, FEATURES
 from .outcomes import Outcome
 
-Family = Literal[
-    "openai", "ollama", "gomodel", "llamacpp", "llama-cpp-python", "vllm", "lmstudio", "litellm", "custom"
-]
+Family = Literal["openai", "ollama", "gomodel", "llamacpp", "llama-cpp-python", "vllm", "lmstudio", "litellm", "custom"]
 Api = Literal["chat_completions", "responses"]
 # emulator: mocked tier; url, process, server: live tier (server = a [servers.NAME] the harness launches)
 Reach = Literal["emulator", "url", "process", "server"]
@@ -112,6 +110,13 @@ class ModelSpec(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="of the assembled file")
 
 
+def _with_reasons(value: dict[str, str]) -> dict[str, str]:
+    empty = sorted(feature for feature, why in value.items() if not why.strip())
+    if empty:
+        raise ValueError(f"give each feature the reason its unconfirmed cell may only warn (empty: {empty})")
+    return value
+
+
 class Difference(BaseModel):
     """A live cell that differs from the mocked expectation, and why (the mocked-vs-live check reads it)."""
 
@@ -132,8 +137,13 @@ class LiveSpec(BaseModel):
         default_factory=list, description="environment variables this row needs (else it is skipped, naming them)"
     )
     differs: dict[str, Difference] = Field(default_factory=dict)
+    unconfirmed: dict[str, str] = Field(
+        default_factory=dict,
+        description="feature -> why a weak model may leave its declared cell inconclusive: a warning, not a failure",
+    )
 
-    _known_features = field_validator("differs")(known_features)
+    _known_features = field_validator("differs", "unconfirmed")(known_features)
+    _reasons = field_validator("unconfirmed")(_with_reasons)
 
 
 class Profile(BaseModel):
@@ -160,6 +170,11 @@ class Profile(BaseModel):
     ready_path: str = Field(default="/v1/models", description="process: GET path that answers 200 once ready")
     start_timeout: float = Field(default=30.0, gt=0, description="process: seconds to wait for readiness")
     expect: dict[str, Outcome] = Field(default_factory=dict)
+    unconfirmed: dict[str, str] = Field(
+        default_factory=dict,
+        description="live rows: feature -> why a weak model may leave its declared cell inconclusive (a warning, "
+        "not a failure; README, 'Gating on live rows')",
+    )
     live: LiveSpec | None = Field(default=None, description="also run this profile live, on a launched server")
     server: str | None = Field(default=None, description='reach = "server": the [servers.NAME] to launch')
     twin: str | None = Field(default=None, description="a live row made from a profile: that profile's name")
@@ -171,7 +186,8 @@ class Profile(BaseModel):
         description='openai-agents releases (a PEP 440 range such as "<0.23") -> what this profile does on them',
     )
 
-    _known_features = field_validator("expect")(known_features)
+    _known_features = field_validator("expect", "unconfirmed")(known_features)
+    _reasons = field_validator("unconfirmed")(_with_reasons)
 
     @field_validator("sdk")
     @classmethod
@@ -209,6 +225,11 @@ class Profile(BaseModel):
             raise ValueError(
                 f"{field} {self.emulator_name!r} names no emulator; known: {', '.join(sorted(EMULATORS))} "
                 '(reach = "emulator" needs one)'
+            )
+        if self.unconfirmed and self.reach == "emulator":
+            raise ValueError(
+                "'unconfirmed' applies to live rows (an emulator's row is never inconclusive); "
+                "for this profile's live row it goes under [profiles.NAME.live.unconfirmed]"
             )
         if self.fault is not None and self.reach != "emulator":
             raise ValueError(
@@ -260,6 +281,7 @@ class Profile(BaseModel):
             api_key=self.api_key,
             timeout=self.timeout,
             expect=expect,
+            unconfirmed=self.live.unconfirmed,
             twin=self.name,
             sdk=self.sdk,
             live=self.live,
@@ -355,9 +377,7 @@ def _layers(user_files: Iterable[Path], include_builtin: bool, include_faults: b
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validated(
-    kind: str, model: type[M], raw: dict[str, dict[str, Any]], sources: dict[str, str]
-) -> dict[str, M]:
+def _validated(kind: str, model: type[M], raw: dict[str, dict[str, Any]], sources: dict[str, str]) -> dict[str, M]:
     found: dict[str, M] = {}
     for name, table in raw.items():
         try:

@@ -2,8 +2,9 @@
 
 The rule (README, "Repeated live runs"):
 - every run has the same outcome: that outcome;
-- only supported and inconclusive runs: inconclusive, "supported in i of k runs" (the protocol held
-  every time; the model missed some);
+- only supported and inconclusive runs: supported, "supported in i of k runs" (one run the wire shows
+  honoured is the backend's answer; the model missed the others). So a cell declared supported is kept by
+  any of its k runs, and only one inconclusive in all k is unconfirmed (harness/verdict.py);
 - any run with a protocol outcome (unsupported, ignored, broken, error): the most frequent of those
   (ties go to the more serious: broken, error, unsupported, ignored), whatever the other runs did.
 """
@@ -28,9 +29,10 @@ def fold(runs: list[Observation]) -> Observation:
     if not protocol:  # supported and inconclusive only
         supported = counts[Outcome.SUPPORTED]
         missed = next(r for r in runs if r.outcome is Outcome.INCONCLUSIVE)
+        shown = next(r for r in runs if r.outcome is Outcome.SUPPORTED)
         return Observation(
-            Outcome.INCONCLUSIVE,
-            f"supported in {supported} of {total} runs; the model missed the rest: {missed.reason}",
+            Outcome.SUPPORTED,
+            f"supported in {supported} of {total} runs ({shown.reason}); the model missed the rest: {missed.reason}",
         )
     worst = max(protocol, key=lambda o: (counts[o], -SERIOUSNESS.index(o)))
     example = next(r for r in runs if r.outcome is worst)

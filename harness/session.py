@@ -155,6 +155,7 @@ class CompatSession:
         strict: list[str] | None = None,
         runs: dict[str, Any] | None = None,
         server_logs: str = "",
+        allowed: str = "",
     ) -> Cell:
         """The one place a cell is made: every text in it scrubbed of the row's keys, then put in the matrix."""
         secrets = self.secrets(profile)
@@ -170,6 +171,7 @@ class CompatSession:
             strict=[scrub(line, secrets) for line in strict or []],
             runs=runs,
             server_logs=scrub(server_logs, secrets) if server_logs else "",
+            allowed=allowed,
         )
         self.matrix.add(profile, cell)
         return cell

@@ -8,7 +8,7 @@ import pytest
 from agents import Agent, ModelSettings, RunContextWrapper, handoff
 from pydantic import BaseModel
 
-from harness import classify
+from harness import classify, probes
 from harness.backend import Backend
 from harness.outcomes import Judge
 from suites.tools import TIME_MARKER, WEATHER_MARKER, get_time, get_weather
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def test_function_tools(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     record = await backend.run(agent, "Use get_weather to find the weather in Paris.")
-    judge(classify.function_tools(record, "get_weather", WEATHER_MARKER))
+    observation = classify.function_tools(record, "get_weather", WEATHER_MARKER)
+    judge(await probes.explain_miss(backend, observation, tools=[get_weather]))
 
 
 # Each agent's instructions ask for a marker only they name: the answer shows the model read them.
@@ -47,14 +48,16 @@ async def test_handoffs(backend: Backend, judge: Judge) -> None:
     transfer = handoff(specialist, on_handoff=_took_question, input_type=BillingQuestion)
     triage: Agent = backend.agent("Triage", "Hand billing questions to the billing specialist.", handoffs=[transfer])
     record = await backend.run(triage, "Please pass me to the billing specialist: why was I charged twice?")
-    judge(classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, SPECIALIST_MARKER))
+    observation = classify.handoffs(record, specialist.name, SPECIALIST_INSTRUCTIONS, SPECIALIST_MARKER)
+    judge(await probes.explain_miss(backend, observation, instructions=SPECIALIST_INSTRUCTIONS, tools=[get_weather]))
 
 
 @pytest.mark.feature("streaming_tool_calls")
 async def test_streaming_tool_calls(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather])
     record = await backend.run_streamed(agent, "Use get_weather to find the weather in Oslo.")
-    judge(classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER))
+    observation = classify.streaming_tool_calls(record, "get_weather", WEATHER_MARKER)
+    judge(await probes.explain_miss(backend, observation, tools=[get_weather]))
 
 
 TRANSLATOR_MARKER = "FR-5120"
@@ -70,7 +73,8 @@ async def test_agents_as_tools(backend: Backend, judge: Judge) -> None:
     tool = translator.as_tool(tool_name="translate_to_french", tool_description="Translate text into French.")
     orchestrator = backend.agent("Orchestrator", "Use your tools to answer.", tools=[tool])
     record = await backend.run(orchestrator, "Use translate_to_french with input=Bonjour-7731")
-    judge(classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, TRANSLATOR_MARKER))
+    observation = classify.agents_as_tools(record, "translate_to_french", TRANSLATOR_INSTRUCTIONS, TRANSLATOR_MARKER)
+    judge(await probes.explain_miss(backend, observation, instructions=TRANSLATOR_INSTRUCTIONS, tools=[get_weather]))
 
 
 @pytest.mark.feature("tool_choice_required")
@@ -97,11 +101,15 @@ async def test_tool_choice_named(backend: Backend, judge: Judge) -> None:
 
 @pytest.mark.feature("parallel_tool_calls")
 async def test_parallel_tool_calls(backend: Backend, judge: Judge) -> None:
+    instructions = "Use your tools to answer."
     agent = backend.agent(
         "assistant",
-        "Use your tools to answer.",
+        instructions,
         tools=[get_weather, get_time],
         model_settings=ModelSettings(parallel_tool_calls=True),
     )
     record = await backend.run(agent, "Use get_weather and get_time for Paris.")
-    judge(classify.parallel_tool_calls(record, ("get_weather", "get_time"), (WEATHER_MARKER, TIME_MARKER)))
+    observation = classify.parallel_tool_calls(record, ("get_weather", "get_time"), (WEATHER_MARKER, TIME_MARKER))
+    tools = [get_weather, get_time]
+    observation = await probes.explain_one_call(backend, observation, record, instructions, tools, "Paris")
+    judge(await probes.explain_miss(backend, observation, tools=tools))

@@ -139,6 +139,24 @@ def _unknown_model_422(self: OpenAIEmulator, model: Any) -> ApiError:
     return ApiError(422, f"model {model!r}: validation error", code="unprocessable_entity")
 
 
+def _system_dropped(body: Any) -> list[brain.Message]:
+    return [m for m in ORIGINAL_PARSE_MESSAGES(body) if m.role != "system"]
+
+
+def _second_call_dropped(self: chat.ChatCompletions, decision: brain.Decision, *args: Any) -> dict[str, Any]:
+    """The model wrote both calls (its usage counts them); only the first goes out."""
+    completion = ORIGINAL_COMPLETION(self, decision, *args)
+    message = completion["choices"][0]["message"]
+    if message.get("tool_calls"):
+        message["tool_calls"] = message["tool_calls"][:1]
+    return completion
+
+
+def _output_reversed(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    response = ORIGINAL_LITELLM_SHAPED(*args, **kwargs)
+    return {**response, "output": list(reversed(response["output"]))}
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "responses-usage-zeros",
@@ -464,6 +482,76 @@ MUTATIONS: tuple[Mutation, ...] = (
         ],
         "GoModel v0.1.59 sends Responses usage names (as c0b5d40 later did: an improvement nobody recorded)",
     ),
+    Mutation(
+        "drop-system",
+        "ollama-chat",
+        ("handoffs", "agents_as_tools"),
+        "the instructions never reached the model's prompt",
+        lambda: [mock.patch.object(chat, "parse_messages", _system_dropped)],
+        "a server drops the system prompt before the model (its own token counts show it)",
+    ),
+    Mutation(
+        "drop-tools",
+        "ollama-chat",
+        ("function_tools", "parallel_tool_calls"),
+        "the tool definitions never reached the model's prompt",
+        lambda: [mock.patch.object(chat, "parse_tools", lambda tools: [])],
+        "a server drops the tool definitions before the model",
+    ),
+    Mutation(
+        "drop-second-call",
+        "ollama-chat",
+        ("parallel_tool_calls",),
+        "a tool call was dropped from the answer",
+        lambda: [mock.patch.object(chat.ChatCompletions, "completion", _second_call_dropped)],
+        "a server returns only the first of the calls its model wrote in one turn (usage still counts both)",
+    ),
+    Mutation(
+        "reorder-output",
+        "litellm-responses",
+        ("function_tools",),
+        "out of the order a model writes them",
+        lambda: [mock.patch.object(litellm, "_shaped", _output_reversed)],
+        "a proxy builds a Responses output with its calls before the message that came with them",
+    ),
 )
 
 ORIGINAL_USAGE_OF = responses.usage_of
+ORIGINAL_PARSE_MESSAGES = chat.parse_messages
+ORIGINAL_COMPLETION = chat.ChatCompletions.completion
+ORIGINAL_LITELLM_SHAPED = litellm._shaped
+
+
+@dataclass(frozen=True)
+class HarnessMutation:
+    """A change to the harness's own verdict rules (not an emulator): ``check`` must fail under it."""
+
+    name: str
+    patch: Patches
+    check: Callable[[], bool]  # True while the rule holds
+    why: str
+
+
+def _unconfirmed_fails() -> bool:
+    """A live cell declared supported that came back inconclusive fails the verdict (issue 29)."""
+    from harness import verdict
+    from harness.outcomes import Cell, Outcome
+
+    quiet = Cell("gw", "handoffs", "live", Outcome.INCONCLUSIVE, "no marker", Outcome.SUPPORTED)
+    return verdict.build([quiet], [], None, failed=False, fail_not_ready=False).passed is False
+
+
+def _inconclusive_is_never_unconfirmed() -> Patches:
+    from harness.outcomes import Cell
+
+    return lambda: [mock.patch.object(Cell, "unconfirmed", property(lambda self: False))]
+
+
+HARNESS_MUTATIONS: tuple[HarnessMutation, ...] = (
+    HarnessMutation(
+        "treat-inconclusive-as-pass",
+        _inconclusive_is_never_unconfirmed(),
+        _unconfirmed_fails,
+        "an inconclusive cell passes whatever its profile declared: a backend that goes quiet passes the run",
+    ),
+)

@@ -161,8 +161,15 @@ def test_on_a_live_row_the_judge_makes_a_models_miss_inconclusive(
         live=f'[profiles.served]\nfamily = "ollama"\napi = "chat_completions"\nmodel = "qwen3:0.6b"\n'
         f'reach = "url"\nbase_url = "{served_ollama}"\n[profiles.served.expect]\nplain_text = "supported"\n',
     )
-    result, cells = run_scenarios(pytester, "-m", "live", "--backends", "live.toml", "--backend", "served")
+    args = ("-m", "live", "--backends", "live.toml", "--backend", "served")
+    # Declared supported, the miss is unconfirmed: it fails the run unless allowed (issue 29, docs/gating.md).
+    result, cells = run_scenarios(pytester, *args)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*served / plain_text: declared supported, now unconfirmed*"])
+    assert cells["plain_text"]["unconfirmed"] is True
+    result, cells = run_scenarios(pytester, *args, "--compat-allow-unconfirmed")
     result.assert_outcomes(passed=1, xfailed=1)
     result.stdout.fnmatch_lines(["*XFAIL*test_missed*inconclusive: the model answered something else*"])
     assert cells["plain_text"]["outcome"] == "inconclusive" and cells["plain_text"]["tier"] == "live"
+    assert cells["plain_text"]["allowed"] == "--compat-allow-unconfirmed"
     assert cells["input_tokens"]["outcome"] == "skipped"

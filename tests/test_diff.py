@@ -158,6 +158,8 @@ def test_baseline_command_keeps_outcomes_without_exchanges(tmp_path: Path) -> No
             "outcome": "supported",
             "expected": None,
             "as_expected": True,
+            "unconfirmed": False,
+            "allowed": "",
             "reason": full["cells"][0]["reason"],
             "strict": [],
             "runs": None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -14,14 +15,15 @@ import pytest
 
 from harness import classify
 from harness.backend import Backend
-from harness.emulators import HttpRequest, create
-from harness.emulators.faults import FAULT_KINDS, RESET, Delivery, Fault, FaultyEmulator, Pause
+from harness.classify.common import reordered_output
+from harness.emulators import HttpReply, HttpRequest, create
+from harness.emulators.faults import LOUD_KINDS, RESET, SILENT_KINDS, Delivery, Fault, FaultyEmulator, Pause
 from harness.emulators.server import make_server
 from harness.launchers import endpoint_for
 from harness.outcomes import Outcome
 from harness.profiles import ProfileError, load_profiles
 from harness.testing import run_suites
-from harness.wire import parse_sse
+from harness.wire import Exchange, parse_sse
 
 MODEL = "gpt-4.1-mini"
 CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "Reply with exactly: one two three four five"}]}
@@ -38,7 +40,7 @@ NAMED = {
     "server_error": "server error: 500",
     "reset_before": "connection failed",
     "reset_mid": "reset mid-response",
-    "slow": "no answer within the cell timeout",
+    "slow": "no complete answer within the cell timeout",
 }
 
 
@@ -59,7 +61,7 @@ def events(delivery: Delivery) -> list[dict]:
 
 
 def test_every_kind_is_described() -> None:
-    assert set(NAMED) == set(FAULT_KINDS)
+    assert set(NAMED) == set(LOUD_KINDS)
 
 
 def test_truncated_stream_stops_inside_a_data_line() -> None:
@@ -137,7 +139,7 @@ def test_writes_split_a_piece_at_the_offset() -> None:
 
 
 def test_gets_pass_untouched() -> None:
-    for kind in FAULT_KINDS:
+    for kind in (*LOUD_KINDS, *SILENT_KINDS):
         delivery = deliver(kind, HttpRequest("GET", "/v1/models", {"authorization": "Bearer k"}))
         assert delivery.plain and delivery.reply.status == 200, kind
 
@@ -173,7 +175,7 @@ def test_bad_fault_settings_are_one_clear_message(tmp_path: Path, extra: str, na
 def test_fault_profiles_load_only_when_asked() -> None:
     assert not [name for name in load_profiles() if name.startswith("fault-")]
     faulty = {n: p for n, p in load_profiles(include_faults=True).items() if n.startswith("fault-")}
-    assert {p.fault.kind for p in faulty.values()} == set(FAULT_KINDS)
+    assert {p.fault.kind for p in faulty.values()} == set(LOUD_KINDS)
     for profile in faulty.values():
         assert set(profile.expect.values()) & {Outcome.BROKEN, Outcome.ERROR}, profile.name
 
@@ -198,7 +200,10 @@ async def test_timeout_bounds_a_stalled_reply(stalled, streamed: bool) -> None:
         elapsed = time.perf_counter() - started
         await backend.aclose()
     assert record.timed_out and 0.3 <= elapsed < 2.0
-    assert classify.failure(record).reason.startswith("no answer within the cell timeout")
+    reason = classify.failure(record).reason
+    assert re.match(r"no (complete )?answer within the cell timeout \(0\.\d\d s\)", reason), reason
+    if streamed and record.exchanges:  # half its events came (unless a loaded machine cut it even sooner)
+        assert re.search(r": headers and \d+ events \([\d,]+ bytes\), ", reason), reason
     await asyncio.sleep(0.05)
     left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert left == []
@@ -224,7 +229,7 @@ def serve() -> Iterator:
         server.server_close()
 
 
-@pytest.mark.parametrize("kind", sorted(FAULT_KINDS))
+@pytest.mark.parametrize("kind", sorted(LOUD_KINDS))
 @pytest.mark.parametrize("api", ["chat_completions", "responses"])
 async def test_served_fault_is_classified_and_named(serve, kind: str, api: str) -> None:
     profile = load_profiles()["openai-chat" if api == "chat_completions" else "openai-responses"]
@@ -258,3 +263,64 @@ def test_fault_profiles_become_named_broken_or_error_cells(pytester: pytest.Pyte
             assert NAMED[profiles[cell["backend"]].fault.kind] in cell["reason"], cell
     hit = {(c["backend"]) for c in cells if c["outcome"] in ("broken", "error")}
     assert hit == set(profiles)  # every fault shows in at least one of the three features
+
+
+# --- silent faults: a 200 with a plausible answer, missing what the model needed -----------------
+
+TOOLS = [{"type": "function", "name": n, "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+         for n in ("get_weather", "get_time")]  # fmt: skip
+BOTH = {"model": MODEL, "input": "Use get_weather and get_time for Paris.", "tools": TOOLS}
+
+
+def _exchange(delivery: Delivery, request: dict, streamed: bool = False) -> Exchange:
+    raw = b"".join(delivery.reply.chunks) if streamed else delivery.reply.body
+    content_type = "text/event-stream" if streamed else "application/json"
+    ex = Exchange("POST", "http://backend/v1/responses", {}, request, status=200, streamed=streamed, complete=True)
+    ex.response_headers = {"content-type": content_type}
+    ex.raw_response.extend(raw)
+    return ex
+
+
+def test_drop_system_and_drop_tools_change_only_what_reaches_the_model() -> None:
+    system = "Begin every answer with MARK-1."
+    chat = {"model": MODEL, "messages": [{"role": "system", "content": system}, {"role": "user", "content": "hi"}]}
+    kept = deliver("drop_tools", post("/v1/chat/completions", chat)).reply.payload()
+    dropped = deliver("drop_system", post("/v1/chat/completions", chat)).reply.payload()
+    assert kept["choices"][0]["message"]["content"] == "MARK-1 You said: hi"
+    assert dropped["choices"][0]["message"]["content"] == "You said: hi"
+    assert dropped["usage"]["prompt_tokens"] < kept["usage"]["prompt_tokens"]  # the backend's count shows it
+    responses = deliver("drop_system", post("/v1/responses", {**RESPONSES, "instructions": system})).reply.payload()
+    assert not responses["output"][0]["content"][0]["text"].startswith("MARK-1")
+    no_tools = deliver("drop_tools", post("/v1/responses", BOTH)).reply.payload()
+    assert [i["type"] for i in no_tools["output"]] == ["message"]
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_drop_second_call_returns_the_first_and_keeps_the_models_count(streamed: bool) -> None:
+    clean = FaultyEmulator(create("openai", MODEL)).deliver(post("/v1/responses", BOTH)).reply.payload()
+    delivery = deliver("drop_second_call", post("/v1/responses", BOTH, stream=streamed))
+    final = events(delivery)[-1]["data"]["response"] if streamed else delivery.reply.payload()
+    assert [i["name"] for i in clean["output"]] == ["get_weather", "get_time"]
+    assert [i["name"] for i in final["output"]] == ["get_weather"]
+    assert final["usage"]["output_tokens"] == clean["usage"]["output_tokens"]
+    if streamed:  # the dropped item's events are gone too, not just its place in the final object
+        assert {e["data"].get("output_index") for e in events(delivery)} <= {None, 0}
+    functions = [{"type": "function", "function": {k: v for k, v in t.items() if k != "type"}} for t in TOOLS]
+    chat = {"model": MODEL, "messages": [{"role": "user", "content": BOTH["input"]}], "tools": functions}
+    message = deliver("drop_second_call", post("/v1/chat/completions", chat)).reply.payload()["choices"][0]["message"]
+    assert [c["function"]["name"] for c in message["tool_calls"]] == ["get_weather"]
+
+
+def test_reorder_output_is_read_from_the_stream_and_from_the_written_order() -> None:
+    clean = FaultyEmulator(create("openai", MODEL)).deliver(post("/v1/responses", BOTH, stream=True))
+    assert reordered_output(_exchange(clean, BOTH, streamed=True)) is None
+    streamed = deliver("reorder_output", post("/v1/responses", BOTH, stream=True))
+    found = reordered_output(_exchange(streamed, BOTH, streamed=True))
+    assert found is not None and "out of the order the stream placed them" in found
+    # Two calls alone have no written order: reversed without a stream, nothing shows.
+    assert reordered_output(_exchange(deliver("reorder_output", post("/v1/responses", BOTH)), BOTH)) is None
+    mixed = {"object": "response", "output": [{"type": "function_call", "id": "fc_1"}, {"type": "message", "id": "m"}]}
+    body = Delivery(HttpReply.json(200, mixed))
+    assert "order a model writes them" in (reordered_output(_exchange(body, BOTH)) or "")
+    mixed["output"].reverse()
+    assert reordered_output(_exchange(Delivery(HttpReply.json(200, mixed)), BOTH)) is None

@@ -23,7 +23,7 @@ from harness.launchers import endpoint_for
 from harness.outcomes import Observation, Outcome
 from harness.profiles import Profile, load_profiles
 from suites import test_basics, test_gateway, test_lifecycle, test_state, test_streaming, test_tools
-from tests.mutations import MUTATIONS, Mutation
+from tests.mutations import HARNESS_MUTATIONS, MUTATIONS, HarnessMutation, Mutation
 
 SUITES: tuple[ModuleType, ...] = (test_basics, test_gateway, test_lifecycle, test_state, test_streaming, test_tools)
 
@@ -122,6 +122,16 @@ def test_without_the_mutations_every_cell_is_as_declared() -> None:
         return differing
 
     assert asyncio.run(cells()) == []
+
+
+@pytest.mark.parametrize("mutation", HARNESS_MUTATIONS, ids=[m.name for m in HARNESS_MUTATIONS])
+def test_the_harness_mutation_is_killed(mutation: HarnessMutation) -> None:
+    """The rule holds as written, and the mutant breaks it: the check notices (the control and the kill)."""
+    assert mutation.check(), f"{mutation.name}: the rule does not hold even unmutated"
+    with ExitStack() as stack:
+        for patch in mutation.patch():
+            stack.enter_context(patch)
+        assert not mutation.check(), f"harness mutation {mutation.name!r} survived ({mutation.why})"
 
 
 def test_readme_states_the_kill_rate_of_this_suite() -> None:

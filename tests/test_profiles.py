@@ -138,3 +138,36 @@ def test_select_keeps_order_and_rejects_unknown_names() -> None:
     assert len(select(profiles, [])) == len(profiles)
     with pytest.raises(ProfileError, match="unknown backend\\(s\\) olama-chat; known: "):
         select(profiles, ["olama-chat"])
+
+
+URL_ROW = '[profiles.gw]\nfamily = "custom"\napi = "chat_completions"\nmodel = "m"\nreach = "url"\nbase_url = "http://127.0.0.1:1/v1"\n'
+
+
+@pytest.mark.parametrize(
+    ("table", "names"),
+    [
+        ('[profiles.gw.unconfirmed]\nhandoffs = " "\n', ["'gw'", "reason", "handoffs"]),
+        ('[profiles.gw.unconfirmed]\nhandofs = "weak"\n', ["'gw'", "unknown feature id", "handofs"]),
+    ],
+)
+def test_an_unconfirmed_allowance_names_known_features_with_reasons(
+    tmp_path: Path, table: str, names: list[str]
+) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text(URL_ROW + table)
+    with pytest.raises(ProfileError) as caught:
+        load_profiles([path])
+    assert all(name in str(caught.value) for name in names), caught.value
+
+
+def test_unconfirmed_is_for_live_rows_and_a_live_table_passes_it_to_its_row(tmp_path: Path) -> None:
+    mocked = tmp_path / "m.toml"
+    mocked.write_text('[profiles.ollama-chat.unconfirmed]\nhandoffs = "weak"\n')
+    with pytest.raises(ProfileError, match="applies to live rows"):
+        load_profiles([mocked])
+    url = tmp_path / "u.toml"
+    url.write_text(URL_ROW + '[profiles.gw.unconfirmed]\nhandoffs = "weak"\n')
+    assert load_profiles([url])["gw"].unconfirmed == {"handoffs": "weak"}
+    live = load_profiles()["llamacpp-4227c9b-chat"]
+    assert set(live.live_row().unconfirmed) == {"handoffs", "parallel_tool_calls"}
+    assert all(why.strip() for why in live.live_row().unconfirmed.values())

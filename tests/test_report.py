@@ -106,8 +106,8 @@ def test_the_schema_check_can_fail(change: Any, where: str) -> None:
 def test_a_cells_json_keeps_the_order_reports_always_had() -> None:
     cell = Cell("ollama-chat", "usage", "mocked", Outcome.IGNORED, "why", None, seconds=0.123456)
     assert list(cell.to_json()) == [
-        "backend", "feature", "tier", "outcome", "expected", "as_expected", "reason", "strict", "runs",
-        "server_logs", "seconds", "exchanges",
+        "backend", "feature", "tier", "outcome", "expected", "as_expected", "unconfirmed", "allowed", "reason",
+        "strict", "runs", "server_logs", "seconds", "exchanges",
     ]  # fmt: skip
     assert cell.to_json()["seconds"] == 0.1235 and cell.to_json()["as_expected"] is True
     assert Cell.from_json(cell.to_json()).to_json() == cell.to_json()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness import verdict
 from harness.outcomes import Cell, Change, Outcome
 from harness.readiness import NOT_READY, AgentReadiness, BackendReadiness
@@ -56,13 +58,46 @@ def test_not_ready_is_named_and_fails_only_when_asked() -> None:
 
 def test_inconclusive_cells_are_named_not_counted_as_differing() -> None:
     """pytest reports a weak model's inconclusive cell as xfailed (exit 0): the verdict must not say FAIL."""
-    weak = Cell("ollama-chat@live", "function_tools", "live", Outcome.INCONCLUSIVE, "wrote text", Outcome.SUPPORTED)
+    weak = Cell(
+        "ollama-chat@live", "function_tools", "live", Outcome.INCONCLUSIVE, "wrote text", Outcome.SUPPORTED,
+        allowed="--compat-allow-unconfirmed",
+    )  # fmt: skip
     found = verdict.build([weak, *CELLS], [], None, failed=False, fail_not_ready=False)
-    assert (found.passed, found.differing) == (True, [])
+    assert (found.passed, found.differing, found.unconfirmed) == (True, [], [])
     assert found.inconclusive == ["ollama-chat@live / function_tools"]
     assert verdict.line(found) == (
         "compat: PASS: 3 cells, 0 differ from their profiles, 1 inconclusive, no baseline, 0 NOT READY"
     )
+
+
+@pytest.mark.parametrize("declared", [Outcome.SUPPORTED, Outcome.IGNORED, Outcome.UNSUPPORTED, Outcome.BROKEN])
+def test_a_declared_answer_now_inconclusive_fails_as_unconfirmed(declared: Outcome) -> None:
+    """Issue 29: a backend that drops what shows the answer reads inconclusive; declared, that is a failure."""
+    quiet = Cell("gw", "handoffs", "live", Outcome.INCONCLUSIVE, "the answer does not follow ...", declared)
+    assert quiet.unconfirmed and not quiet.as_expected
+    found = verdict.build([quiet, *CELLS], [], None, failed=False, fail_not_ready=False)
+    assert found.passed is False and found.differing == []
+    assert found.unconfirmed == [
+        f"gw / handoffs: declared {declared.value}, now unconfirmed (the answer does not follow ...)"
+    ]
+    assert verdict.line(found) == (
+        "compat: FAIL: 3 cells, 0 differ from their profiles, 1 declared but now unconfirmed, no baseline, 0 NOT READY"
+    )
+    assert verdict.lost_lines(found) == [f"unconfirmed: {found.unconfirmed[0]}"]
+
+
+def test_an_allowed_unconfirmed_cell_warns_and_passes() -> None:
+    quiet = Cell("gw", "handoffs", "live", Outcome.INCONCLUSIVE, "no marker", Outcome.SUPPORTED, allowed="a 0.5B model")
+    found = verdict.build([quiet, *CELLS], [], None, failed=False, fail_not_ready=False)
+    assert (found.passed, found.unconfirmed) == (True, [])
+    assert verdict.unconfirmed_lines(found) == [
+        "warning: unconfirmed: gw / handoffs: declared supported, now unconfirmed (no marker); allowed: a 0.5B model"
+    ]
+
+
+def test_an_error_or_skipped_declaration_is_not_a_capability_answer() -> None:
+    for declared in (Outcome.ERROR, Outcome.SKIPPED, None):
+        assert not Cell("gw", "usage", "live", Outcome.INCONCLUSIVE, "r", declared).unconfirmed
     declared = _cell("usage", Outcome.INCONCLUSIVE, Outcome.INCONCLUSIVE)  # declared so: as expected, not named
     assert verdict.build([declared], [], None, failed=False, fail_not_ready=False).inconclusive == []
 

@@ -14,6 +14,7 @@ from agents.exceptions import AgentsException, MaxTurnsExceeded, ModelBehaviorEr
 from .. import evidence
 from ..backend import RunRecord
 from ..outcomes import Observation, Outcome
+from ..wire import Exchange
 
 # A misconfigured model id is a setup error, not a missing feature (each backend words it its own way).
 MODEL_MISSING = re.compile(
@@ -43,8 +44,68 @@ def api_message(error: openai.APIStatusError) -> str:
 
 
 def wire_defect(record: RunRecord) -> str | None:
-    """The first response of the run whose bytes were cut, malformed or misshapen, named."""
-    return next((found for e in record.exchanges if (found := evidence.defect(e))), None)
+    """The first response of the run whose bytes were cut, malformed, misshapen or reordered, named."""
+    return next((found for e in record.exchanges if (found := evidence.defect(e) or reordered_output(e))), None)
+
+
+TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+
+
+# The order a model writes an answer's items in: its reasoning, then its text, then its calls. OpenAI's
+# reasoning guide shows the reasoning item first in `output`; a chat template renders a message's content
+# before its tool calls, and every recorded answer of two kinds keeps that order (LiteLLM's empty message
+# before its call: fixtures/cassettes/litellm-responses/function_tools.json).
+WRITTEN_ORDER = {"reasoning": 0, "message": 1, "function_call": 2}
+
+
+def output_items(exchange: Exchange) -> list[dict[str, Any]]:
+    body = exchange.response_body
+    if not exchange.streamed:
+        output = body.get("output") if isinstance(body, dict) and body.get("object") == "response" else None
+        return [i for i in output if isinstance(i, dict)] if isinstance(output, list) else []
+    for event in exchange.events:
+        data = event.get("data")
+        if isinstance(data, dict) and data.get("type") in TERMINAL and isinstance(data.get("response"), dict):
+            output = data["response"].get("output")
+            return [i for i in output if isinstance(i, dict)] if isinstance(output, list) else []
+    return []
+
+
+def _streamed_order(exchange: Exchange) -> list[str]:
+    """The item ids in the places ``response.output_item.added`` gave them (``output_index``: "the index of
+    the output item in the response's output array", OpenAI API reference, Responses streaming events)."""
+    placed: dict[int, str] = {}
+    for event in exchange.events:
+        data = event.get("data")
+        item = data.get("item") if isinstance(data, dict) else None
+        if isinstance(data, dict) and data.get("type") == "response.output_item.added" and isinstance(item, dict):
+            index = data.get("output_index")
+            if isinstance(index, int) and isinstance(item.get("id"), str):
+                placed[index] = item["id"]
+    return [placed[i] for i in sorted(placed)]
+
+
+def reordered_output(exchange: Exchange) -> str | None:
+    """A Responses answer of two or more items whose ``output`` lists them out of order: the SDK builds its run
+    items in that order. Read two ways: against the places the stream gave the items, and against the order a
+    model writes them in (``WRITTEN_ORDER``). One item, or none, shows nothing."""
+    final = output_items(exchange)
+    if len(final) < 2:
+        return None
+    kinds = [str(i.get("type")) for i in final]
+    ids = [i.get("id") for i in final]
+    streamed = _streamed_order(exchange) if exchange.streamed else []
+    if len(streamed) == len(ids) and sorted(streamed) == sorted(map(str, ids)) and streamed != ids:
+        by_id = dict(zip(ids, kinds, strict=True))
+        return (
+            f"the output lists its items out of the order the stream placed them: streamed "
+            f"{[by_id[i] for i in streamed]}, final {kinds}"
+        )
+    ranks = [WRITTEN_ORDER.get(kind) for kind in kinds]
+    known = [r for r in ranks if r is not None]
+    if known != sorted(known):
+        return f"the output lists its items out of the order a model writes them (reasoning, message, calls): {kinds}"
+    return None
 
 
 def _error_name(error: BaseException) -> str:
@@ -91,6 +152,9 @@ def failure(record: RunRecord, step: str = "") -> Observation | None:
     at = f"{step}: " if step else ""
     if record.timed_out:
         seconds = f"{record.seconds:.1f}" if record.seconds >= 1 else f"{record.seconds:.2f}"
+        if _mid_response(record):  # the headers came, the end did not: say what did (a stall, or a flood)
+            arrived = record.exchanges[-1].arrived
+            return Observation(ERROR, f"{at}no complete answer within the cell timeout ({seconds} s): {arrived}")
         return Observation(ERROR, f"{at}no answer within the cell timeout ({seconds} s)")
     error = record.error
     defect = wire_defect(record)

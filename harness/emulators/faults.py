@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..wire import parse_sse
-from .base import ApiError, Emulator, HttpReply, HttpRequest, sse_data
+from .base import SSE_DONE, ApiError, Emulator, HttpReply, HttpRequest, sse_data
 
 FaultKind = Literal[
     "truncated_stream",
@@ -34,6 +34,10 @@ FaultKind = Literal[
     "reset_before",
     "reset_mid",
     "slow",
+    "drop_system",
+    "drop_tools",
+    "drop_second_call",
+    "reorder_output",
 ]
 
 FAULT_KINDS: dict[str, str] = {
@@ -47,7 +51,15 @@ FAULT_KINDS: dict[str, str] = {
     "reset_before": "the connection is reset before any response",
     "reset_mid": "the connection is reset halfway through the response body",
     "slow": "the reply stalls for `seconds` (a stream after half its events, a plain body after its headers)",
+    "drop_system": "the system prompt never reaches the model: system/developer messages and `instructions` dropped",
+    "drop_tools": "the tool definitions never reach the model: `tools` (and tool_choice, parallel_tool_calls) dropped",
+    "drop_second_call": "of the calls the model wrote in one turn only the first comes back (usage still counts all)",
+    "reorder_output": "a Responses answer's `output` items come back reversed (in a stream: response.completed's)",
 }
+# The silent ones: a 200 with a plausible answer, as a careless gateway or proxy gives. Nothing on the wire
+# is malformed, so the classifiers must read them from what reached the model (README, "Faults").
+SILENT_KINDS = ("drop_system", "drop_tools", "drop_second_call", "reorder_output")
+LOUD_KINDS = tuple(kind for kind in FAULT_KINDS if kind not in SILENT_KINDS)
 assert set(FAULT_KINDS) == set(get_args(FaultKind))
 
 # nginx's built-in page (src/http/ngx_http_special_response.c), what a proxy in front of a dead backend sends.
@@ -180,6 +192,103 @@ def _wrapped(reply: HttpReply) -> HttpReply:
     return replace(reply, chunks=chunks)
 
 
+def _request_without(request: HttpRequest, kind: str) -> HttpRequest:
+    """The request as a gateway that drops the system prompt, or the tools, forwards it."""
+    try:
+        body = request.json()
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    if kind == "drop_tools":
+        body = {k: v for k, v in body.items() if k not in ("tools", "tool_choice", "parallel_tool_calls")}
+    else:
+        system = ("system", "developer")
+        body = {k: v for k, v in body.items() if k != "instructions"}
+        for key in ("messages", "input"):
+            if isinstance(body.get(key), list):
+                body[key] = [m for m in body[key] if not (isinstance(m, dict) and m.get("role") in system)]
+    return replace(request, body=json.dumps(body).encode())
+
+
+def _is_call(item: Any) -> bool:
+    return isinstance(item, dict) and item.get("type") == "function_call"
+
+
+def _first_call_only(output: list[Any]) -> list[Any]:
+    calls = [i for i, item in enumerate(output) if _is_call(item)]
+    return [item for i, item in enumerate(output) if i not in calls[1:]]
+
+
+def _second_call_dropped(payload: Any) -> Any:
+    """A chat completion or Responses object with only its first tool call; ``usage`` as the model counted."""
+    if not isinstance(payload, dict):
+        return payload
+    if isinstance(payload.get("output"), list):
+        return {**payload, "output": _first_call_only(payload["output"])}
+    choices = payload.get("choices")
+    if isinstance(choices, list):
+        for choice in choices:
+            message = choice.get("message") if isinstance(choice, dict) else None
+            if isinstance(message, dict) and isinstance(message.get("tool_calls"), list):
+                message["tool_calls"] = message["tool_calls"][:1]
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if isinstance(delta, dict) and isinstance(delta.get("tool_calls"), list):
+                kept = [c for c in delta["tool_calls"] if isinstance(c, dict) and c.get("index", 0) == 0]
+                if kept:
+                    delta["tool_calls"] = kept
+                else:
+                    del delta["tool_calls"]
+    return payload
+
+
+def _reordered(payload: Any) -> Any:
+    if isinstance(payload, dict) and isinstance(payload.get("output"), list):
+        return {**payload, "output": list(reversed(payload["output"]))}
+    return payload
+
+
+def _rewritten_stream(reply: HttpReply, edit: Any) -> HttpReply:
+    """Each event's data through ``edit``; a Responses stream also loses the events of dropped items."""
+    dropped: set[int] = set()
+    calls = 0
+    chunks = []
+    for chunk in reply.chunks or []:
+        events = parse_sse(chunk.decode())
+        out = b""
+        for event in events:
+            data = event["data"]
+            if not isinstance(data, dict):
+                out += SSE_DONE if data == "[DONE]" else chunk
+                continue
+            if edit is _second_call_dropped and data.get("type") == "response.output_item.added":
+                if _is_call(data.get("item")):
+                    calls += 1
+                    if calls > 1:
+                        dropped.add(data.get("output_index", -1))
+            if data.get("output_index") in dropped:
+                continue
+            if isinstance(data.get("response"), dict):
+                data = {**data, "response": edit(data["response"])}
+            elif "choices" in data:
+                data = edit(data)
+            out += sse_data(data, event["event"])
+        if out:
+            chunks.append(out)
+    return replace(reply, chunks=chunks)
+
+
+def _silently(reply: HttpReply, kind: str) -> HttpReply:
+    edit = _second_call_dropped if kind == "drop_second_call" else _reordered
+    if not 200 <= reply.status < 300:
+        return reply
+    if reply.streamed:
+        return _rewritten_stream(reply, edit)
+    if "json" not in reply.headers.get("content-type", ""):
+        return reply
+    return replace(reply, body=json.dumps(edit(reply.payload())).encode())
+
+
 # Faults that corrupt a successful reply; error replies pass untouched, as they would through a broken stream.
 CORRUPTIONS = {
     "truncated_stream": (_truncated, True),
@@ -208,7 +317,11 @@ class FaultyEmulator:
             return Delivery(replace(reply, headers={**reply.headers, "retry-after": str(fault.retry_after)}))
         if fault.kind == "server_error":
             return Delivery(self.emulator.error_reply(ApiError(500, SERVER_ERROR)))
+        if fault.kind in ("drop_system", "drop_tools"):
+            return Delivery(self.emulator.handle(_request_without(request, fault.kind)))
         reply = self.emulator.handle(request)
+        if fault.kind in ("drop_second_call", "reorder_output"):
+            return Delivery(_silently(reply, fault.kind))
         if fault.kind == "slow":
             first_half = (reply.chunks or [])[: len(reply.chunks or []) // 2]
             return Delivery(reply, pause_at=sum(map(len, first_half)), pause=fault.seconds)

@@ -152,6 +152,12 @@ def failure_message(cell: Cell) -> str:
             f"{inert(cell.backend)} / {cell.feature}: an error cell fails unless the profile declares "
             f'{cell.feature} = "error" (infrastructure failing is not a capability answer)'
         )
+    if cell.unconfirmed:
+        headline = (
+            f"{cell.backend} / {cell.feature}: declared {expected}, now unconfirmed (a weak model, or a backend "
+            "that dropped what would show it; a profile's `unconfirmed` reason or --compat-allow-unconfirmed "
+            "makes it a warning)"
+        )
     lines = [
         headline,
         f"  expected: {expected}",
@@ -243,6 +249,8 @@ def summary(
             )
     passed = report.verdict.passed
     terminalreporter.write_line(verdict.line(report.verdict), green=passed, red=not passed, bold=True)
+    for line in verdict.unconfirmed_lines(report.verdict):
+        terminalreporter.write_line(line, red=line.startswith("unconfirmed"), yellow=line.startswith("warning"))
 
 
 def shown(path: Path) -> str:
