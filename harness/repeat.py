@@ -1,6 +1,6 @@
 """Repeated live cells: k runs of one scenario folded into one outcome with its pass rate.
 
-The rule (README, "Repeated live runs"):
+The rule (docs/live-tier.md, "Repeated live runs"):
 - every run has the same outcome: that outcome;
 - only supported and inconclusive runs: inconclusive, "supported in i of k runs" (the protocol held
   every time; the model missed some);

@@ -22,7 +22,7 @@ from harness.wire import REDACTED, SECRET_HEADERS
 
 CASSETTES = Path(__file__).parent.parent / "fixtures" / "cassettes"
 RECORDED = list(cassettes.load(CASSETTES))
-# The rows built here; GoModel's module is not served by the Go module proxy (README, "Live tier").
+# The rows built here; GoModel's module is not served by the Go module proxy (docs/live-tier.md).
 RECORDED_PROFILES = {
     "ollama-chat",
     "ollama-responses",
