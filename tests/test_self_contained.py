@@ -15,9 +15,23 @@ import pytest
 ROOT = Path(__file__).parent.parent
 # Built from parts so that this file does not cite them itself.
 OUTSIDE = re.compile("|".join(re.escape(name) for name in ("DESIGN" + ".md", "PLATFORM" + ".md", "../" + "shared")))
-SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-                ".tox", ".hypothesis", "build", "dist"}
+SKIPPED_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+    ".hypothesis",
+    "build",
+    "dist",
+}
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+# A path of this repository written as code (`fixtures/cassettes/x/y.json`): a cited recording or module.
+CITED_PATH = re.compile(r"`((?:fixtures|harness|tests|scripts|benchmarks|docs|suites)/[^`\s<>*{}]*)`")
 
 
 def repository_files(root: Path) -> list[Path]:
@@ -81,6 +95,12 @@ def broken_links(page: Path, root: Path) -> list[str]:
     return broken
 
 
+def missing_cited_paths(page: Path, root: Path) -> list[str]:
+    text = page.read_text(encoding="utf-8")
+    paths = {match.rstrip(".,;:") for match in CITED_PATH.findall(text)}
+    return sorted(f"{page.relative_to(root)}: {path}" for path in paths if not (root / path).exists())
+
+
 def pages(root: Path) -> list[Path]:
     return [root / "README.md", *sorted((root / "docs").glob("*.md")), root / "tests" / "README.md"]
 
@@ -96,6 +116,12 @@ def test_every_relative_link_in_readme_and_docs_resolves() -> None:
     assert not broken, "\n".join(broken)
 
 
+def test_every_repository_path_the_docs_cite_exists() -> None:
+    """A cassette or module named as a source must be there to open."""
+    missing = [problem for page in pages(ROOT) for problem in missing_cited_paths(page, ROOT)]
+    assert not missing, "\n".join(missing)
+
+
 def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "README.md").write_text(
@@ -105,21 +131,33 @@ def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (tmp_path / "docs" / "a.md").write_text(
-        "# A\n\n## The section\n\nsee " + "DESIGN" + '.md "Backend facts" and [up](../README.md#top)\n', encoding="utf-8"
+        "# A\n\n## The section\n\nsee " + "DESIGN" + '.md "Backend facts" and [up](../README.md#top)\n',
+        encoding="utf-8",
     )
     (tmp_path / ".venv").mkdir()
     (tmp_path / ".venv" / "x.md").write_text("PLATFORM" + ".md", encoding="utf-8")  # not the project's file
 
-    assert outside_citations(tmp_path) == [f"{Path('docs', 'a.md')}:5: see {'DESIGN'}.md \"Backend facts\" and [up](../README.md#top)"]
+    assert outside_citations(tmp_path) == [
+        f'{Path("docs", "a.md")}:5: see {"DESIGN"}.md "Backend facts" and [up](../README.md#top)'
+    ]
     broken = [problem for page in pages(tmp_path)[:-1] for problem in broken_links(page, tmp_path)]
     assert broken == [
         "README.md: docs/missing.md (no such file in the repository)",
         "README.md: docs/a.md#nowhere (no heading with that anchor)",
     ]
+    (tmp_path / "docs" / "b.md").write_text(
+        "recorded in `docs/a.md` and `fixtures/cassettes/gone/x.json`.\n", encoding="utf-8"
+    )
+    assert missing_cited_paths(tmp_path / "docs" / "b.md", tmp_path) == ["docs/b.md: fixtures/cassettes/gone/x.json"]
 
 
-@pytest.mark.parametrize("heading, anchor", [("Use it in your own repo", "use-it-in-your-own-repo"),
-                                             ("Faults, hostile backends and secrets", "faults-hostile-backends-and-secrets"),
-                                             ("`--compat-repeat` runs", "--compat-repeat-runs")])
+@pytest.mark.parametrize(
+    "heading, anchor",
+    [
+        ("Use it in your own repo", "use-it-in-your-own-repo"),
+        ("Faults, hostile backends and secrets", "faults-hostile-backends-and-secrets"),
+        ("`--compat-repeat` runs", "--compat-repeat-runs"),
+    ],
+)
 def test_anchors_follow_githubs_rule(heading: str, anchor: str) -> None:
     assert slug(heading) == anchor
