@@ -19,9 +19,11 @@ from typing import Any
 import tomlkit
 from tomlkit.items import Table
 
+from .outcomes import Outcome
 from .profiles import LIVE_SUFFIX
+from .report.model import Report
 
-NEVER_ACCEPTED = ("error", "inconclusive")
+NEVER_ACCEPTED = (Outcome.ERROR, Outcome.INCONCLUSIVE)
 
 
 @dataclass
@@ -38,24 +40,24 @@ class Accepted:
         return "".join(lines)
 
 
-def observed_changes(report: dict[str, Any], backends: list[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+def observed_changes(report: Report, backends: list[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Cells whose observed outcome is not what the profile declares, per profile, and the ones refused."""
     changes: dict[str, dict[str, str]] = {}
     refused = []
     wanted = set(backends)
-    for cell in report["cells"]:
-        name, feature, outcome = cell["backend"], cell["feature"], cell["outcome"]
+    for cell in report.cells:
+        name, feature, outcome = cell.backend, cell.feature, cell.outcome.value
         if wanted and name not in wanted:
             continue
-        if outcome == cell.get("expected"):
+        if cell.outcome == cell.expected:
             continue
         if name.endswith(LIVE_SUFFIX):
             refused.append(
                 f"{name} / {feature}: {outcome} (a live row: declare it with a reason under "
                 f"[profiles.{name.removesuffix(LIVE_SUFFIX)}.live.differs.{feature}])"
             )
-        elif outcome in NEVER_ACCEPTED:
-            refused.append(f"{name} / {feature}: {outcome} is not a capability answer: {cell.get('reason', '')}")
+        elif cell.outcome in NEVER_ACCEPTED:
+            refused.append(f"{name} / {feature}: {outcome} is not a capability answer: {cell.reason}")
         else:
             changes.setdefault(name, {})[feature] = outcome
     return changes, refused
@@ -96,7 +98,7 @@ def write_expectations(path: Path, changes: dict[str, dict[str, str]]) -> tuple[
     return before, after
 
 
-def accept(report: dict[str, Any], path: Path, backends: list[str], *, dry_run: bool = False) -> Accepted:
+def accept(report: Report, path: Path, backends: list[str], *, dry_run: bool = False) -> Accepted:
     changes, refused = observed_changes(report, backends)
     result = Accepted(changes, refused)
     if not changes:

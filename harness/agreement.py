@@ -9,18 +9,18 @@ and an infrastructure error, say nothing about the protocol and are listed as no
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from pydantic.dataclasses import dataclass as model_dataclass
 
 from .matrix import Matrix
-from .outcomes import Outcome
+from .outcomes import Cell, Outcome
 
 AGREE, EXPLAINED, UNEXPLAINED, NOT_COMPARED = "agree", "explained", "unexplained", "not compared"
 
 
 @model_dataclass(frozen=True)
-class Comparison:  # an entry of the report's mocked_vs_live (harness/report.py)
+class Comparison:  # an entry of the report's mocked_vs_live (harness/report/model.py)
     profile: str  # the mocked profile's name; the live row is profile@live
     feature: str
     mocked: Outcome | None
@@ -29,17 +29,18 @@ class Comparison:  # an entry of the report's mocked_vs_live (harness/report.py)
     why: str
 
 
-def _mocked_outcomes(matrix: Matrix, report: dict[str, Any] | None) -> dict[tuple[str, str], Outcome]:
+def _mocked_outcomes(matrix: Matrix, mocked: Sequence[Cell]) -> dict[tuple[str, str], Outcome]:
     found = {key: c.outcome for key, c in matrix.cells.items() if c.tier == "mocked"}
-    for cell in (report or {}).get("cells", []):
-        key = (cell["backend"], cell["feature"])
-        if cell.get("tier") == "mocked" and key not in found:
-            found[key] = Outcome(cell["outcome"])
+    for cell in mocked:
+        key = (cell.backend, cell.feature)
+        if cell.tier == "mocked" and key not in found:
+            found[key] = cell.outcome
     return found
 
 
-def compare(matrix: Matrix, mocked_report: dict[str, Any] | None = None) -> list[Comparison]:
-    mocked = _mocked_outcomes(matrix, mocked_report)
+def compare(matrix: Matrix, baseline: Sequence[Cell] = ()) -> list[Comparison]:
+    """Each live cell against its twin: this session's mocked cell, else the ``baseline`` report's."""
+    mocked = _mocked_outcomes(matrix, baseline)
     found = []
     for (row, feature), cell in matrix.cells.items():
         profile = matrix.profiles[row]

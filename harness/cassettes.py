@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 
 from . import atomic
-from .diff import ReportError
 from .emulators import create
 from .emulators.base import Emulator, HttpReply, HttpRequest
 from .profiles import LIVE_SUFFIX, Profile
 from .redact import REDACTED
+from .report import Report, ReportError
 from .wire import parse_sse
 
 # A report may come from anywhere (a CI artifact, a download): its names become path parts only after this.
@@ -47,30 +47,30 @@ def confined(directory: Path, *parts: str) -> Path:
     return path
 
 
-def write(directory: Path, report: dict[str, Any]) -> list[Path]:
+def write(directory: Path, report: Report) -> list[Path]:
     """One file per cell of a launched server's row (X@live) in a matrix report; returns the files written."""
-    rows = {b["name"]: b for b in report["backends"]}
+    rows = {b.name: b for b in report.backends}
     written = []
-    for cell in report["cells"]:
-        row = cell["backend"]
-        if not row.endswith(LIVE_SUFFIX) or not cell["exchanges"]:
+    for cell in report.cells:
+        row = cell.backend
+        if not row.endswith(LIVE_SUFFIX) or not cell.exchanges:
             continue
         if row not in rows:
-            raise ReportError(f"cell {row} / {cell['feature']}: no backend {row!r} in the report's 'backends'")
+            raise ReportError(f"cell {row} / {cell.feature}: no backend {row!r} in the report's 'backends'")
         profile = row.removesuffix(LIVE_SUFFIX)
         directory.mkdir(parents=True, exist_ok=True)
-        path = confined(directory, profile, f"{cell['feature']}.json")
+        path = confined(directory, profile, f"{cell.feature}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {
             "profile": profile,
             "row": row,
-            "feature": cell["feature"],
-            "server_version": rows[row].get("version"),
-            "model": rows[row].get("model"),
-            "sdk": report.get("versions", {}),
-            "outcome": cell["outcome"],
-            "reason": cell["reason"],
-            "exchanges": cell["exchanges"],
+            "feature": cell.feature,
+            "server_version": rows[row].version,
+            "model": rows[row].model,
+            "sdk": report.versions,
+            "outcome": cell.outcome.value,
+            "reason": cell.reason,
+            "exchanges": cell.exchanges,
         }
         atomic.write_text(path, without_home(json.dumps(record, indent=1)) + "\n")
         written.append(path)

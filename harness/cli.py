@@ -12,11 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import accept, atomic, cassettes, diff, options, scaffold
+from . import accept, atomic, cassettes, options, report, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
+from .report import diff
 from .selection import explicit, select_rows
 
 
@@ -191,14 +192,14 @@ def run_matrix(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    result = diff.compare(diff.load(args.old), diff.load(args.new))
+    result = diff.compare(report.load(args.old), report.load(args.new))
     print(f"compat diff: {args.old} -> {args.new}")
     print(diff.render(result))
     return 1 if result.lost else 0
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    kept = diff.as_baseline(diff.load(args.report))
+    kept = diff.as_baseline(report.load(args.report))
     atomic.write_text(Path(args.out), json.dumps(kept, indent=2) + "\n")
     print(f"baseline: {len(kept['cells'])} cells written to {args.out}")
     return 0
@@ -275,9 +276,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_cassettes(args: argparse.Namespace) -> int:
     try:
-        written = cassettes.write(Path(args.out), diff.load(args.report))
-    except diff.ReportError as exc:
-        raise diff.ReportError(f"{args.report}: {exc}") from None
+        written = cassettes.write(Path(args.out), report.load(args.report))
+    except report.ReportError as exc:
+        raise report.ReportError(f"{args.report}: {exc}") from None
     print(f"cassettes: {len(written)} live cells written under {args.out}")
     return 0 if written else 1
 
@@ -295,7 +296,7 @@ def run_init(args: argparse.Namespace) -> int:
 def run_accept(args: argparse.Namespace) -> int:
     names = [n.strip() for opt in args.backend for n in opt.split(",") if n.strip()]
     path = Path(args.file)
-    result = accept.accept(diff.load(args.report), path, names, dry_run=args.dry_run)
+    result = accept.accept(report.load(args.report), path, names, dry_run=args.dry_run)
     for line in result.refused:
         print(f"not accepted: {line}")
     if not result.changes:
@@ -323,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ProfileError, diff.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
+    except (ProfileError, report.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # files are renamed into place whole (harness/atomic.py): none is half-written

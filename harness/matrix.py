@@ -1,6 +1,6 @@
 """The capability matrix as a session collects it: every cell, the rows that produced them, server versions.
 
-At session finish harness/report.py builds the report from it; renderers never read a ``Matrix``.
+At session finish harness/report/build.py builds the report from it; renderers never read a ``Matrix``.
 """
 
 from __future__ import annotations

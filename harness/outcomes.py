@@ -81,7 +81,7 @@ class Observation:
 class Cell:
     """One matrix cell: the observation, what the profile declared, and the captured exchange.
 
-    Part of the report model (harness/report.py): its JSON form is its pydantic dump, keys in ``JSON_ORDER``.
+    Part of the report model (harness/report/model.py): its JSON form is its pydantic dump, keys in ``JSON_ORDER``.
     """
 
     backend: str
@@ -126,6 +126,16 @@ class Cell:
     def from_json(cls, data: dict[str, Any]) -> Cell:
         """The inverse of ``to_json`` (extra keys such as ``as_expected`` are recomputed, not read)."""
         return _CELL.validate_python(data)
+
+
+@model_dataclass(frozen=True)
+# A cell whose outcome differs between two reports (harness/report/diff.py); also the verdict's lost cells.
+class Change:
+    backend: str
+    feature: str
+    old: str
+    new: str
+    reason: str  # the new cell's reason: why it is what it is now
 
 
 _CELL = TypeAdapter(Cell)

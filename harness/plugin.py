@@ -25,12 +25,9 @@ if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session
         agreement,
         atomic,
         cassettes,
-        diff,
         health,
         readiness,
-        render,
         repeat,
-        report_files,
         selection,
         verdict,
     )
@@ -46,6 +43,9 @@ if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session
     from .prerequisites import MissingPrerequisite
     from .profiles import Profile, ProfileError, load_catalog
     from .redact import scrub, scrubbing_log_records
+    from .report import build as report_build
+    from .report import diff, junit, terminal
+    from .report import files as report_files
     from .strict import cell_deviations
 
 # Spelled out, not imported: profiles and wire would cost every pytest run (tests/test_idle.py checks they agree).
@@ -60,8 +60,8 @@ def _import_heavy() -> None:
     ``agents`` alone costs seconds, so the hooks below find these names as module globals only after
     ``CompatSession.start`` ran, and every hook that can run before that checks ``started`` first.
     """
-    global agreement, atomic, cassettes, diff, readiness, render, repeat, report_files, selection, verdict
-    global FEATURE_IDS, endpoint_for, report_model
+    global agreement, atomic, cassettes, diff, readiness, repeat, selection, verdict
+    global FEATURE_IDS, endpoint_for, report_model, report_build, report_files, junit, terminal
     global secrets_of, outbound, ProcessPool, LaunchFailed, ServerPool, server_secrets, Matrix, Cell, Observation
     global Outcome, Profile, ProfileError, load_catalog, cell_deviations, scrub
     global Backend, scrubbing_log_records, health, MissingPrerequisite, FEATURES_BY_ID
@@ -69,12 +69,9 @@ def _import_heavy() -> None:
         agreement,
         atomic,
         cassettes,
-        diff,
         health,
         readiness,
-        render,
         repeat,
-        report_files,
         selection,
         verdict,
     )
@@ -90,6 +87,9 @@ def _import_heavy() -> None:
     from .prerequisites import MissingPrerequisite
     from .profiles import Profile, ProfileError, load_catalog
     from .redact import scrub, scrubbing_log_records
+    from .report import build as report_build
+    from .report import diff, junit, terminal
+    from .report import files as report_files
     from .strict import cell_deviations
 
 
@@ -207,7 +207,7 @@ class CompatSession:
 
     Registered at configure time in every run (as pytest's junitxml and terminal reporter register theirs);
     it costs nothing until a session collects a scenario: then ``start`` imports the SDK, loads the profiles
-    once, and opens the pools of servers. At session finish it builds the report (harness/report.py) and
+    once, and opens the pools of servers. At session finish it builds the report (harness/report/build.py) and
     writes its files, whatever the terminal plugin does; the terminal summary only renders it.
     """
 
@@ -289,7 +289,7 @@ class CompatSession:
 
         set_tracing_disabled(True)  # traces would go to OpenAI's servers, whatever the backend
 
-    def _baseline(self) -> tuple[Path, dict[str, Any]] | None:
+    def _baseline(self) -> tuple[Path, report_model.Report] | None:
         config = self.config
         given = config.getoption("compat_baseline")
         ini = config.getini("compat_baseline")
@@ -300,8 +300,8 @@ class CompatSession:
         else:
             return None
         try:
-            return path, diff.load(path)
-        except diff.ReportError as exc:
+            return path, report_model.load(path)
+        except report_model.ReportError as exc:
             raise ProfileError(f"--compat-baseline: {exc}") from None
 
     def secrets(self, profile: Profile) -> tuple[str, ...]:
@@ -404,7 +404,7 @@ class CompatSession:
                     reason, logs = f"server did not start: {first_line}", error.logs
                 cell = self.record(profile, marker.args[0], Observation(Outcome.ERROR, reason), server_logs=logs)
                 # junitxml reads the teardown report's properties, which pytest copies from the item.
-                item.user_properties.extend(render.junit_properties(cell))
+                item.user_properties.extend(junit.properties(cell))
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -433,7 +433,7 @@ class CompatSession:
         if not self.started or not self.matrix.cells:
             return
         fail_not_ready = self.config.getoption("compat_fail_not_ready")
-        report, found = report_model.build(
+        report, found = report_build.build(
             self.matrix,
             agents=self.agents,
             baseline=self.baseline[1] if self.baseline else None,
@@ -452,7 +452,7 @@ class CompatSession:
         cassette_dir = self.config.getoption("compat_cassettes")
         with atomic.signals_held() as held:  # a Ctrl-C now would leave no report: finish them first
             if cassette_dir:
-                self.cassettes = cassettes.write(Path(cassette_dir), report.to_json())
+                self.cassettes = cassettes.write(Path(cassette_dir), report)
             report_files.write(self.report_dir(), report)
         self.held = held
         if held:
@@ -490,14 +490,14 @@ class CompatSession:
         rows_only = style == "rows" or (style == "auto" and config.option.verbose < 0)
         if not rows_only:
             terminalreporter.write_sep("=", "Agents SDK compatibility matrix")
-        paint = render.painter(config.get_terminal_writer())
-        terminalreporter.write_line(render.terminal(report, rows_only=rows_only, paint=paint))
-        for line in render.undeclared(report):
+        paint = terminal.painter(config.get_terminal_writer())
+        terminalreporter.write_line(terminal.terminal(report, rows_only=rows_only, paint=paint))
+        for line in terminal.undeclared(report):
             terminalreporter.write_line(f"undeclared: {line}", yellow=True)
         if not rows_only:
-            terminalreporter.write_line(render.strict_grid(report))
+            terminalreporter.write_line(terminal.strict_grid(report))
             for entry in report.readiness:
-                terminalreporter.write_line("\n".join(render.readiness_lines(entry)))
+                terminalreporter.write_line("\n".join(terminal.readiness_lines(entry)))
         cassette_dir = config.getoption("compat_cassettes")
         if cassette_dir:
             terminalreporter.write_line(f"cassettes: {len(self.cassettes)} live cells written under {cassette_dir}")
@@ -680,7 +680,7 @@ def judge(
             runs=repeat.stats(history) if runs > 1 else None,
             server_logs=_logs_if_failed(backend, observation.outcome),
         )
-        for name, value in render.junit_properties(cell):
+        for name, value in junit.properties(cell):
             record_property(name, value)
         if run + 1 < runs:  # judged once, on the folded outcome of the last run
             return cell
@@ -688,9 +688,9 @@ def judge(
             # The model, not the backend, fell short: neither a pass nor a protocol failure.
             pytest.xfail(f"inconclusive: {cell.reason}")
         if not cell.as_expected:
-            pytest.fail(render.failure_message(cell), pytrace=False)
+            pytest.fail(terminal.failure_message(cell), pytrace=False)
         if profile.strict == "clean" and cell.strict:
-            pytest.fail(render.strict_failure_message(cell), pytrace=False)
+            pytest.fail(terminal.strict_failure_message(cell), pytrace=False)
         return cell
 
     return verdict

@@ -33,7 +33,7 @@ Api = Literal["chat_completions", "responses"]
 Reach = Literal["emulator", "url", "process", "server"]
 ServerKind = Literal["llama-server", "ollama", "gomodel", "litellm", "llama-cpp-python"]
 GATEWAY_KINDS = ("gomodel", "litellm")  # servers in front of another [servers.NAME]
-PYTHON_KINDS = ("litellm", "llama-cpp-python")  # processes from their own virtualenv (launchers/pyservers.py)
+PYTHON_KINDS = ("litellm", "llama-cpp-python")  # processes from their own virtualenv (launchers/recipes/python.py)
 
 DEFAULT_USER_FILE = "compat-backends.toml"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]+")

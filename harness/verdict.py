@@ -1,7 +1,7 @@
 """The line every report starts with, so a CI page says at once whether the run passed and why not.
 
 ``compat: FAIL: 260 cells, 2 differ from their profiles, 1 lost against the baseline, 1 NOT READY``, then
-the lost cells, one line each. Built once, at session end, into the report (harness/report.py); the
+the lost cells, one line each. Built once, at session end, into the report (harness/report/build.py); the
 terminal, JSON (``verdict``), Markdown, HTML and the GitHub step summary all show the same.
 
 An inconclusive cell (live only: the model, not the backend, fell short) is an expected failure in pytest,
@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from .diff import Change, Diff
-from .outcomes import Cell, Outcome
+from .outcomes import Cell, Change, Outcome
 from .readiness import NOT_READY, AgentReadiness
 
 
@@ -33,24 +32,26 @@ class Verdict(BaseModel):
 def build(
     cells: Sequence[Cell],
     readiness: Sequence[AgentReadiness],
-    found: Diff | None,
+    lost: Sequence[Change] | None,
     *,
     failed: bool,
     fail_not_ready: bool,
 ) -> Verdict:
-    """``failed``: the session failed for any reason (a differing cell, a strict wire, a loss, ...)."""
+    """``lost``: the cells lost against the baseline, None without one.
+
+    ``failed``: the session failed for any reason (a differing cell, a strict wire, a loss, ...).
+    """
     off = [c for c in cells if not c.as_expected]
     differing = [f"{c.backend} / {c.feature}" for c in off if c.outcome is not Outcome.INCONCLUSIVE]
     inconclusive = [f"{c.backend} / {c.feature}" for c in off if c.outcome is Outcome.INCONCLUSIVE]
-    lost = list(found.lost if found else [])
     not_ready = [f"{e.agent} on {b.backend}" for e in readiness for b in e.backends if b.verdict == NOT_READY]
     return Verdict(
         passed=not (failed or differing or lost or (fail_not_ready and not_ready)),
         cells=len(cells),
         differing=differing,
         inconclusive=inconclusive,
-        baseline=found is not None,
-        lost=lost,
+        baseline=lost is not None,
+        lost=list(lost or []),
         not_ready=not_ready,
         not_ready_fails=fail_not_ready,
     )

@@ -8,6 +8,7 @@ from harness import agreement
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import Difference, Profile, load_profiles
+from tests.reports import report_of
 
 
 def _profile(differs: dict[str, Difference] | None = None) -> Profile:
@@ -45,8 +46,8 @@ def test_agreement_verdicts(live: Outcome, mocked: Outcome, verdict: str, why: s
 
 def test_an_explained_difference_and_a_baseline_twin() -> None:
     differs = {"usage": Difference(outcome=Outcome.BROKEN, why="measured")}
-    baseline = {"cells": [{"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "supported"}]}
-    [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline)
+    baseline = report_of([{"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "supported"}])
+    [found] = agreement.compare(_matrix_with(Outcome.BROKEN, None, differs), baseline.cells)
     assert (found.verdict, found.why, found.mocked) == ("explained", "measured", Outcome.SUPPORTED)
     assert "1 explained" in agreement.render([found])
 
@@ -58,15 +59,13 @@ def test_a_difference_declared_for_another_outcome_explains_nothing() -> None:
 
 
 def test_the_sessions_mocked_cell_wins_over_the_report_and_only_mocked_report_cells_count() -> None:
-    report = {
-        "cells": [
-            {"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "broken"},
-            {"backend": "llamacpp-chat", "feature": "usage", "tier": "live", "outcome": "ignored"},
-        ]
-    }
-    [found] = agreement.compare(_matrix_with(Outcome.SUPPORTED, Outcome.SUPPORTED), report)
+    cells = [
+        {"backend": "llamacpp-chat", "feature": "usage", "tier": "mocked", "outcome": "broken"},
+        {"backend": "llamacpp-chat", "feature": "usage", "tier": "live", "outcome": "ignored"},
+    ]
+    [found] = agreement.compare(_matrix_with(Outcome.SUPPORTED, Outcome.SUPPORTED), report_of(cells).cells)
     assert (found.mocked, found.verdict) == (Outcome.SUPPORTED, "agree")
-    live_only = {"cells": [report["cells"][1]]}
+    live_only = report_of(cells[1:]).cells
     [found] = agreement.compare(_matrix_with(Outcome.SUPPORTED, None), live_only)
     assert (found.mocked, found.verdict, found.why) == (None, "not compared", "no mocked cell to compare with")
 

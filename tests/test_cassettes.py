@@ -19,6 +19,7 @@ import pytest
 from harness import cassettes
 from harness.profiles import load_profiles
 from harness.wire import REDACTED, SECRET_HEADERS
+from tests.reports import report_of
 
 CASSETTES = Path(__file__).parent.parent / "fixtures" / "cassettes"
 RECORDED = list(cassettes.load(CASSETTES))
@@ -48,13 +49,11 @@ def test_no_machine_path_is_kept_in_a_cassette(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("HOME", "/home/recorder")
     body = 'File "/home/recorder/.cache/compat-harness/venvs/x/app.py", line 376'
     exchange = {"request": {"headers": {}}, "response": {"headers": {}, "body": body}}
-    report = {
-        "backends": [{"name": "llama-cpp-python-chat@live", "version": "0.3.36", "model": "m"}],
-        "cells": [
-            {"backend": "llama-cpp-python-chat@live", "feature": "plain_text", "outcome": "broken", "reason": "500",
-             "exchanges": [exchange]},
-        ],
-    }  # fmt: skip
+    report = report_of(
+        [{"backend": "llama-cpp-python-chat@live", "feature": "plain_text", "outcome": "broken", "reason": "500",
+          "exchanges": [exchange]}],
+        backends=[{"name": "llama-cpp-python-chat@live", "version": "0.3.36", "model": "m"}],
+    )  # fmt: skip
     [written] = cassettes.write(tmp_path, report)
     text = written.read_text()
     assert "/home/recorder" not in text and 'File \\"~/.cache/compat-harness/venvs/x/app.py\\"' in text

@@ -9,26 +9,28 @@ from typing import Any
 
 import pytest
 
-from harness import cli, diff
+from harness import cli
+from harness.report import Report, diff
+from tests.reports import report_data
 
 
-def report(*cells: tuple[str, str, str], versions: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "versions": versions or {"openai-agents": "0.24.0"},
-        "cells": [
-            {"backend": b, "feature": f, "outcome": o, "reason": f"{b} {f} is {o}", "exchanges": []}
-            for b, f, o in cells
-        ],
-    }
+def data(*cells: tuple[str, str, str], versions: dict[str, str] | None = None) -> dict[str, Any]:
+    found = [{"backend": b, "feature": f, "outcome": o, "reason": f"{b} {f} is {o}"} for b, f, o in cells]
+    return report_data(found, versions=versions)
 
 
-BEFORE = report(
+def report(*cells: tuple[str, str, str], versions: dict[str, str] | None = None) -> Report:
+    return Report.model_validate(data(*cells, versions=versions))
+
+
+BEFORE_DATA = data(
     ("ollama-chat", "plain_text", "supported"),
     ("ollama-chat", "function_tools", "supported"),
     ("vllm-responses", "plain_text", "supported"),
     ("vllm-responses", "previous_response_id", "unsupported"),
     ("vllm-responses", "function_tools", "ignored"),
 )
+BEFORE = Report.model_validate(BEFORE_DATA)
 
 
 def write(path: Path, data: Any) -> str:
@@ -94,18 +96,18 @@ def test_a_session_lists_rows_and_columns_it_left_out_as_not_run_not_removed() -
 
 
 def test_diff_command_exits_one_and_prints_the_loss(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    after = copy.deepcopy(BEFORE)
+    after = copy.deepcopy(BEFORE_DATA)
     after["cells"][0]["outcome"] = "unsupported"
-    code = cli.main(["diff", write(tmp_path / "old.json", BEFORE), write(tmp_path / "new.json", after)])
+    code = cli.main(["diff", write(tmp_path / "old.json", BEFORE_DATA), write(tmp_path / "new.json", after)])
     out = capsys.readouterr().out
     assert code == 1
     assert "lost    ollama-chat / plain_text: supported -> unsupported" in out
 
 
 def test_diff_command_exits_zero_on_a_gain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    after = copy.deepcopy(BEFORE)
+    after = copy.deepcopy(BEFORE_DATA)
     after["cells"][3]["outcome"] = "supported"
-    code = cli.main(["diff", write(tmp_path / "old.json", BEFORE), write(tmp_path / "new.json", after)])
+    code = cli.main(["diff", write(tmp_path / "old.json", BEFORE_DATA), write(tmp_path / "new.json", after)])
     assert code == 0
     assert "gained  vllm-responses / previous_response_id: unsupported -> supported" in capsys.readouterr().out
 
@@ -115,9 +117,18 @@ def test_diff_command_exits_zero_on_a_gain(tmp_path: Path, capsys: pytest.Captur
     [
         (None, "no such file"),
         ("{not json", "not JSON"),
-        ('{"cells": 3}', "not a compat matrix report (no 'cells' list)"),
-        ('{"cells": [{"backend": "b"}]}', "cell 0 has no backend and feature"),
-        ('{"cells": [{"backend": "b", "feature": "f", "outcome": "great"}]}', "cell 0 has an unknown outcome 'great'"),
+        ('{"cells": [{"backend": "b", "feature": "f", "outc', "not JSON: Unterminated string"),  # a truncated write
+        ("[]", "not a compat matrix report: a JSON list, not an object"),
+        ('{"cells": 3}', "not a compat matrix report: verdict: Field required (and 7 more)"),
+        (json.dumps({**BEFORE_DATA, "cells": 3}), "not a compat matrix report: cells: Input should be a valid list"),
+        (
+            json.dumps({**BEFORE_DATA, "cells": [{"backend": "b"}]}),
+            "not a compat matrix report: cells.0.feature: Field",
+        ),
+        (
+            json.dumps({**BEFORE_DATA, "cells": [{**BEFORE_DATA["cells"][0], "outcome": "great"}]}),
+            "not a compat matrix report: cells.0.outcome: Input should be 'supported', 'unsupported', ",
+        ),
     ],
 )
 def test_a_bad_report_gives_one_message_and_exit_two(
@@ -126,7 +137,7 @@ def test_a_bad_report_gives_one_message_and_exit_two(
     bad = tmp_path / "bad.json"
     if content is not None:
         bad.write_text(content, encoding="utf-8")
-    code = cli.main(["diff", str(bad), write(tmp_path / "new.json", BEFORE)])
+    code = cli.main(["diff", str(bad), write(tmp_path / "new.json", BEFORE_DATA)])
     captured = capsys.readouterr()
     assert code == 2
     assert captured.err.startswith(f"error: {bad}: {message}")
@@ -134,8 +145,8 @@ def test_a_bad_report_gives_one_message_and_exit_two(
 
 
 def test_baseline_command_keeps_outcomes_without_exchanges(tmp_path: Path) -> None:
-    full = report(("ollama-chat", "plain_text", "supported"))
-    full["cells"][0]["exchanges"] = [{"request": {}, "response": {}}]
+    full = report(("ollama-chat", "plain_text", "supported")).to_json()
+    full["cells"][0] |= {"exchanges": [{"request": {}, "response": {}}], "seconds": 1.5, "server_logs": "log"}
     out = tmp_path / "baseline.json"
     assert cli.main(["baseline", write(tmp_path / "full.json", full), str(out)]) == 0
     kept = json.loads(out.read_text())
@@ -143,8 +154,14 @@ def test_baseline_command_keeps_outcomes_without_exchanges(tmp_path: Path) -> No
         {
             "backend": "ollama-chat",
             "feature": "plain_text",
+            "tier": "mocked",
             "outcome": "supported",
+            "expected": None,
+            "as_expected": True,
             "reason": full["cells"][0]["reason"],
+            "strict": [],
+            "runs": None,
         }
     ]
-    assert kept["versions"] == full["versions"]
+    assert {k: v for k, v in kept.items() if k != "cells"} == {k: v for k, v in full.items() if k != "cells"}
+    assert diff.compare(Report.model_validate(kept), Report.model_validate(full)).compared == 1  # still a report

@@ -10,6 +10,7 @@ import pytest
 
 from harness.cli import main
 from harness.testing import run_suites
+from tests.reports import report_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -23,7 +24,7 @@ EXCHANGE = {
 def live_report(backend: str, feature: str, *, listed: bool = True) -> dict:
     cell = {"backend": backend, "feature": feature, "outcome": "supported", "reason": "r", "exchanges": [EXCHANGE]}
     backends = [{"name": backend, "version": "1", "model": "m"}] if listed else []
-    return {"versions": {"openai": "3"}, "backends": backends, "cells": [cell]}
+    return report_data([cell], versions={"openai": "3"}, backends=backends)
 
 
 def one_line_exit_2(code: int, capsys: pytest.CaptureFixture[str], message: str) -> None:
@@ -66,9 +67,12 @@ def test_cassettes_refuse_a_symlink_that_leads_out(tmp_path: Path, capsys: pytes
     ("report", "message"),
     [
         (live_report("row@live", "plain_text", listed=False), "no backend 'row@live' in the report's 'backends'"),
-        ({**live_report("row@live", "plain_text"), "versions": [1]}, "'versions' must map package names"),
-        ({**live_report("row@live", "plain_text"), "backends": [1]}, "'backends' must be a list of objects"),
-        ({"cells": [{"backend": "b", "feature": "f", "outcome": "supported", "exchanges": 3}]}, "must be a list"),
+        ({**live_report("row@live", "plain_text"), "versions": [1]}, "versions: Input should be a valid dictionary"),
+        ({**live_report("row@live", "plain_text"), "backends": [1]}, "backends.0: Input should be a valid dictionary"),
+        (
+            report_data([{"backend": "b", "feature": "f", "outcome": "supported", "exchanges": 3}]),
+            "cells.0.exchanges: Input should be a valid list",
+        ),
     ],
     ids=["missing-backend", "versions-list", "backends-not-objects", "exchanges-not-list"],
 )

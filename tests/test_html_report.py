@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from harness import html_report
 from harness.matrix import Matrix
 from harness.outcomes import DIFFERS, LEGEND, Cell, Outcome
 from harness.profiles import load_profiles
-from harness.report import Report, build
+from harness.report import Report
+from harness.report import html as html_report
+from harness.report.build import build
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "</pre></details><script>document.body.setAttribute('data-pwned', '1')</script><b>&amp;"

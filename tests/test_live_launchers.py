@@ -21,7 +21,8 @@ import pytest
 from harness.features import FEATURE_IDS
 from harness.launchers import containers
 from harness.launchers.outbound import is_loopback
-from harness.launchers.servers import LaunchFailed, Running, ServerPool, _plan, launch
+from harness.launchers.recipes import recipe_for
+from harness.launchers.servers import LaunchFailed, Running, ServerPool, launch
 from harness.modelfiles import model_file
 from harness.outcomes import Outcome
 from harness.prerequisites import MissingPrerequisite
@@ -312,7 +313,8 @@ def test_every_recipe_turns_off_its_servers_fetches_and_names_loopback_only(name
     """Issue 12: Ollama's cloud fetches off, GoModel's model list on a closed loopback port, every URL local."""
     spec = load_servers()[name].model_copy(update={"launcher": launcher})
     upstream = Running("ollama", "http://127.0.0.1:11434", "0.24.0", str, str)
-    plan = _plan(spec, 8080, "m", Path("/models/m.gguf"), upstream, launcher == "container")
+    with ExitStack() as stack:
+        plan = recipe_for(spec).plan(8080, "m", Path("/models/m.gguf"), upstream, launcher == "container", stack)
     if spec.kind == "ollama":
         assert plan.env["OLLAMA_NO_CLOUD"] == "1"
     if spec.kind == "gomodel":

@@ -18,6 +18,7 @@ from harness.accept import accept
 from harness.cli import main
 from harness.features import FEATURE_IDS, FEATURES
 from harness.scaffold import BACKENDS_FILE, WORKFLOW_FILE
+from tests.reports import report_data, report_of
 
 ROOT = Path(__file__).parent.parent
 
@@ -131,15 +132,15 @@ def cell(backend: str, feature: str, outcome: str, expected: str | None) -> dict
 def test_accept_keeps_comments_and_layout_and_writes_only_what_differs(tmp_path: Path) -> None:
     path = tmp_path / "compat-backends.toml"
     path.write_text(USER_FILE)
-    report = {
-        "cells": [
+    report = report_of(
+        [
             cell("my-gateway", "plain_text", "supported", "supported"),  # as declared: untouched
             cell("my-gateway", "usage", "ignored", None),
             cell("my-gateway", "streaming", "error", None),  # never accepted
             cell("ollama-chat", "usage", "broken", "supported"),  # a built-in's override
             cell("ollama-chat@live", "usage", "ignored", "supported"),  # live rows declare differs, with a why
         ]
-    }
+    )
     result = accept(report, path, [])
     text = path.read_text()
     assert (
@@ -153,7 +154,7 @@ def test_accept_keeps_comments_and_layout_and_writes_only_what_differs(tmp_path:
     assert result.changes == {"my-gateway": {"usage": "ignored"}, "ollama-chat": {"usage": "broken"}}
     assert [line.split(":")[0] for line in result.refused] == ["my-gateway / streaming", "ollama-chat@live / usage"]
     assert '+usage = "ignored"' in result.diff(path)
-    again = accept({"cells": [cell("my-gateway", "usage", "supported", "ignored")]}, path, [], dry_run=True)
+    again = accept(report_of([cell("my-gateway", "usage", "supported", "ignored")]), path, [], dry_run=True)
     assert path.read_text() == text  # a dry run writes nothing
     assert '-usage = "ignored"\n+usage = "supported"' in again.diff(path)
 
@@ -161,6 +162,6 @@ def test_accept_keeps_comments_and_layout_and_writes_only_what_differs(tmp_path:
 def test_accept_of_a_missing_report_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["accept", "--report", str(tmp_path / "none.json"), "--file", str(tmp_path / "x.toml")]) == 2
     assert capsys.readouterr().err.strip().endswith("none.json: no such file")
-    (tmp_path / "r.json").write_text(json.dumps({"cells": []}))
+    (tmp_path / "r.json").write_text(json.dumps(report_data([])))
     assert main(["accept", "--report", str(tmp_path / "r.json"), "--file", str(tmp_path / "x.toml")]) == 0
     assert not (tmp_path / "x.toml").exists()

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.launchers import loopback_guard, pyservers
+from harness.launchers import loopback_guard
 from harness.launchers.outbound import attempts_in, is_loopback
+from harness.launchers.recipes import litellm, llamacpppython, python, recipe_for
 from harness.launchers.servers import Running, ServerPool, launch
 from harness.prerequisites import MissingPrerequisite
 from harness.profiles import ServerSpec, load_servers
@@ -100,13 +101,15 @@ def test_the_litellm_recipe_keeps_its_fetches_off_and_routes_to_the_upstream(
     spec = load_servers()["litellm"]
     _venv(tmp_path, spec.binary, {"litellm": ""})
     with ExitStack() as stack:
-        args, env = pyservers.command(spec, 4000, "smollm2-135m", Path("/m.gguf"), "http://127.0.0.1:11434", stack)
+        upstream = Running("ollama", "http://127.0.0.1:11434", "0.24.0", str, str)
+        plan = recipe_for(spec).plan(4000, "smollm2-135m", Path("/m.gguf"), upstream, False, stack)
+        args, env = plan.args, plan.env
         config = Path(args[args.index("--config") + 1]).read_text()
     assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True" and env["LITELLM_TELEMETRY_DISABLED"] == "true"
     assert all(env[f"LITELLM_LOCAL_{name}"] == "True" for name in ("ANTHROPIC_BETA_HEADERS", "BLOG_POSTS"))
-    assert args[0] == str(pyservers.GUARD) and args[args.index("--host") + 1] == "127.0.0.1"
+    assert args[0] == str(python.GUARD) and args[args.index("--host") + 1] == "127.0.0.1"
     assert f"model: ollama_chat/{spec.upstream_model}" in config and "api_base: http://127.0.0.1:11434" in config
-    assert f"master_key: {pyservers.LITELLM_MASTER_KEY}" in config
+    assert f"master_key: {litellm.MASTER_KEY}" in config
     # an abandoned request must not keep the upstream busy, nor be run again by LiteLLM's router
     assert "cancel_on_disconnect: true" in config and "num_retries: 0" in config
     hosts = re.findall(r"[a-z]+://([^/:\s]+)", " ".join([*args, *env.values(), config]))
@@ -120,12 +123,13 @@ def test_llama_cpp_python_loads_the_linked_library_when_live_setup_made_one(
     spec = load_servers()["llama-cpp-python"]
     _venv(tmp_path, spec.binary, {})
     with ExitStack() as stack:
-        args, env = pyservers.command(spec, 8000, "smollm2-135m", Path("/m/s.gguf"), None, stack)
-        assert env == {}  # a venv from a plain `pip install llama-cpp-python[server]` uses its own build
-        library = tmp_path / "venvs" / spec.binary / pyservers.LIBRARY_LINK
+        plan = recipe_for(spec).plan(8000, "smollm2-135m", Path("/m/s.gguf"), None, False, stack)
+        assert plan.env == {}  # a venv from a plain `pip install llama-cpp-python[server]` uses its own build
+        library = tmp_path / "venvs" / spec.binary / llamacpppython.LIBRARY_LINK
         library.mkdir()
         (library / "libllama.so").write_bytes(b"")
-        args, env = pyservers.command(spec, 8000, "smollm2-135m", Path("/m/s.gguf"), None, stack)
+        plan = recipe_for(spec).plan(8000, "smollm2-135m", Path("/m/s.gguf"), None, False, stack)
+    args, env = plan.args, plan.env
     assert env == {"LLAMA_CPP_LIB_PATH": str(library)}
     assert args[args.index("-m") + 1] == "llama_cpp.server" and args[args.index("--host") + 1] == "127.0.0.1"
     assert args[args.index("--model_alias") + 1] == "smollm2-135m"
@@ -136,7 +140,7 @@ def test_a_python_server_that_is_not_installed_names_the_set_up(
 ) -> None:
     monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path))
     with pytest.raises(MissingPrerequisite, match=r"litellm 1\.108\.7 is not installed at .*: run scripts/live-setup"):
-        pyservers.interpreter(load_servers()["litellm"])
+        python.interpreter(load_servers()["litellm"])
 
 
 # A stand-in LiteLLM: answers /v1/models with the configured model for the master key only, like the proxy.
@@ -172,7 +176,7 @@ def _fake_litellm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chatty: bool 
     (tmp_path / "models" / "tiny.gguf").write_bytes(b"GGUF")  # where model_file looks, in this cache
     _venv(tmp_path, "litellm-1.108.7", {"litellm": FAKE_LITELLM.replace("{CHATTY}", str(chatty))})
     # the stand-in venv's python is the base interpreter, which has pip but not litellm
-    monkeypatch.setattr(pyservers, "DISTRIBUTIONS", {**pyservers.DISTRIBUTIONS, "litellm": "pip"})
+    monkeypatch.setattr(litellm.LiteLLM, "distribution", "pip")
     spec = load_servers()["litellm"]
     return spec.model_copy(update={"start_timeout": 30.0, "gguf": "tiny"})
 

@@ -6,11 +6,11 @@ import json
 import re
 from pathlib import Path
 
-from harness import render
 from harness.matrix import Matrix
 from harness.outcomes import Cell
 from harness.profiles import load_profiles
-from harness.report import build
+from harness.report import terminal
+from harness.report.build import build
 from harness.selection import all_rows
 
 ROOT = Path(__file__).parent.parent
@@ -31,7 +31,7 @@ def test_the_sample_matrix_is_the_current_baseline() -> None:
     matrix = Matrix(profiles={name: rows[name] for name in dict.fromkeys(c["backend"] for c in BASELINE["cells"])})
     for data in BASELINE["cells"]:
         matrix.add(rows[data["backend"]], Cell.from_json(data))
-    expected = render.terminal(build(matrix)[0])
+    expected = terminal.terminal(build(matrix)[0])
     sample = next(block for block in code_blocks(README) if "\nbackend " in block)
     assert expected in sample, "README's sample matrix differs from fixtures/baseline/mocked.json:\n" + expected
 

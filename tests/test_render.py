@@ -1,12 +1,13 @@
-"""Renderers: terminal table, Markdown, and the expected-vs-observed failure message."""
+"""Renderers: terminal table, Markdown, JUnit properties, the lines they share, and the failure message."""
 
 from __future__ import annotations
 
-from harness import render
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import load_profiles
-from harness.report import Report, build
+from harness.report import Report, junit, lines, markdown, terminal
+from harness.report.build import build
+from harness.report.model import Interrupted
 
 EXCHANGE = {
     "request": {"method": "POST", "url": "http://h/v1/responses", "headers": {}, "body": {"model": "m"}},
@@ -39,7 +40,7 @@ def test_terminal_table_is_compact_with_lettered_columns_and_marks_differences()
         cell("ollama-chat", "previous_response_id", Outcome.SUPPORTED, Outcome.IGNORED),
         cell("llamacpp-responses", "plain_text", Outcome.BROKEN, Outcome.BROKEN),
     )
-    text = render.terminal(report)
+    text = terminal.terminal(report)
     lines = text.splitlines()
     assert lines[0].split() == ["backend", "tier", "a", "b"]
     assert lines[1].split() == ["ollama-chat", "mocked", "+", "+*"]
@@ -57,7 +58,7 @@ def test_full_matrix_fits_eighty_columns() -> None:
     for profile in profiles.values():
         for feature in FEATURE_IDS:
             matrix.add(profile, cell(profile.name, feature, Outcome.IGNORED, Outcome.SUPPORTED))
-    assert max(len(line) for line in render.terminal(build(matrix)[0]).splitlines()) <= 80
+    assert max(len(line) for line in terminal.terminal(build(matrix)[0]).splitlines()) <= 80
 
 
 def test_quiet_terminal_keeps_one_line_per_backend() -> None:
@@ -66,7 +67,7 @@ def test_quiet_terminal_keeps_one_line_per_backend() -> None:
         cell("ollama-chat", "handoffs", Outcome.UNSUPPORTED, Outcome.UNSUPPORTED),
         cell("gomodel-translated", "plain_text", Outcome.BROKEN, Outcome.SUPPORTED),
     )
-    lines = render.terminal(report, rows_only=True).splitlines()
+    lines = terminal.terminal(report, rows_only=True).splitlines()
     assert [line.split() for line in lines] == [["ollama-chat", "+", "x"], ["gomodel-translated", "!*"]]
 
 
@@ -75,21 +76,35 @@ def test_terminal_paints_marks_and_the_differs_flag() -> None:
         cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED),
         cell("ollama-chat", "handoffs", Outcome.BROKEN, Outcome.SUPPORTED),
     )
-    text = render.terminal(report, paint=lambda mark, outcome: f"<{outcome}:{mark}>")
+    text = terminal.terminal(report, paint=lambda mark, outcome: f"<{outcome}:{mark}>")
     assert "<supported:+> <broken:!><None:*>" in text.splitlines()[1]
 
 
 def test_markdown_lists_differences_and_evidence() -> None:
     report = report_with(cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED))
     report.versions = {"openai-agents": "0.24.0", "openai": "3.54.0"}
-    markdown = render.markdown(report)
-    assert "Produced with openai-agents 0.24.0 · openai 3.54.0." in markdown
-    assert "| vllm-responses | mocked | no!" in markdown
-    assert "expected supported, observed **unsupported**: because unsupported" in markdown
+    page = markdown.matrix(report)
+    assert "Produced with openai-agents 0.24.0 · openai 3.54.0." in page
+    assert "| vllm-responses | mocked | no!" in page
+    assert "expected supported, observed **unsupported**: because unsupported" in page
+    assert markdown.render(report).endswith(page)  # the page: the verdict line first, then the matrix
+
+
+def test_junit_properties_carry_the_cell() -> None:
+    differing = cell("vllm-responses", "previous_response_id", Outcome.UNSUPPORTED, Outcome.SUPPORTED)
+    assert junit.properties(differing) == [
+        ("backend", "vllm-responses"),
+        ("feature", "previous_response_id"),
+        ("outcome", "unsupported"),
+        ("expected", "supported"),
+        ("reason", differing.reason),
+    ]
+    undeclared = cell("ollama-chat", "usage", Outcome.IGNORED, None)
+    assert dict(junit.properties(undeclared))["expected"] == ""
 
 
 def test_failure_message_shows_expected_observed_reason_and_exchange() -> None:
-    message = render.failure_message(cell("ollama-chat", "handoffs", Outcome.BROKEN, Outcome.SUPPORTED))
+    message = terminal.failure_message(cell("ollama-chat", "handoffs", Outcome.BROKEN, Outcome.SUPPORTED))
     assert "expected: supported" in message
     assert "observed: broken" in message
     assert "reason:   because broken" in message
@@ -110,4 +125,14 @@ def test_streamed_exchange_summary_names_the_events() -> None:
             ],
         },
     }
-    assert "SSE 2 events: response.created, [DONE]" in render.exchange_summary(streamed)
+    assert "SSE 2 events: response.created, [DONE]" in terminal.exchange_summary(streamed)
+
+
+def test_the_lines_every_format_shares() -> None:
+    report = report_with(cell("ollama-chat", "plain_text", Outcome.SUPPORTED, Outcome.SUPPORTED))
+    assert lines.interrupted_line(report) == ""  # a whole run opens with no warning
+    report.interrupted = Interrupted(reason="stopped by Ctrl-C or SIGTERM", cells=1)
+    assert lines.interrupted_line(report).startswith("INTERRUPTED RUN: stopped by Ctrl-C or SIGTERM after 1 cells;")
+    assert (
+        lines.versions_line({"openai-agents": "0.24.0", "python": "3.12.3"}) == "openai-agents 0.24.0 · python 3.12.3"
+    )

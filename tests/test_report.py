@@ -11,12 +11,14 @@ import jsonschema
 import pytest
 
 from harness import readiness
-from harness.diff import render
 from harness.matrix import Matrix
 from harness.outcomes import DIFFERS, LEGEND, Cell, Outcome
 from harness.profiles import load_profiles
-from harness.report import Report, build
+from harness.report import Report
+from harness.report.build import build
+from harness.report.diff import render
 from harness.testing import run_suites
+from tests.reports import report_of
 
 ROOT = Path(__file__).parent.parent
 SCHEMA_FILE = ROOT / "docs" / "compat-matrix.schema.json"
@@ -130,12 +132,12 @@ def test_reports_are_written_without_the_terminal_plugin(pytester: pytest.Pytest
     assert (out / "compat-matrix.html").read_text().rstrip().endswith("</html>")
 
 
-def _baseline_of(*rows: tuple[str, str, str]) -> dict[str, Any]:
+def _baseline_of(*rows: tuple[str, str, str]) -> Report:
     """A kept baseline: (row, tier, usage outcome) per row."""
-    return {
-        "backends": [{"name": name, "tier": tier} for name, tier, _ in rows],
-        "cells": [{"backend": name, "feature": "usage", "outcome": outcome, "reason": ""} for name, _, outcome in rows],
-    }
+    return report_of(
+        [{"backend": name, "feature": "usage", "tier": tier, "outcome": outcome} for name, tier, outcome in rows],
+        backends=[{"name": name, "tier": tier} for name, tier, _ in rows],
+    )
 
 
 def test_live_rows_meet_a_mocked_baseline_in_the_mocked_vs_live_list_not_as_new_backends() -> None:

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import atomic, html_report, report_files
+from harness import atomic
 from harness.matrix import Matrix
 from harness.outcomes import Cell, Outcome
 from harness.profiles import load_profiles
-from harness.report import Report, build
+from harness.report import Report
+from harness.report import files as report_files
+from harness.report import html as html_report
+from harness.report.build import build
 
 HOSTILE = "<!-- hidden | `code` **bold** <script>alert(1)</script> [x](http://evil) ```\nnext line"
 
@@ -61,7 +64,7 @@ LOOP_SCOPE = "asyncio_default_fixture_loop_scope=function"
 
 SIGINT_WHILE_WRITING = """
 import os, signal
-from harness import html_report
+from harness.report import html as html_report
 
 _render = html_report.render
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from harness import cassettes
 from harness.redact import REDACTED, scrub, scrub_json
+from harness.report import Report
 from harness.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -154,7 +155,7 @@ def test_an_echoed_key_reaches_no_output_in_any_spelling(
     assert "x-echo-key" in (out / "debug.log").read_text()
     report["cells"] = [{**c, "backend": "echo@live"} for c in report["cells"]]
     report["backends"] = [{**b, "name": "echo@live"} for b in report["backends"]]
-    written = cassettes.write(pytester.path / "cassettes", report)
+    written = cassettes.write(pytester.path / "cassettes", Report.model_validate(report))
     assert written
     outputs = {path.name: path.read_text() for path in [*out.iterdir(), *written]}
     outputs |= {"stdout": result.stdout.str(), "stderr": result.stderr.str()}

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from harness import verdict
-from harness.diff import Change, Diff
-from harness.outcomes import Cell, Outcome
+from harness.outcomes import Cell, Change, Outcome
 from harness.readiness import NOT_READY, AgentReadiness, BackendReadiness
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
@@ -24,7 +23,7 @@ NOT_READY_ENTRY = AgentReadiness(
 
 
 def test_a_clean_run_passes_and_says_what_it_compared() -> None:
-    found = verdict.build(CELLS, [], Diff(), failed=False, fail_not_ready=False)
+    found = verdict.build(CELLS, [], [], failed=False, fail_not_ready=False)
     assert found.passed
     assert verdict.line(found) == (
         "compat: PASS: 2 cells, 0 differ from their profiles, 0 lost against the baseline, 0 NOT READY"
@@ -43,7 +42,7 @@ def test_a_differing_cell_or_any_other_failure_fails_it() -> None:
 
 def test_a_lost_cell_fails_it_and_gets_its_own_line() -> None:
     lost = Change("ollama-chat", "usage", "supported", "ignored", "usage 0/0")
-    found = verdict.build(CELLS, [], Diff(lost=[lost]), failed=False, fail_not_ready=False)
+    found = verdict.build(CELLS, [], [lost], failed=False, fail_not_ready=False)
     assert not found.passed
     assert "1 lost against the baseline" in verdict.line(found)
     assert verdict.lost_lines(found) == ["lost: ollama-chat / usage: supported -> ignored (usage 0/0)"]
@@ -70,7 +69,7 @@ def test_inconclusive_cells_are_named_not_counted_as_differing() -> None:
 
 def test_the_mocked_baseline_line_is_unchanged() -> None:
     cells = [Cell.from_json(c) for c in json.loads(BASELINE.read_text())["cells"]]
-    found = verdict.build(cells, [], Diff(), failed=False, fail_not_ready=False)
+    found = verdict.build(cells, [], [], failed=False, fail_not_ready=False)
     assert verdict.line(found) == (
         f"compat: PASS: {len(cells)} cells, 0 differ from their profiles, 0 lost against the baseline, 0 NOT READY"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.render import md_text
+from harness.report.markdown import md_text
 from harness.testing import run_suites
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
@@ -52,4 +52,3 @@ def test_not_ready_fails_the_run_only_when_asked(pytester: pytest.Pytester) -> N
     strict.stdout.fnmatch_lines(["compat: FAIL: 1 cells, *, 1 NOT READY (meter on gomodel-translated)"])
     report = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())
     assert report["verdict"]["not_ready"] == ["meter on gomodel-translated"]
-

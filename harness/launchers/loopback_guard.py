@@ -80,7 +80,7 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[0] not in ("-m", "--script"):
         sys.exit(__doc__)
     sys.addaudithook(_hook)
-    if version_of:  # the harness reads the version the server runs from this line (servers.py, _version)
+    if version_of:  # the harness reads the version the server runs from this line (recipes/python.py, reported_version)
         try:
             print(f"{PREFIX} running {version_of} {metadata.version(version_of)}", file=sys.stderr, flush=True)
         except metadata.PackageNotFoundError:  # the server then fails to import, with its own message

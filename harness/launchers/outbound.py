@@ -1,7 +1,7 @@
 """Outbound attempts in a launched server's log: a look-up or a connection to anything but loopback.
 
 The live tier may send traffic to 127.0.0.0/8 only. Every server the harness launches is configured not
-to reach out (harness/launchers/servers.py cites each setting), and each container's resolv.conf points
+to reach out (harness/launchers/recipes/ cites each setting), and each container's resolv.conf points
 at 127.0.0.1 so a look-up that slips through fails on loopback. This module is the last line: it reads
 the servers' logs at session end, and the plugin fails a session whose servers tried to reach out.
 

@@ -1,6 +1,6 @@
 """The report as one self-contained HTML page: a coloured grid, a legend, and every cell's evidence.
 
-Rendered from the report model (harness/report.py), so a saved ``compat-matrix.json``, validated back into
+Rendered from the report model (harness/report/model.py), so a saved ``compat-matrix.json``, validated back into
 a ``Report``, renders the same page. Everything the backends sent is escaped here; the stylesheet and script
 are inlined from ``harness/assets`` so the file opens offline.
 """
@@ -12,12 +12,12 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from . import verdict
-from .outcomes import DIFFERS, LEGEND, Cell, Outcome
-from .readiness import AgentReadiness
-from .render import interrupted_line, versions_line
-from .report import Report
-from .steps import step
+from .. import verdict
+from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
+from ..readiness import AgentReadiness
+from ..steps import step
+from .lines import interrupted_line, versions_line
+from .model import Report
 
 
 def _asset(name: str) -> str:

@@ -1,23 +1,17 @@
-"""Renderers of the report (harness/report.py): the terminal table, Markdown, JUnit properties; a failed
-cell's evidence as text. Marks, symbols and colours come from the one legend table (harness/outcomes.py).
+"""The report in the terminal: the compact table, the strict grid, readiness, and a failed cell's evidence as
+text (pytest's failure message). Marks and colours come from the one legend table (harness/outcomes.py).
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from tabulate import tabulate
-
-from .outcomes import DIFFERS, LEGEND, Cell, Outcome
-from .wire import Exchange
-
-if TYPE_CHECKING:
-    from .readiness import AgentReadiness
-    from .report import Report
+from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
+from ..readiness import AgentReadiness
+from ..wire import Exchange
+from .model import Report
 
 # Colours a terminal mark; the outcome is None for the "differs" flag.
 Paint = Callable[[str, Outcome | None], str]
@@ -35,46 +29,6 @@ def painter(writer: Markup) -> Paint:
         return writer.markup(mark, **dict.fromkeys(colour, True)) if colour else mark
 
     return paint
-
-
-def _symbol(cell: Cell | None) -> str:
-    if cell is None:
-        return ""
-    mark = LEGEND[cell.outcome].symbol
-    return mark if cell.as_expected else f"{mark}{DIFFERS.symbol}"
-
-
-def legend() -> str:
-    parts = [f"{LEGEND[o].symbol}={o.value}" for o in Outcome]
-    return "legend: " + "  ".join(parts) + f"  {DIFFERS.symbol}={DIFFERS.meaning}"
-
-
-# Markdown punctuation that could start emphasis, code, links, tables or strike-through inside a line.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]|~!#])")
-
-
-def md_text(text: object) -> str:
-    """Untrusted text (a backend's error, a server's version) as one inert line of Markdown.
-
-    HTML is escaped (GitHub renders raw HTML and comments in Markdown, so an unclosed ``<!--`` from a
-    backend would hide the rest of the page), punctuation is backslash-escaped, newlines become spaces.
-    """
-    flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
-
-
-def md_block(text: str) -> str:
-    """Text as a fenced code block whose fence no backtick run inside it can close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{text}\n{fence}\n"
-
-
-def _rows(report: Report) -> list[list[str]]:
-    return [
-        [md_text(row.name), row.tier] + [_symbol(report.cell(row.name, f)) for f in report.feature_ids]
-        for row in report.backends
-    ]
 
 
 def _column_keys(count: int) -> list[str]:
@@ -148,64 +102,6 @@ def _wrap(words: list[str], width: int) -> list[str]:
     return lines + ([current] if current else [])
 
 
-def interrupted_line(report: Report) -> str:
-    """The warning every format opens with when the session was stopped before its end."""
-    stopped = report.interrupted
-    if not stopped:
-        return ""
-    return (
-        f"INTERRUPTED RUN: {stopped.reason} after {stopped.cells} cells; "
-        "this report is partial (cells that did not run are missing)"
-    )
-
-
-def versions_line(versions: dict[str, str]) -> str:
-    return " · ".join(f"{name} {value}" for name, value in versions.items())
-
-
-def markdown(report: Report) -> str:
-    """The matrix section. Every string that came from a backend, a report or a profile file goes through
-    ``md_text``."""
-    features = report.feature_ids
-    headers = ["backend", "tier"] + [f"`{f}`" for f in features]
-    table = tabulate(_rows(report), headers=headers, tablefmt="github", disable_numparse=True)
-    produced = f"Produced with {md_text(versions_line(report.versions))}."
-    lines = ["## Agents SDK backend compatibility", "", produced, ""]
-    lines += [table, "", legend(), ""]
-    differing = report.differing()
-    if differing:
-        lines += ["### Cells that differ from their profile", ""]
-        lines += [
-            f"- **{md_text(c.backend)}** `{c.feature}`: expected {c.expected.value if c.expected else '-'}, "
-            f"observed **{c.outcome.value}**: {md_text(c.reason)}"
-            for c in differing
-        ]
-        lines.append("")
-    lines += ["### Strict conformance", ""]
-    lines += [
-        "Each object on the wire validated against the `openai` package's published types; the SDK "
-        "parses leniently, so a supported cell can still deviate.",
-        "",
-    ]
-    for name in (row.name for row in report.backends):
-        found: dict[str, list[str]] = {}
-        for feature in features:
-            cell = report.cell(name, feature)
-            for line in cell.strict if cell else []:
-                found.setdefault(line, []).append(feature)
-        if not found:
-            lines.append(f"- **{md_text(name)}**: clean")
-            continue
-        lines.append(f"- **{md_text(name)}**: {len(found)} deviation(s)")
-        lines += [
-            f"  - {md_text(line)} (in {', '.join(f'`{f}`' for f in features)})" for line, features in found.items()
-        ]
-    lines.append("")
-    lines += ["### Evidence", ""]
-    lines += [f"- **{md_text(c.backend)}** `{c.feature}` {c.outcome.value}: {md_text(c.reason)}" for c in report.cells]
-    return "\n".join(lines) + "\n"
-
-
 def _clip(value: Any, limit: int) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -267,33 +163,12 @@ def undeclared(report: Report) -> list[str]:
     return lines
 
 
-def junit_properties(cell: Cell) -> list[tuple[str, str]]:
-    """The cell as JUnit properties, so CI tools can read the matrix from the XML alone."""
-    return [
-        ("backend", cell.backend),
-        ("feature", cell.feature),
-        ("outcome", cell.outcome.value),
-        ("expected", cell.expected.value if cell.expected else ""),
-        ("reason", cell.reason),
-    ]
-
-
-def readiness_lines(entry: AgentReadiness, markdown: bool = False) -> list[str]:
-    """One agent's verdicts as terminal lines or Markdown."""
-    text = md_text if markdown else str  # untrusted words (backend errors) must not become Markdown
-    title = f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"
-    lines = [f"### {text(title)}", ""] if markdown else [title]
+def readiness_lines(entry: AgentReadiness) -> list[str]:
+    """One agent's verdicts, one line per backend, then its blockers and limitations."""
+    lines = [f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"]
     width = max((len(b.backend) for b in entry.backends), default=0)
     for b in entry.backends:
-        head = f"- **{text(b.backend)}**: {b.verdict}" if markdown else f"  {b.backend.ljust(width)}  {b.verdict}"
-        lines.append(head)
-        pad = "  - " if markdown else "      "
-        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['reason'])}" for x in b.blockers]
-        lines += [f"{pad}{text(x['feature'])} {x['outcome']}: {text(x['workaround'])}" for x in b.limitations]
-    return lines + ([""] if markdown else [])
-
-
-def readiness_markdown(entries: list[AgentReadiness]) -> str:
-    if not entries:
-        return ""
-    return "\n".join(["## Readiness", ""] + [line for entry in entries for line in readiness_lines(entry, True)])
+        lines.append(f"  {b.backend.ljust(width)}  {b.verdict}")
+        lines += [f"      {x['feature']} {x['outcome']}: {x['reason']}" for x in b.blockers]
+        lines += [f"      {x['feature']} {x['outcome']}: {x['workaround']}" for x in b.limitations]
+    return lines

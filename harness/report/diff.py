@@ -7,30 +7,14 @@ report are listed as removed but never count as lost: running a subset of the ma
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-from pydantic.dataclasses import dataclass as model_dataclass
-
-from .outcomes import Outcome
+from ..outcomes import Cell, Change, Outcome
+from .model import Report
 
 SUPPORTED = Outcome.SUPPORTED.value
-
-
-class ReportError(Exception):
-    """A report file is missing or is not a matrix report; the message names the file."""
-
-
-@model_dataclass(frozen=True)
-class Change:  # also the verdict's lost cells (harness/verdict.py)
-    backend: str
-    feature: str
-    old: str
-    new: str
-    reason: str  # the new cell's reason: why it is what it is now
 
 
 @dataclass
@@ -52,50 +36,27 @@ class Diff:
     other_tier: list[str] = field(default_factory=list)  # rows of a tier the baseline has none of: not compared
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path}: cannot read: {exc}") from None
-    except ValueError as exc:
-        raise ReportError(f"{path}: not JSON: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise ReportError(f"{path}: not a compat matrix report (no 'cells' list)")
-    cells = data["cells"]
-    for index, cell in enumerate(cells):
-        if not isinstance(cell, dict) or not all(isinstance(cell.get(k), str) for k in ("backend", "feature")):
-            raise ReportError(f"{path}: cell {index} has no backend and feature")
-        if cell.get("outcome") not in Outcome._value2member_map_:
-            raise ReportError(f"{path}: cell {index} has an unknown outcome {cell.get('outcome')!r}")
-        if not isinstance(cell.get("exchanges", []), list) or not isinstance(cell.get("reason", ""), str):
-            raise ReportError(f"{path}: cell {index}: 'exchanges' must be a list and 'reason' a string")
-    versions = data.get("versions", {})
-    if not isinstance(versions, dict) or not all(isinstance(v, str | int | float) for v in versions.values()):
-        raise ReportError(f"{path}: 'versions' must map package names to versions, got {type(versions).__name__}")
-    backends = data.get("backends", [])
-    if not isinstance(backends, list) or not all(
-        isinstance(b, dict) and isinstance(b.get("name"), str) for b in backends
-    ):
-        raise ReportError(f"{path}: 'backends' must be a list of objects with a 'name'")
-    return data
-
-
-def as_baseline(report: dict[str, Any]) -> dict[str, Any]:
+def as_baseline(report: Report) -> dict[str, Any]:
     """A report kept as a baseline: outcomes and reasons, without the exchanges only the evidence needs."""
+    data = report.to_json()
     dropped = ("exchanges", "seconds", "server_logs")
-    return {**report, "cells": [{k: v for k, v in c.items() if k not in dropped} for c in report["cells"]]}
+    return {**data, "cells": [{k: v for k, v in c.items() if k not in dropped} for c in data["cells"]]}
 
 
 def _ordered(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def compare(old: dict[str, Any], new: dict[str, Any]) -> Diff:
-    before = {(c["backend"], c["feature"]): c for c in old["cells"]}
-    after = {(c["backend"], c["feature"]): c for c in new["cells"]}
+def compare(old: Report, new: Report) -> Diff:
+    return compare_cells(old.cells, new.cells, old.versions, new.versions)
+
+
+def compare_cells(
+    old: Sequence[Cell], new: Sequence[Cell], old_versions: Mapping[str, str], new_versions: Mapping[str, str]
+) -> Diff:
+    """``compare`` on the cells and package versions of two reports (a session's own are not a report yet)."""
+    before = {(c.backend, c.feature): c for c in old}
+    after = {(c.backend, c.feature): c for c in new}
     old_backends, new_backends = (_ordered([b for b, _ in cells]) for cells in (before, after))
     old_features, new_features = (_ordered([f for _, f in cells]) for cells in (before, after))
     diff = Diff(
@@ -110,14 +71,13 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Diff:
                 diff.new_cells.append(key)
             continue
         diff.compared += 1
-        was, now = before[key]["outcome"], cell["outcome"]
+        was, now = before[key].outcome.value, cell.outcome.value
         if was == now:
             continue
-        change = Change(key[0], key[1], was, now, cell.get("reason", ""))
+        change = Change(key[0], key[1], was, now, cell.reason)
         bucket = diff.lost if was == SUPPORTED else diff.gained if now == SUPPORTED else diff.changed
         bucket.append(change)
     diff.removed_cells = [k for k in before if k not in after and k[0] in new_backends and k[1] in new_features]
-    old_versions, new_versions = old.get("versions") or {}, new.get("versions") or {}
     diff.versions = [
         (name, str(old_versions[name]), str(new_versions[name]))
         for name in new_versions
