@@ -111,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="emulator option (the server's own configuration), JSON values allowed",
     )
     serve.add_argument(
-        "--fault", choices=sorted(FAULT_KINDS), default=None, help='serve through a fault (docs/robustness.md, "Faults")'
+        "--fault",
+        choices=sorted(FAULT_KINDS),
+        default=None,
+        help='serve through a fault (docs/robustness.md, "Faults")',
     )
     serve.add_argument(
         "--fault-option",

@@ -19,9 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .base import Emulator, HttpRequest
 from .faults import Fault, FaultyEmulator, Pause, Reset
 
-# Limits against clients that misbehave (docs/robustness.md, "Hostile backends and bad input"): a connection that sends nothing
-# for IDLE_TIMEOUT seconds is closed; past MAX_CONNECTIONS open at once, a new one gets 503 and is closed
-# (one thread each, so this bounds the threads too); a body over MAX_REQUEST_BODY bytes gets 413 unread.
+# Limits against clients that misbehave (docs/robustness.md, "Hostile backends and bad input"): a connection
+# that sends nothing for IDLE_TIMEOUT seconds is closed; past MAX_CONNECTIONS open at once, a new one gets 503
+# and is closed (one thread each, so this bounds the threads too); a body over MAX_REQUEST_BODY bytes gets 413
+# unread.
 IDLE_TIMEOUT = 30.0
 MAX_CONNECTIONS = 64
 MAX_REQUEST_BODY = 8 * 1024 * 1024
