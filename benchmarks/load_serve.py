@@ -5,6 +5,8 @@ REQUESTS requests from CLIENTS concurrent ``httpx.AsyncClient``s over loopback: 
 Responses, streamed and not, in turn. Every response must be complete and valid: status 200, the
 exact text asked for, and a stream that ends properly ([DONE] for chat, response.completed for
 Responses). Prints throughput and p50/p99 latency; exits 1 if any request failed or went missing.
+``--slow-clients 200`` runs the load beside 200 clients that send headers at a byte a second (reconnecting
+when closed), which must not keep it from being served.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -86,6 +90,38 @@ async def client(http: httpx.AsyncClient, model: str, indexes: list[int], tally:
                 tally.errors.append(found)
 
 
+def trickle(base_url: str, count: int, stop: threading.Event) -> threading.Thread:
+    """``count`` slow-header clients: a byte a second each, a new connection for each one the server closes."""
+    url = httpx.URL(base_url)
+    address = (url.host, url.port or 80)
+    line = b"GET /v1/models HTTP/1.1\r\nhost: x\r\nx-slow: " + b"a" * 100_000
+
+    def connect() -> socket.socket | None:
+        try:
+            return socket.create_connection(address, timeout=2)
+        except OSError:
+            return None
+
+    def run() -> None:
+        clients = [c for c in (connect() for _ in range(count)) if c]
+        sent = 0
+        while not stop.is_set():
+            for index, client in enumerate(clients):
+                try:
+                    client.send(line[sent : sent + 1])
+                except OSError:
+                    client.close()
+                    clients[index] = connect() or client
+            sent += 1
+            stop.wait(1.0)
+        for client in clients:
+            client.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 async def load(base_url: str, api_key: str, model: str, requests: int, clients: int) -> tuple[Tally, float]:
     tally = Tally()
     shares = [list(range(i, requests, clients)) for i in range(clients)]
@@ -103,13 +139,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--profile", default="ollama-chat", help="a built-in profile whose emulator is served")
     parser.add_argument("--fault", default=None, help="serve through this fault (the checks must then fail)")
+    parser.add_argument("--slow-clients", type=int, default=0, help="slow-header clients running beside the load")
     args = parser.parse_args(argv)
     profile = load_profiles()[args.profile]
     command = [sys.executable, "-m", "harness", "serve", args.profile, "--port", "{port}"]
     command += ["--fault", args.fault] if args.fault else []
     served = profile.model_copy(update={"reach": "process", "command": command, "base_url": None})
+    stop = threading.Event()
     with launched(served) as base_url:
-        tally, seconds = asyncio.run(load(base_url, profile.api_key or "k", profile.model, args.requests, args.clients))
+        if args.slow_clients:
+            slow = trickle(base_url, args.slow_clients, stop)
+            time.sleep(2.0)  # every slot taken before the load starts
+        try:
+            tally, seconds = asyncio.run(
+                load(base_url, profile.api_key or "k", profile.model, args.requests, args.clients)
+            )
+        finally:
+            stop.set()
+            if args.slow_clients:
+                slow.join(10)
     answered = len(tally.latencies)
     latencies = sorted(tally.latencies)
     p50 = statistics.median(latencies) * 1000
@@ -120,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 "profile": args.profile,
                 "requests": args.requests,
                 "clients": args.clients,
+                "slow_clients": args.slow_clients,
                 "answered": answered,
                 "errors": len(tally.errors),
                 "seconds": round(seconds, 2),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from pydantic.dataclasses import dataclass as model_dataclass
 
+from .inert import inert
 from .matrix import Matrix
 from .outcomes import Cell, Outcome
 
@@ -71,7 +72,7 @@ def render(comparisons: list[Comparison]) -> str:
     for c in comparisons:
         if c.verdict == AGREE:
             continue
-        where = f"{c.profile} {c.feature}"
+        where = f"{inert(c.profile)} {c.feature}"
         mocked = c.mocked.value if c.mocked else "-"
-        lines.append(f"  {c.verdict:<12} {where:<42} mocked {mocked:<12} live {c.live.value}: {c.why}")
+        lines.append(f"  {c.verdict:<12} {where:<42} mocked {mocked:<12} live {c.live.value}: {inert(c.why)}")
     return "\n".join(lines)

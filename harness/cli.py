@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from . import accept, atomic, cassettes, options, report, scaffold
 from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
-from .emulators.server import IDLE_TIMEOUT, MAX_CONNECTIONS
+from .emulators.server import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
+from .inert import inert
 from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
 from .report import diff
 from .selection import explicit, select_rows
@@ -130,6 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=IDLE_TIMEOUT,
         metavar="SECONDS",
         help=f"close a connection that sends nothing for this long (default {IDLE_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=options.seconds,
+        default=HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"a request's headers must arrive within this long of its first byte (default {HEADER_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=options.seconds,
+        default=BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"a request's body must arrive within this long of its headers, else 408 (default {BODY_TIMEOUT:g})",
     )
     serve.add_argument(
         "--max-connections",
@@ -260,6 +275,8 @@ def run_serve(args: argparse.Namespace) -> int:
             fault=fault,
             idle_timeout=args.idle_timeout,
             max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
         )
     except OSError as exc:
         print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
@@ -301,7 +318,7 @@ def run_accept(args: argparse.Namespace) -> int:
     path = Path(args.file)
     result = accept.accept(report.load(args.report), path, names, dry_run=args.dry_run)
     for line in result.refused:
-        print(f"not accepted: {line}")
+        print(f"not accepted: {inert(line)}")  # a report's words, which may come from a backend
     if not result.changes:
         print(f"accept: every accepted cell of {args.report} already matches its profile; {path} unchanged")
         return 0
@@ -328,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ProfileError, report.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {inert(exc)}", file=sys.stderr)  # may quote a hostile report or file
         return 2
     except KeyboardInterrupt:  # files are renamed into place whole (harness/atomic.py): none is half-written
         print("interrupted", file=sys.stderr)

@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 
 from . import options
+from .inert import inert
 
 if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session collects a scenario
     from . import (
@@ -221,6 +222,8 @@ class CompatSession:
         self.found: diff.Diff | None = None  # the report against the baseline
         self.cassettes: list[Path] = []  # written at session finish, with --compat-cassettes
         self.held: list[str] = []  # signals that arrived while the files were written
+        self.written: report_files.Written | None = None  # where the report files went, and what failed
+        self.cassettes_failed = ""  # why --compat-cassettes could not be written
         self._undo_log_scrubbing: Callable[[], None] | None = None
 
     # -- start: only sessions that run scenarios pay for it ------------------------------------------
@@ -451,12 +454,24 @@ class CompatSession:
         self.report, self.found = report, found
         cassette_dir = self.config.getoption("compat_cassettes")
         with atomic.signals_held() as held:  # a Ctrl-C now would leave no report: finish them first
+            # A folder gone unwritable or a full disk must cost the files, not the matrix and verdict: the
+            # failure is one terminal line, and the reports go to a temporary folder that line names.
+            every_key = {key for profile in self.profiles for key in self.secrets(profile)}
+            self.written = report_files.write_or_recover(Path(_shown(self.report_dir())), report, every_key)
             if cassette_dir:
-                self.cassettes = cassettes.write(Path(cassette_dir), report)
-            report_files.write(self.report_dir(), report)
+                try:
+                    self.cassettes = cassettes.write(Path(cassette_dir), report)
+                except OSError as exc:
+                    self.cassettes_failed = (
+                        f"the cassettes could not be written to {cassette_dir} ({exc.strerror or exc}); "
+                        "`python -m harness cassettes REPORT.json DIR` makes them from the JSON report"
+                    )
         self.held = held
         if held:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+        failed_to_write = self.written.problem or self.cassettes_failed
+        if failed_to_write and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def report_dir(self) -> Path:
         return Path(self.config.getoption("compat_report_dir") or self.config.rootpath)
@@ -482,7 +497,7 @@ class CompatSession:
             terminalreporter.write_sep(
                 "!", "launched servers tried to reach off this machine: the session fails", red=True
             )
-            terminalreporter.write_line(self.outbound, red=True)
+            terminalreporter.write_line(inert(self.outbound, lines=True), red=True)
         report = self.report
         if report is None:
             return
@@ -499,14 +514,18 @@ class CompatSession:
             for entry in report.readiness:
                 terminalreporter.write_line("\n".join(terminal.readiness_lines(entry)))
         cassette_dir = config.getoption("compat_cassettes")
-        if cassette_dir:
+        if cassette_dir and not self.cassettes_failed:
             terminalreporter.write_line(f"cassettes: {len(self.cassettes)} live cells written under {cassette_dir}")
         if report.mocked_vs_live:
             terminalreporter.write_sep("-", "mocked vs live")
             terminalreporter.write_line(agreement.render(report.mocked_vs_live))
-        out = _shown(self.report_dir())
         files = "compat-matrix.json, .md and .html"
-        terminalreporter.write_line(f"matrix: {len(report.cells)} cells written to {out}: {files}")
+        written = self.written
+        if written is not None and written.folder is not None:
+            terminalreporter.write_line(f"matrix: {len(report.cells)} cells written to {written.folder}: {files}")
+        problems = "; ".join(filter(None, [written.problem if written else "", self.cassettes_failed]))
+        if problems:  # one line: what could not be written, why, and where it went instead
+            terminalreporter.write_line(f"reports: {inert(problems)}", red=True, bold=True)
         if self.held:
             terminalreporter.write_line(
                 f"{self.held[0]} while the reports were written: they were finished first", red=True
@@ -637,7 +656,7 @@ async def _endpoint(state: CompatSession, profile: Profile) -> AsyncIterator[Any
         if profile.name not in state.explicit:
             pytest.skip(str(missing))
         why = str(missing).removeprefix(f"{profile.name}: ")
-        pytest.exit(f"--backend {profile.name}: cannot run: {why}", returncode=pytest.ExitCode.TESTS_FAILED)
+        pytest.exit(f"--backend {profile.name}: cannot run: {inert(why)}", returncode=pytest.ExitCode.TESTS_FAILED)
 
 
 @pytest.fixture
@@ -704,18 +723,19 @@ def _logs_if_failed(backend: Backend, outcome: Outcome) -> str:
 
 
 def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
-    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them."""
-    if not secrets:
-        return
+    """Failure text and captured output feed the terminal and JUnit XML: no key may pass through them, and
+    a backend's words in them (an exception's message, a logged answer) are made inert (harness/inert.py)."""
     if isinstance(report.longrepr, tuple):  # a skip's (path, line, reason): -rs and -ra fold skips by that shape
         path, line, reason = report.longrepr
-        report.longrepr = (path, line, scrub(reason, secrets))
+        report.longrepr = (path, line, inert(scrub(reason, secrets)))
     elif report.longrepr is not None:
         text = str(report.longrepr)
-        scrubbed = scrub(text, secrets)  # keys in any spelling, so no cheap "in" test first
-        if scrubbed != text:
-            report.longrepr = scrubbed
-    report.sections = [(title, scrub(content, secrets)) for title, content in report.sections]
+        cleaned = inert(scrub(text, secrets), lines=True)  # keys in any spelling, so no cheap "in" test first
+        if cleaned != text:
+            report.longrepr = cleaned
+    if hasattr(report, "wasxfail"):  # -rx prints the reason: "inconclusive: <a backend's words>"
+        report.wasxfail = inert(scrub(report.wasxfail, secrets))
+    report.sections = [(title, inert(scrub(content, secrets), lines=True)) for title, content in report.sections]
 
 
 def _shown(path: Path) -> str:

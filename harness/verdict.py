@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from .inert import inert
 from .outcomes import Cell, Change, Outcome
 from .readiness import NOT_READY, AgentReadiness
 
@@ -63,9 +64,9 @@ def line(verdict: Verdict) -> str:
         parts.append(f"{len(verdict.inconclusive)} inconclusive")
     parts.append(f"{len(verdict.lost)} lost against the baseline" if verdict.baseline else "no baseline")
     not_ready = verdict.not_ready
-    parts.append(f"{len(not_ready)} NOT READY" + (f" ({', '.join(not_ready)})" if not_ready else ""))
+    parts.append(f"{len(not_ready)} NOT READY" + (f" ({inert(', '.join(not_ready))})" if not_ready else ""))
     return f"compat: {'PASS' if verdict.passed else 'FAIL'}: {', '.join(parts)}"
 
 
 def lost_lines(verdict: Verdict) -> list[str]:
-    return [f"lost: {c.backend} / {c.feature}: {c.old} -> {c.new} ({c.reason})" for c in verdict.lost]
+    return [f"lost: {inert(c.backend)} / {c.feature}: {c.old} -> {c.new} ({inert(c.reason)})" for c in verdict.lost]

@@ -37,7 +37,7 @@ def test_a_failure_while_rendering_leaves_every_old_report_whole(
     report_files.write(tmp_path, _report())
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    def interrupted(report: Report) -> str:
+    def interrupted(report: Report, secrets: object = ()) -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(html_report, "render", interrupted)
@@ -68,9 +68,9 @@ from harness.report import html as html_report
 
 _render = html_report.render
 
-def render(report):
+def render(report, secrets=()):
     os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of writing the reports
-    return _render(report)
+    return _render(report, secrets)
 
 html_report.render = render
 """
@@ -174,3 +174,98 @@ def test_ctrl_c_in_a_cli_command_is_one_line_and_leaves_the_old_file(
     assert capsys.readouterr().err == "interrupted\n"
     assert kept.read_text() == "the old baseline"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "report.json"]
+
+
+# -- a report folder that fails at the end: the run's results are kept, and the failure is one line --------
+
+FOLDER_BECOMES_A_FILE = """
+import shutil
+from pathlib import Path
+
+def pytest_collection_finish(session):  # after the start-of-run check found the folder fine
+    out = Path(session.config.getoption("compat_report_dir"))
+    shutil.rmtree(out)
+    out.write_text("a file where the report folder was")
+"""
+
+DISK_FULL = """
+import errno
+from pathlib import Path
+from harness import atomic
+
+_write_text = atomic.write_text
+
+def write_text(path, text):
+    if Path(path).parent.name == "out":  # the report folder's disk is full; the temporary folder's is not
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    return _write_text(path, text)
+
+atomic.write_text = write_text
+"""
+
+
+def _lines(result: pytest.RunResult) -> list[str]:
+    return (result.stdout.str() + result.stderr.str()).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("plugin", "why"),
+    [(FOLDER_BECOMES_A_FILE, "(File exists: out)"), (DISK_FULL, "(No space left on device: ")],
+    ids=["a file in the folder's place", "a full disk"],
+)
+def test_reports_that_cannot_be_written_still_give_the_matrix_the_verdict_and_a_copy(
+    pytester: pytest.Pytester, plugin: str, why: str
+) -> None:
+    pytester.makepyfile(failing_plugin=plugin)
+    out = pytester.path / "out"
+    result = pytester.runpytest_subprocess(
+        *("--pyargs", "suites", "-p", "no:cacheprovider", "-p", "failing_plugin", "-o", LOOP_SCOPE),
+        *("--compat-report-dir", str(out), "--backend", "ollama-chat", "-k", "test_plain_text or test_streaming"),
+    )
+    lines = _lines(result)
+    assert not [line for line in lines if "Traceback" in line or "INTERNALERROR" in line], "\n".join(lines)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # every test passed: the lost files alone fail it
+    result.assert_outcomes(passed=3, skipped=3)
+    assert any("Agents SDK compatibility matrix" in line for line in lines)
+    assert any(line.startswith("ollama-chat") for line in lines)  # the matrix row
+    assert [line for line in lines if line.startswith("compat: ")], "no verdict line"
+    told = [line for line in lines if line.startswith("reports: ")]
+    assert len(told) == 1, lines
+    assert told[0].startswith(f"reports: the reports could not be written to out {why}"), told[0]
+    spare = Path(told[0].rsplit("written to ", 1)[1].removesuffix(" instead"))
+    try:
+        assert sorted(p.name for p in spare.iterdir()) == sorted(report_files.FILES)
+        report = json.loads((spare / "compat-matrix.json").read_text())
+        assert len(report["cells"]) == 3
+        assert any(line == f"matrix: 3 cells written to {spare}: compat-matrix.json, .md and .html" for line in lines)
+    finally:
+        for path in spare.iterdir():
+            path.unlink()
+        spare.rmdir()
+
+
+def test_when_not_even_a_temporary_folder_takes_them_the_line_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(path: Path, text: str) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(atomic, "write_text", full)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    written = report_files.write_or_recover(tmp_path / "out", _report())
+    assert written.folder is None
+    assert written.problem.startswith(f"the reports could not be written to {tmp_path / 'out'} (No space left")
+    assert ", nor to a temporary folder (No space left on device" in written.problem
+    assert "\n" not in written.problem
+
+
+def test_a_step_summary_that_cannot_be_written_leaves_the_files_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "no-such-folder" / "summary.md"))
+    written = report_files.write_or_recover(tmp_path / "out", _report())
+    assert written.folder == tmp_path / "out" and sorted(p.name for p in written.folder.iterdir()) == sorted(
+        report_files.FILES
+    )
+    assert written.problem.startswith("the CI step summary could not be written (No such file or directory")

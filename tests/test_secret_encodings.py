@@ -1,10 +1,13 @@
-"""Keys echoed back in every spelling (raw, JSON-escaped, URL-encoded, repr'd by a library's DEBUG log)
-reach no output: a property test over keys with awkward characters, run against a real loopback server."""
+"""Keys echoed back in every spelling (raw, JSON-escaped, URL-encoded, repr'd by a library's DEBUG log,
+base64- or base64url-encoded at any offset of a larger blob, split across a stream's deltas) reach no output:
+a property test over keys with awkward characters, run against a real loopback server."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import re
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -15,8 +18,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from harness import cassettes
+from harness.matrix import Matrix
+from harness.outcomes import Cell, Outcome
+from harness.profiles import load_profiles
 from harness.redact import REDACTED, scrub, scrub_json
 from harness.report import Report
+from harness.report import html as html_report
+from harness.report.build import build
+from harness.steps import step
 from harness.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -52,18 +61,135 @@ def spellings(key: str) -> dict[str, str]:
     return found
 
 
+def base64_leaks(text: str, key: str) -> bool:
+    """Whether any run of base64 or base64url characters in ``text`` decodes, at any of its four character
+    offsets, to bytes that hold the key: the key at any byte offset of any blob is found this way."""
+    data = key.encode("utf-8", errors="surrogatepass")
+    for run in re.findall(r"[A-Za-z0-9+/_-]{4,}", text.replace("\\/", "/")):
+        run = run.replace("-", "+").replace("_", "/")
+        for start in range(4):
+            chunk = run[start:]
+            chunk = chunk[:-1] if len(chunk) % 4 == 1 else chunk + "=" * (-len(chunk) % 4)  # the tail too
+            if data in base64.b64decode(chunk):
+                return True
+    return False
+
+
 def leaks(text: str, key: str) -> list[str]:
-    return [name for name, spelled in spellings(key).items() if spelled in text]
+    found = [name for name, spelled in spellings(key).items() if spelled in text]
+    return found + (["base64"] if base64_leaks(text, key) else [])
 
 
-@given(key=keys)
-@example(key="sk-\\\\back\\slash/\"quote'")
+def encoded(key: str, before: bytes, after: bytes, url: bool, padded: bool) -> str:
+    """The key base64- (or base64url-) encoded inside a larger blob, as a token or Basic auth would hold it."""
+    blob = (base64.urlsafe_b64encode if url else base64.b64encode)(before + key.encode() + after).decode()
+    return blob if padded else blob.rstrip("=")
+
+
+def chat_deltas(pieces: list[str]) -> list[dict[str, object]]:
+    """A chat stream whose text arrives in ``pieces``, as SSE events are stored in a report."""
+    events: list[dict[str, object]] = [
+        {
+            "event": None,
+            "data": {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": "m",
+                "choices": [{"index": 0, "delta": {"content": piece}}],
+            },
+        }
+        for piece in pieces
+    ]
+    return [*events, {"event": None, "data": "[DONE]"}]
+
+
+def tool_call_deltas(pieces: list[str]) -> list[dict[str, object]]:
+    """A chat stream whose one tool call's arguments arrive in ``pieces``, with another call's between."""
+
+    def call(index: int, arguments: str) -> dict[str, object]:
+        delta = {"tool_calls": [{"index": index, "function": {"arguments": arguments}}]}
+        return {"event": None, "data": {"id": "c1", "choices": [{"index": 0, "delta": delta}]}}
+
+    first, *rest = pieces
+    return [call(0, first), call(1, '{"other": 1}'), *(call(0, piece) for piece in rest)]
+
+
+def responses_deltas(pieces: list[str]) -> list[dict[str, object]]:
+    return [
+        {
+            "event": "response.output_text.delta",
+            "data": {
+                "type": "response.output_text.delta",
+                "item_id": "m1",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": piece,
+            },
+        }
+        for piece in pieces
+    ]
+
+
+def streamed(events: list[dict[str, object]]) -> dict[str, object]:
+    """An exchange as a report holds it: what the HTML's steps view reads."""
+    return {
+        "request": {
+            "method": "POST",
+            "url": "http://x/v1/chat/completions",
+            "headers": {},
+            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        },
+        "response": {
+            "status": 200,
+            "headers": {"content-type": "text/event-stream"},
+            "body": events,
+            "streamed": True,
+            "complete": True,
+        },
+        "seconds": 0.1,
+    }
+
+
+@given(
+    key=keys,
+    before=st.binary(max_size=5),
+    after=st.binary(max_size=5),
+    url=st.booleans(),
+    padded=st.booleans(),
+    cuts=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=2, unique=True),
+)
+@example(key="sk-\\\\back\\slash/\"quote'", before=b"", after=b"", url=False, padded=True, cuts=[5])
+@example(key="sk-canary-7f3a9b", before=b"u:", after=b"", url=False, padded=True, cuts=[8])  # Basic auth
+@example(key="sk-canary-7f3a9b", before=b"a", after=b"\xff", url=True, padded=False, cuts=[1, 15])
 @settings(max_examples=200, deadline=None, database=None)
-def test_scrub_removes_every_spelling_of_any_key(key: str) -> None:
+def test_scrub_removes_every_spelling_of_any_key(
+    key: str, before: bytes, after: bytes, url: bool, padded: bool, cuts: list[int]
+) -> None:
     for name, spelled in spellings(key).items():
         text = f"before {spelled} after"
         assert scrub(text, [key]) == f"before {REDACTED} after", name
     assert scrub_json({key: [f"x{key}y"]}, [key]) == {REDACTED: [f"x{REDACTED}y"]}
+    # Base64 at each of the three byte offsets (the drawn prefix's length modulo 3), standard or URL-safe.
+    blob = encoded(key, before, after, url, padded)
+    assert base64_leaks(blob, key)  # the oracle finds it before scrubbing
+    for text in (f"token {blob} end", json.dumps({"echo": blob}).replace("/", "\\/")):
+        assert not base64_leaks(scrub(text, [key]), key), (blob, scrub(text, [key]))
+    assert not base64_leaks(json.dumps(scrub_json({"echo": [blob]}, [key])), key)
+    # Split across two or three deltas: the stored events, and the text a reader joins from them.
+    bounds = [0, *sorted(c for c in cuts if c < len(key)), len(key)]
+    pieces = [key[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces[0] = f"your key {pieces[0]}"
+    pieces[-1] = f"{pieces[-1]} ok"
+    for events in (chat_deltas(pieces), tool_call_deltas(pieces), responses_deltas(pieces)):
+        scrubbed = scrub_json(events, [key])
+        assert not leaks(json.dumps(scrubbed, ensure_ascii=False), key)
+        joined = "".join(re.findall(r'"(?:content|arguments|delta)": "((?:[^"\\]|\\.)*)"', json.dumps(scrubbed)))
+        assert not leaks(json.loads(f'"{joined}"'), key), joined
+        if len(bounds) > 2:
+            assert REDACTED in json.dumps(scrubbed)
+    received = step(streamed(scrub_json(chat_deltas(pieces), [key]))).received
+    assert received.startswith("answered: your key ") and not leaks(received, key), received
 
 
 class EchoingBackend(BaseHTTPRequestHandler):
@@ -82,23 +208,36 @@ class EchoingBackend(BaseHTTPRequestHandler):
             self._send(404, b'{"error": {"message": "no model for key ' + slashed[1:-1].encode() + b'"}}')
             return
         if body.get("stream"):
-            chunk = b'{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": '
-            chunk += b'[{"index": 0, "delta": {"role": "assistant", "content": ' + answer.encode() + b"}}]}"
+            # The key split across two deltas: whole only where a reader joins them (the HTML's steps view).
+            text = f"{asked} (your key: {key})"
+            cut = text.index(key) + len(key) // 2
+            events = b""
+            for piece in (text[:cut], text[cut:]):
+                chunk = b'{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": '
+                content = json.dumps(piece).replace("/", "\\/").encode()
+                chunk += b'[{"index": 0, "delta": {"role": "assistant", "content": ' + content + b"}}]}"
+                events += b"data: " + chunk + b"\n\n"
             done = b'{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": '
             done += b'[{"index": 0, "delta": {}, "finish_reason": "stop"}]}'
-            self._send(200, b"data: " + chunk + b"\n\ndata: " + done + b"\n\ndata: [DONE]\n\n", "text/event-stream")
+            self._send(200, events + b"data: " + done + b"\n\ndata: [DONE]\n\n", "text/event-stream")
             return
+        # Base64 at each of the three byte offsets, standard and URL-safe, padded or not (a token, Basic auth).
+        blobs = [encoded(key, b"", b"", False, True), encoded(key, b"u:", b"", False, True)]
+        blobs += [encoded(key, b"x", b"?>", True, False), encoded(key, b"ab", b"\xff", False, False)]
+        spelled += ", " + ", ".join(f'"{blob}"' for blob in blobs)
         reply = b'{"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0, '
         reply += b'"finish_reason": "stop", "message": {"role": "assistant", "content": ' + answer.encode() + b"}}], "
         reply += b'"usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}, '
-        reply += b'"echo": [' + spelled.encode() + b"]}"
+        reply += b'"echo": [' + spelled.replace("/", "\\/").encode() + b"]}"
         self._send(200, reply)
 
     def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
         self.send_response(status)
         self.send_header("content-type", kind)
         self.send_header("content-length", str(len(body)))
-        self.send_header("x-echo-key", self.headers["authorization"].removeprefix("Bearer "))
+        key = self.headers["authorization"].removeprefix("Bearer ")
+        self.send_header("x-echo-key", key)
+        self.send_header("x-echo-basic", f"Basic {encoded(key, b'user:', b'', False, True)}")
         self.end_headers()
         self.wfile.write(body)
 
@@ -170,3 +309,18 @@ def test_the_log_record_scrubbing_is_undone_after_the_session(pytester: pytest.P
     before = logging.getLogRecordFactory()
     run_suites(pytester, "--backend", "ollama-chat", "-k", "test_plain_text")
     assert logging.getLogRecordFactory() is before
+
+
+def test_the_html_steps_view_scrubs_what_it_joins() -> None:
+    """A report from before cross-delta scrubbing (or any shape the stored scrub did not join) still holds a
+    key in two pieces: the page scrubs the text its steps view joins from them, given the session's keys."""
+    key = "sk-canary-7f3a9b"
+    matrix = Matrix()
+    exchange = streamed(chat_deltas([f"your key {key[:7]}", f"{key[7:]} ok"]))
+    cell = Cell("ollama-chat", "streaming", "mocked", Outcome.SUPPORTED, "ok", Outcome.SUPPORTED, [exchange])
+    matrix.add(load_profiles()["ollama-chat"], cell)
+    report = build(matrix)[0]
+    assert key in html_report.render(report)  # joined without the keys: whole (what the fix is for)
+    page = html_report.render(report, [key])
+    assert key not in page and not leaks(page, key)
+    assert f"answered: your key {REDACTED} ok" in page

@@ -89,9 +89,12 @@ def test_a_silent_client_is_let_go_after_the_idle_timeout() -> None:
 
 
 def test_open_connections_are_bounded() -> None:
+    """Five connections each mid-body (not merely waiting) hold all five slots: a sixth gets 503."""
     before = threading.active_count()
     with served(max_connections=5, idle_timeout=10) as (_, port, _errors):
         held = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+        for connection in held:
+            connection.sendall(request("10", b"{"))  # 1 of the 10 bytes announced
         time.sleep(0.3)
         refused = exchange(port, b"")
         threads = threading.active_count() - before
@@ -100,8 +103,152 @@ def test_open_connections_are_bounded() -> None:
         assert refused.startswith(b"HTTP/1.1 503"), refused
         assert threads <= 5 + 1, threads  # the five held, and the accepting loop
         time.sleep(0.3)
-        answered = exchange(port, b"GET /v1/models HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        answered = exchange(port, MODELS)
         assert answered.startswith(b"HTTP/1.1 200"), answered[:100]
+
+
+MODELS = b"GET /v1/models HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+
+
+def test_a_connection_only_waiting_gives_its_slot_to_a_new_one() -> None:
+    with served(max_connections=3, idle_timeout=10) as (_, port, errors):
+        waiting = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        time.sleep(0.3)
+        answered = exchange(port, MODELS)
+        assert answered.startswith(b"HTTP/1.1 200"), answered[:100]
+        waiting[0].settimeout(2)
+        assert waiting[0].recv(1) == b""  # the one that waited longest was closed
+        for connection in waiting:
+            connection.close()
+    assert errors.getvalue() == ""
+
+
+def trickle(port: int, count: int, stop: threading.Event) -> threading.Thread:
+    """``count`` slow-header clients (a byte a second each, reconnecting when closed), on one thread."""
+    line = b"GET /v1/models HTTP/1.1\r\nhost: x\r\nx-slow: " + b"a" * 1000
+
+    def connect() -> socket.socket | None:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=2)
+        except OSError:
+            return None
+
+    def run() -> None:
+        clients = [c for c in (connect() for _ in range(count)) if c]
+        sent = 0
+        while not stop.is_set():
+            for index, client in enumerate(clients):
+                try:
+                    client.send(line[sent % len(line) : sent % len(line) + 1])
+                except OSError:
+                    client.close()
+                    clients[index] = connect() or client
+            sent += 1
+            stop.wait(1.0)
+        for client in clients:
+            client.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def served_after(port: int, within: float) -> float | None:
+    """Seconds until a normal request is answered 200, trying again every 0.2 s; None if not within."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < within:
+        try:
+            if exchange(port, MODELS, wait=within).startswith(b"HTTP/1.1 200"):
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return None
+
+
+def test_a_normal_client_is_served_under_200_slow_header_connections() -> None:
+    """200 clients sending headers at a byte a second (reconnecting when closed) against 64 slots."""
+    stop = threading.Event()
+    with served() as (_, port, errors):
+        thread = trickle(port, 200, stop)
+        try:
+            time.sleep(2.0)  # every slot taken, the rest refused and reconnecting
+            seconds = served_after(port, within=10.0)
+        finally:
+            stop.set()
+            thread.join(10)
+        # Before the slots of waiting connections could be taken back: not served within 45 s.
+        assert seconds is not None and seconds < 3.0, seconds
+    assert errors.getvalue() == ""
+
+
+def test_the_header_deadline_is_not_reset_by_each_byte() -> None:
+    stop = threading.Event()
+    with served(header_timeout=1.0, idle_timeout=10) as (_, port, errors):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.settimeout(0.2)
+        started, closed = time.perf_counter(), None
+        line = b"GET /v1/models HTTP/1.1\r\nhost: x\r\nx-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        for byte in line:  # a byte every 0.2 s, each well inside the idle timeout
+            try:
+                client.send(bytes([byte]))
+                if client.recv(1) == b"":
+                    closed = time.perf_counter() - started
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = time.perf_counter() - started
+                break
+        client.close()
+        stop.set()
+        assert closed is not None and 0.8 < closed < 2.5, closed
+    assert errors.getvalue() == ""
+
+
+def test_the_body_deadline_is_total_and_answered_408() -> None:
+    with served(body_timeout=1.0, idle_timeout=10) as (_, port, errors):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.settimeout(0.2)
+        client.sendall(request("100", b""))
+        started, reply = time.perf_counter(), b""
+        while time.perf_counter() - started < 5 and not reply:
+            try:
+                client.send(b" ")  # whitespace a JSON body may hold, a byte every 0.2 s
+                reply = client.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        client.close()
+        assert 0.8 < time.perf_counter() - started < 2.5
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        assert b"did not arrive within 1 s" in reply
+    assert errors.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ("transfer-encoding: identity\r\ntransfer-encoding: chunked", b"conflicting Transfer-Encoding headers"),
+        ("transfer-encoding: chunked\r\ntransfer-encoding: identity", b"conflicting Transfer-Encoding headers"),
+        ("transfer-encoding: chunked\r\ncontent-length: 5", b"Transfer-Encoding and Content-Length together"),
+        ("content-length: 5\r\ntransfer-encoding: identity", b"Transfer-Encoding and Content-Length together"),
+        ("transfer-encoding: identity", b"unsupported Transfer-Encoding 'identity'"),
+        ("transfer-encoding: gzip, chunked", b"chunked request bodies are not supported"),
+    ],
+)
+def test_conflicting_transfer_encodings_are_refused_not_smuggled(headers: str, message: bytes) -> None:
+    """The chunk bytes after the headers hold a second request: it must never be answered."""
+    smuggled = b"GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n"
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled)
+    head = f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n{headers}\r\n\r\n".encode()
+    with served() as (_, port, errors):
+        reply = exchange(port, head + chunked)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert message in reply
+    assert reply.count(b"HTTP/1.1 ") == 1, reply  # one answer: the smuggled request was not read
+    assert errors.getvalue() == ""
 
 
 METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "BREW", "", "G\x00ET"])

@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..inert import inert
 from ..outcomes import Cell, Change, Outcome
 from .model import Report
 
@@ -99,13 +100,13 @@ def left_out(found: Diff, defined_backends: Collection[str], defined_features: C
 
 
 def _change_line(kind: str, change: Change) -> str:
-    return f"{kind:<8}{change.backend} / {change.feature}: {change.old} -> {change.new} ({change.reason})"
+    return f"{kind:<8}{inert(change.backend)} / {change.feature}: {change.old} -> {change.new} ({inert(change.reason)})"
 
 
 def render(diff: Diff) -> str:
     lines = []
     if diff.versions:
-        lines.append("versions: " + "; ".join(f"{name} {old} -> {new}" for name, old, new in diff.versions))
+        lines.append("versions: " + "; ".join(inert(f"{name} {old} -> {new}") for name, old, new in diff.versions))
     for kind, changes in (("lost", diff.lost), ("gained", diff.gained), ("changed", diff.changed)):
         lines += [_change_line(kind, c) for c in changes]
     for label, names in (
@@ -117,9 +118,10 @@ def render(diff: Diff) -> str:
         ("removed cells", [f"{b} / {f}" for b, f in diff.removed_cells]),
     ):
         if names:
-            lines.append(f"{label}: {', '.join(names)}")
+            lines.append(f"{label}: {inert(', '.join(names))}")
     if diff.other_tier:
-        lines.append(f"not compared with this baseline, which has no rows of their tier: {', '.join(diff.other_tier)}")
+        other = inert(", ".join(diff.other_tier))
+        lines.append(f"not compared with this baseline, which has no rows of their tier: {other}")
     if diff.not_run_backends or diff.not_run_features:
         lines.append(
             f"not run in this session (still defined): {len(diff.not_run_backends)} of the baseline's backends, "

@@ -7,17 +7,30 @@ are inlined from ``harness/assets`` so the file opens offline.
 
 from __future__ import annotations
 
+import html
 import json
-from html import escape
+from collections.abc import Collection
 from importlib import resources
 from typing import Any
 
 from .. import verdict
+from ..inert import inert
 from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..readiness import AgentReadiness
+from ..redact import scrub
 from ..steps import step
 from .lines import interrupted_line, versions_line
 from .model import Report
+
+
+def escape(text: object) -> str:
+    """Text for the page: control characters shown escaped (``inert``), then HTML-escaped."""
+    return html.escape(inert(text))
+
+
+def _block(text: str) -> str:
+    """Multi-line text for a ``<pre>``: its lines kept, every other control character shown escaped."""
+    return html.escape(inert(text, lines=True))
 
 
 def _asset(name: str) -> str:
@@ -108,12 +121,13 @@ def _headers(headers: dict[str, str]) -> str:
     return "".join(f"{name}: {value}\n" for name, value in headers.items())
 
 
-def _exchange(data: dict[str, Any]) -> str:
+def _exchange(data: dict[str, Any], secrets: Collection[str]) -> str:
     request, response = data["request"], data["response"]
     summary = step(data)
     bad = summary.status is None or summary.status >= 400
     status_text = "no response" if summary.status is None else str(summary.status)
-    said = " · ".join(part for part in (summary.sent, summary.received) if part)
+    # The step joins a stream's deltas: a key split across two of them is whole here, so this is scrubbed too.
+    said = scrub(" · ".join(part for part in (summary.sent, summary.received) if part), secrets)
     body = response.get("body")
     shown = _stream(body) if response.get("streamed") and isinstance(body, list) else _pretty(body)
     head = f"{request['method']} {request['url']}\n{_headers(request.get('headers') or {})}\n"
@@ -123,15 +137,15 @@ def _exchange(data: dict[str, Any]) -> str:
         f"<code>{escape(summary.request)}</code> → "
         f'<span class="status{" bad" if bad else ""}">{status_text}</span> '
         f'<span class="said">{escape(said)}</span></summary>'
-        f'<div class="wire">request<pre>{escape(head + _pretty(request.get("body")))}</pre>'
-        f"response<pre>{escape(status + _headers(response.get('headers') or {}) + chr(10) + shown)}</pre>"
+        f'<div class="wire">request<pre>{_block(head + _pretty(request.get("body")))}</pre>'
+        f"response<pre>{_block(status + _headers(response.get('headers') or {}) + chr(10) + shown)}</pre>"
         "</div></details></li>"
     )
 
 
-def _evidence(cell: Cell, anchor: str, verifies: str) -> str:
+def _evidence(cell: Cell, anchor: str, verifies: str, secrets: Collection[str]) -> str:
     differs = not cell.as_expected
-    steps = "".join(_exchange(e) for e in cell.exchanges) or "<li>no HTTP request (nothing to run)</li>"
+    steps = "".join(_exchange(e, secrets) for e in cell.exchanges) or "<li>no HTTP request (nothing to run)</li>"
     expected = cell.expected.value if cell.expected else "not declared"
     return (
         f'<details class="cell" id="{anchor}"><summary>{_mark(cell.outcome, differs)} '
@@ -154,7 +168,7 @@ def _server_logs(cell: Cell) -> str:
     logs = cell.server_logs
     if not logs:
         return ""
-    return f'<details class="exchange"><summary>server log (last lines)</summary><pre>{escape(logs)}</pre></details>'
+    return f'<details class="exchange"><summary>server log (last lines)</summary><pre>{_block(logs)}</pre></details>'
 
 
 def _strict(deviations: list[str]) -> str:
@@ -198,14 +212,16 @@ def _verdict(report: Report) -> str:
     return f'<p class="verdict {status}"><b>{escape(verdict.line(found))}</b></p>{listed}'
 
 
-def render(report: Report) -> str:
+def render(report: Report, secrets: Collection[str] = ()) -> str:
+    """The page; ``secrets`` are scrubbed from the text it derives from the evidence (a stream's joined
+    deltas), which the report itself does not hold."""
     ids = {(c.backend, c.feature): f"c{i}" for i, c in enumerate(report.cells)}
     verifies = {f.id: f.verifies for f in report.features}
     sections = []
     for backend in report.backends:
         cells = [c for c in report.cells if c.backend == backend.name]
         sections.append(f"<h3>{escape(backend.name)}</h3>")
-        sections += [_evidence(c, ids[(c.backend, c.feature)], verifies.get(c.feature, "")) for c in cells]
+        sections += [_evidence(c, ids[(c.backend, c.feature)], verifies.get(c.feature, ""), secrets) for c in cells]
     differing = len(report.differing())
     deviating = sum(1 for c in report.cells if c.strict)
     meta = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..inert import inert
 from .model import Report
 
 
@@ -17,4 +18,4 @@ def interrupted_line(report: Report) -> str:
 
 
 def versions_line(versions: dict[str, str]) -> str:
-    return " · ".join(f"{name} {value}" for name, value in versions.items())
+    return " · ".join(f"{inert(name)} {inert(value)}" for name, value in versions.items())  # servers' own words

@@ -11,6 +11,7 @@ import re
 from tabulate import tabulate
 
 from .. import agreement, verdict
+from ..inert import inert
 from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..readiness import AgentReadiness
 from .lines import interrupted_line, versions_line
@@ -37,14 +38,16 @@ def md_text(text: object) -> str:
     """Untrusted text (a backend's error, a server's version) as one inert line of Markdown.
 
     HTML is escaped (GitHub renders raw HTML and comments in Markdown, so an unclosed ``<!--`` from a
-    backend would hide the rest of the page), punctuation is backslash-escaped, newlines become spaces.
+    backend would hide the rest of the page), punctuation is backslash-escaped, newlines become spaces,
+    and other control characters show escaped (``inert``).
     """
-    flat = " ".join(str(text).split())
+    flat = inert(" ".join(str(text).split()))
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def md_block(text: str) -> str:
     """Text as a fenced code block whose fence no backtick run inside it can close."""
+    text = inert(text, lines=True)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}\n{text}\n{fence}\n"

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..inert import inert
 from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..readiness import AgentReadiness
 from ..wire import Exchange
@@ -47,7 +48,8 @@ def terminal(report: Report, *, rows_only: bool = False, paint: Paint = _plain) 
     """
     features = report.feature_ids
     keys = _column_keys(len(features))
-    width = max((len(row.name) for row in report.backends), default=7)
+    names = {row.name: inert(row.name) for row in report.backends}  # a file's row names, shown inert
+    width = max((len(name) for name in names.values()), default=7)
     lines = [] if rows_only else [f"{'backend'.ljust(width)}  tier    " + " ".join(keys)]
     for row in report.backends:
         marks = []
@@ -57,7 +59,7 @@ def terminal(report: Report, *, rows_only: bool = False, paint: Paint = _plain) 
             differs = cell is not None and not cell.as_expected
             marks.append(mark + (paint(DIFFERS.mark, None) if differs else " "))
         tier = "" if rows_only else f"{row.tier:<6}  "
-        lines.append(f"{row.name.ljust(width)}  {tier}" + "".join(marks).rstrip())
+        lines.append(f"{names[row.name].ljust(width)}  {tier}" + "".join(marks).rstrip())
     if rows_only:
         return "\n".join(lines)
     words = [f"{LEGEND[o].mark} {o.value}" for o in Outcome] + [f"{DIFFERS.mark} differs from the profile"]
@@ -74,18 +76,18 @@ def strict_grid(report: Report) -> str:
     deviating = [name for name in names if any((c := report.cell(name, f)) and c.strict for f in features)]
     if not deviating:
         return "strict: every cell's wire matches the published OpenAI types"
-    width = max(len(name) for name in names)
+    width = max(len(inert(name)) for name in names)
     lines = [f"{'strict'.ljust(width)}          " + " ".join(_column_keys(len(features)))]
     for name in deviating:
         marks = ["d" if (c := report.cell(name, f)) and c.strict else "." for f in features]
-        lines.append(f"{name.ljust(width)}          " + " ".join(marks))
+        lines.append(f"{inert(name).ljust(width)}          " + " ".join(marks))
     lines.append("d: the wire deviates from the published OpenAI types (details in the Markdown and JSON)")
     return "\n".join(lines)
 
 
 def strict_failure_message(cell: Cell) -> str:
-    lines = [f"{cell.backend} / {cell.feature}: the profile is declared strict-clean, but the wire deviates:"]
-    lines += [f"  - {line}" for line in cell.strict]
+    lines = [f"{inert(cell.backend)} / {cell.feature}: the profile is declared strict-clean, but the wire deviates:"]
+    lines += [f"  - {inert(line)}" for line in cell.strict]
     lines.append(f"  exchange ({len(cell.exchanges)} HTTP requests):")
     lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
     return "\n".join(lines)
@@ -108,6 +110,7 @@ def _clip(value: Any, limit: int) -> str:
 
 
 def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> str:
+    """An exchange in three lines, each piece of it inert: it reaches the terminal and the JUnit XML."""
     data = exchange.to_json() if isinstance(exchange, Exchange) else exchange
     request, response = data["request"], data["response"]
     head = f"{request['method']} {request['url']} -> {response['status']}"
@@ -122,7 +125,8 @@ def exchange_summary(exchange: Exchange | dict[str, Any], limit: int = 400) -> s
         shown = f"SSE {len(body)} events: {', '.join(names[:12])}{' …' if len(names) > 12 else ''}"
     else:
         shown = _clip(body, limit)
-    return f"{head}\n      request:  {_clip(request['body'], limit)}\n      response: {shown}"
+    request_body = _clip(request["body"], limit)
+    return f"{inert(head)}\n      request:  {inert(request_body)}\n      response: {inert(shown)}"
 
 
 ACCEPT_HINT = (
@@ -133,17 +137,17 @@ ACCEPT_HINT = (
 
 def failure_message(cell: Cell) -> str:
     expected = cell.expected.value if cell.expected else "(not declared)"
-    headline = f"{cell.backend} / {cell.feature}: observed outcome differs from the profile"
+    headline = f"{inert(cell.backend)} / {cell.feature}: observed outcome differs from the profile"
     if cell.expected is None and cell.outcome is Outcome.ERROR:
         headline = (
-            f"{cell.backend} / {cell.feature}: an error cell fails unless the profile declares "
+            f"{inert(cell.backend)} / {cell.feature}: an error cell fails unless the profile declares "
             f'{cell.feature} = "error" (infrastructure failing is not a capability answer)'
         )
     lines = [
         headline,
         f"  expected: {expected}",
         f"  observed: {cell.outcome.value}",
-        f"  reason:   {cell.reason}",
+        f"  reason:   {inert(cell.reason)}",  # a backend's words: one line, nothing a terminal obeys
         f"  exchange ({len(cell.exchanges)} HTTP request{'s' if len(cell.exchanges) != 1 else ''}):",
     ]
     lines += [f"    {exchange_summary(e)}" for e in cell.exchanges]
@@ -157,18 +161,19 @@ def undeclared(report: Report) -> list[str]:
         features = [f for f in report.feature_ids if (c := report.cell(name, f)) is not None and c.expected is None]
         if features:
             lines.append(
-                f"{name}: {len(features)} feature(s) without a declared outcome, reported as observed, "
-                f"not judged ({', '.join(features)}); {ACCEPT_HINT.format(name=name)}"
+                f"{inert(name)}: {len(features)} feature(s) without a declared outcome, reported as observed, "
+                f"not judged ({', '.join(features)}); {ACCEPT_HINT.format(name=inert(name))}"
             )
     return lines
 
 
 def readiness_lines(entry: AgentReadiness) -> list[str]:
-    """One agent's verdicts, one line per backend, then its blockers and limitations."""
-    lines = [f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})"]
-    width = max((len(b.backend) for b in entry.backends), default=0)
+    """One agent's verdicts, one line per backend, then its blockers and limitations (a file's agent name
+    and a backend's reasons shown inert)."""
+    lines = [inert(f"Readiness of agent '{entry.agent}' ({', '.join(entry.features)})")]
+    width = max((len(inert(b.backend)) for b in entry.backends), default=0)
     for b in entry.backends:
-        lines.append(f"  {b.backend.ljust(width)}  {b.verdict}")
-        lines += [f"      {x['feature']} {x['outcome']}: {x['reason']}" for x in b.blockers]
-        lines += [f"      {x['feature']} {x['outcome']}: {x['workaround']}" for x in b.limitations]
+        lines.append(f"  {inert(b.backend).ljust(width)}  {b.verdict}")
+        lines += [f"      {x['feature']} {x['outcome']}: {inert(x['reason'])}" for x in b.blockers]
+        lines += [f"      {x['feature']} {x['outcome']}: {inert(x['workaround'])}" for x in b.limitations]
     return lines
