@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from tomlkit.container import Container
 from tomlkit.items import Table
 
 from .outcomes import Outcome
@@ -63,8 +64,8 @@ def observed_changes(report: Report, backends: list[str]) -> tuple[dict[str, dic
     return changes, refused
 
 
-def _expect_table(doc: tomlkit.TOMLDocument, name: str) -> Any:
-    """The document's [profiles.NAME.expect] (or inline ``expect = {...}``), created where missing."""
+def _expect_table(doc: tomlkit.TOMLDocument, name: str) -> tuple[Any, Any]:
+    """The profile table and its [profiles.NAME.expect] (or inline ``expect = {...}``), created where missing."""
     if "profiles" not in doc:
         doc.append("profiles", tomlkit.table(is_super_table=True))
     profiles = doc["profiles"]
@@ -73,17 +74,31 @@ def _expect_table(doc: tomlkit.TOMLDocument, name: str) -> Any:
     profile = profiles[name]
     if "expect" not in profile:
         profile.append("expect", tomlkit.table())
-    return profile["expect"]
+    return profile, profile["expect"]
 
 
-def _set(table: Any, key: str, value: str) -> None:
-    """Set a key in place, or add it after the table's last key: a comment that follows the table (which tomlkit
-    counts as part of it) usually introduces the next one, and stays there."""
-    keys = [k for k, _ in table.value.body if k is not None] if isinstance(table, Table) else []
-    if key in table or not keys:
+def _set(profile: Any, table: Any, key: str, value: str) -> None:
+    """Set a key in place, or add it after the table's last key.
+
+    A comment that follows a table's last key (which tomlkit counts as part of the table) usually introduces
+    the next table, and must stay there; tomlkit's public API only appends at the end of a table. So a new
+    key rebuilds the table from its public ``body`` (keys, then the new key, then the trailing comments and
+    blank lines) and replaces it in its parent, which keeps its place there.
+    """
+    body = table.value.body if isinstance(table, Table) else []
+    last = max((i for i, (k, _) in enumerate(body) if k is not None), default=None)
+    if key in table or last is None or last == len(body) - 1:
         table[key] = value
         return
-    table.value._insert_after(keys[-1].key, key, value)  # tomlkit has no public "insert after"
+    rebuilt = Table(
+        Container(), table.trivia.copy(), table.is_aot_element(), table.is_super_table(), table.name, table.display_name
+    )
+    for k, item in body[: last + 1]:
+        rebuilt.raw_append(k, item)  # as they were: raw_append adds no indentation
+    rebuilt.append(key, value)  # indented as the table is
+    for _, item in body[last + 1 :]:
+        rebuilt.raw_append(None, item)
+    profile["expect"] = rebuilt
 
 
 def write_expectations(path: Path, changes: dict[str, dict[str, str]]) -> tuple[str, str]:
@@ -91,9 +106,9 @@ def write_expectations(path: Path, changes: dict[str, dict[str, str]]) -> tuple[
     before = path.read_text(encoding="utf-8") if path.exists() else ""
     doc = tomlkit.parse(before)
     for name, outcomes in changes.items():
-        expect = _expect_table(doc, name)
         for feature, outcome in outcomes.items():
-            _set(expect, feature, outcome)
+            profile, expect = _expect_table(doc, name)
+            _set(profile, expect, feature, outcome)
     after = tomlkit.dumps(doc)
     return before, after
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -20,14 +21,41 @@ from typing import Any
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def umask() -> int:
+    """The process's umask, read without changing it where Linux reports it (os.umask can only swap it, which
+    another thread could see)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode(path: Path) -> int:
+    """The mode the written file gets: the old file's, or what open() would give a new one (0666 less the umask).
+
+    A temporary file is created 0600, and renaming it over a report would make that report unreadable to the
+    rest of the team (a shared folder, a web server serving the HTML)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~umask()
+
+
 def write_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step; on any failure the old file is left as it was."""
     path = Path(path)
+    mode = _mode(path)
     handle = tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
     )
     try:
         with handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import os
+import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +22,11 @@ from .emulators import EMULATORS, create
 from .emulators.faults import FAULT_KINDS, Fault
 from .emulators.server import BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS
 from .inert import inert
-from .profiles import DEFAULT_USER_FILE, ProfileError, load_profiles
+from .profiles import DEFAULT_USER_FILE, ProfileError, files_read, load_profiles
 from .report import diff
 from .selection import explicit, select_rows
+
+DEFAULT_REPORT = f"{scaffold.REPORT_DIR}/compat-matrix.json"  # where `matrix` writes it without --report-dir
 
 
 def _parse_option(text: str) -> tuple[str, Any]:
@@ -32,8 +39,15 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, raw
 
 
+def version() -> str:
+    """This package's version, and the SDK's it runs: both decide what a matrix says."""
+    found = {name: importlib.metadata.version(name) for name in ("agents-compat-harness", "openai-agents", "openai")}
+    return "agents-compat-harness {} (openai-agents {}, openai {})".format(*found.values())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description="Agents SDK backend compatibility harness")
+    parser.add_argument("--version", action="version", version=version(), help="print the versions and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     matrix = commands.add_parser("matrix", help="run the scenario suites and print the capability matrix")
@@ -45,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="which tier to run (default: mocked; all when a --backend names a live row, e.g. a URL profile)",
     )
-    matrix.add_argument("--report-dir", default=None, metavar="DIR", help="where the JSON, Markdown and HTML go")
+    matrix.add_argument(
+        "--report-dir",
+        default=None,
+        metavar="DIR",
+        help=f"where the JSON, Markdown and HTML go (default: {scaffold.REPORT_DIR})",
+    )
     matrix.add_argument("--baseline", default=None, metavar="FILE", help="compare with this report; fail on a loss")
     matrix.add_argument("--faults", action="store_true", help="also run the built-in fault profiles")
     matrix.add_argument(
@@ -78,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "accept", help="write the last run's observed outcomes into your backends file as the expectations"
     )
     take.add_argument(
-        "--report", default="compat-matrix.json", metavar="FILE", help="the run's report (default: compat-matrix.json)"
+        "--report", default=DEFAULT_REPORT, metavar="FILE", help=f"the run's report (default: {DEFAULT_REPORT})"
     )
     take.add_argument(
         "--file", default=DEFAULT_USER_FILE, metavar="TOML", help=f"the file to write (default: {DEFAULT_USER_FILE})"
@@ -154,14 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"connections open at once; more get 503 (default {MAX_CONNECTIONS})",
     )
     serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once the server listens, leaving it running in the background (it prints the kill command)",
+    )
     return parser
 
 
 def run_matrix(args: argparse.Namespace) -> int:
     # Check the profiles first: a mistake then costs a fraction of a second, not pytest's and the SDK's imports.
     files = [Path(DEFAULT_USER_FILE)] if Path(DEFAULT_USER_FILE).is_file() else []
+    files += map(Path, args.backends)
     names = [n.strip() for opt in args.backend for n in opt.split(",")]
-    rows = select_rows(load_profiles([*files, *map(Path, args.backends)], include_faults=args.faults), names)
+    read = files_read(files, Path(DEFAULT_USER_FILE))
+    rows = select_rows(load_profiles(files, include_faults=args.faults), names, read)
     tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
     if args.report_dir:
         options.report_dir(args.report_dir, "--report-dir")
@@ -188,25 +214,37 @@ def run_matrix(args: argparse.Namespace) -> int:
     ]
     # Always an -m, so that a project's own addopts (this one's say -m 'not live') cannot drop a named live row.
     argv += ["-m", "mocked or live" if tier == "all" else tier]
-    for path in args.backends:
-        argv += ["--backends", path]
-    for name in args.backend:
-        argv += ["--backend", name]
+    # The plugin's options go as --name=VALUE, one argv entry each: pytest finds its rootdir (where the
+    # plugin reads compat-backends.toml) before the plugin's options are known, and would take a separate
+    # value that is an existing path (an absolute --report-dir, a --backends file) for a path to test.
+    argv += [f"--backends={path}" for path in args.backends]
+    argv += [f"--backend={name}" for name in args.backend]
     if args.repeat != 1:
-        argv += ["--compat-repeat", str(args.repeat)]
-    for spec in args.agent:
-        argv += ["--compat-agent", spec]
+        argv.append(f"--compat-repeat={args.repeat}")
+    argv += [f"--compat-agent={spec}" for spec in args.agent]
     if args.report_dir:
-        argv += ["--compat-report-dir", args.report_dir]
+        argv.append(f"--compat-report-dir={args.report_dir}")
     if args.baseline:
-        argv += ["--compat-baseline", args.baseline]
+        argv.append(f"--compat-baseline={args.baseline}")
     if args.faults:
         argv.append("--compat-faults")
     if args.fail_not_ready:
         argv.append("--compat-fail-not-ready")
+    started = time.time()
     code = int(pytest.main(argv))
+    written = Path(args.report_dir or scaffold.REPORT_DIR) / "compat-matrix.json"
+    if os.environ.get("GITHUB_OUTPUT") and written.is_file() and written.stat().st_mtime >= started:
+        atomic.append_text(Path(os.environ["GITHUB_OUTPUT"]), github_outputs(written))
     # pytest's own "usage error" status is 4; this command's bad input is 2, as for its own options.
     return 2 if code == pytest.ExitCode.USAGE_ERROR else code
+
+
+def github_outputs(path: Path) -> str:
+    """The action's outputs (action.yml), as GitHub Actions reads them from $GITHUB_OUTPUT: from the report
+    the run wrote, so they say what the matrix says."""
+    verdict = report.load(path).verdict
+    found = {"cells": verdict.cells, "differ": len(verdict.differing), "lost": len(verdict.lost), "report": path}
+    return "".join(f"{key}={value}\n" for key, value in found.items() if "\n" not in str(value))
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -261,7 +299,29 @@ def _expected_key(emulator: object) -> str:
     return key if key else "any (this emulator does not check it)"
 
 
+def detach(argv: list[str]) -> int:
+    """Start ``serve`` (without --detach) as its own session, and return once it listens: a script can use
+    the server on its next line, which ``serve ... &`` cannot promise."""
+    command = [sys.executable, "-m", "harness", *(a for a in argv if a != "--detach")]
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True
+        )
+        assert child.stdout is not None
+        lines = [child.stdout.readline(), child.stdout.readline()]
+        child.stdout.close()
+        if not lines[0].startswith("serving"):
+            code = child.wait()
+            errors.seek(0)
+            sys.stderr.write(errors.read())
+            return code or 2
+    print(lines[0].rstrip(), lines[1].rstrip(), f"in the background; stop it with: kill {child.pid}", sep="\n")
+    return 0
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    if args.detach:
+        return detach(args.argv)
     from .emulators.server import make_server
 
     family, model, options, fault = _serve_target(args)
@@ -306,7 +366,11 @@ def run_cassettes(args: argparse.Namespace) -> int:
 def run_init(args: argparse.Namespace) -> int:
     written = scaffold.init(Path(args.dir), action=args.action or scaffold.DEFAULT_ACTION, force=args.force)
     for item in written:
-        print(f"wrote {item.path}")
+        print(
+            f"added {item.text.strip()} to {item.path}"
+            if item.path.name == scaffold.GITIGNORE
+            else f"wrote {item.path}"
+        )
     if args.action is None:
         print(f"edit `uses: {scaffold.DEFAULT_ACTION}` in the workflow: OWNER hosts this harness's repository")
     print("next: set MY_GATEWAY_URL (and _KEY, _MODEL), run `agents-compat matrix --backend my-gateway`, then accept")
@@ -341,7 +405,9 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return COMMANDS[args.command](args)
     except (ProfileError, report.ReportError, scaffold.ScaffoldError, ValueError, OSError) as exc:

@@ -7,9 +7,11 @@ the scenario suites (``pytest --pyargs suites``) against its own profiles.
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import signal
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -52,6 +54,7 @@ if TYPE_CHECKING:  # at run time these arrive with _import_heavy, once a session
 # Spelled out, not imported: profiles and wire would cost every pytest run (tests/test_idle.py checks they agree).
 DEFAULT_USER_FILE = "compat-backends.toml"  # profiles.DEFAULT_USER_FILE
 DEFAULT_MAX_BODY = 8 * 1024 * 1024  # wire.DEFAULT_MAX_BODY
+DEFAULT_REPORT_DIR = "compat-reports"  # a folder of its own, which `agents-compat init` adds to .gitignore
 
 
 def _import_heavy() -> None:
@@ -118,7 +121,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--compat-report-dir",
         default=None,
         metavar="DIR",
-        help="where compat-matrix.json, .md and .html are written (default: rootdir)",
+        help=f"where compat-matrix.json, .md and .html are written (default: {DEFAULT_REPORT_DIR} in the rootdir)",
     )
     group.addoption(
         "--compat-agent",
@@ -185,6 +188,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+ASYNCIO_SCOPE_UNSET = 'The configuration option "asyncio_default_fixture_loop_scope" is unset'
+
+
+@pytest.hookimpl(tryfirst=True, specname="pytest_configure")
+def pytest_configure_asyncio_scope(config: pytest.Config) -> None:
+    """pytest-asyncio, which this package brings, warns in every run of a project whose ini does not set its
+    fixture loop scope. The harness's own async fixtures name their loop scope, so that warning is about none
+    of the harness's code: it is dropped, before pytest-asyncio's own configure, only where the ini is unset."""
+    if not config.getini("asyncio_default_fixture_loop_scope"):
+        warnings.filterwarnings("ignore", message=ASYNCIO_SCOPE_UNSET, category=pytest.PytestDeprecationWarning)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mocked: runs against an in-process emulator (offline, seconds)")
     config.addinivalue_line("markers", "live: runs against a real backend (container, process or URL)")
@@ -246,6 +261,8 @@ class CompatSession:
         if self.started or self.start_error is not None:
             return
         _import_heavy()
+        from .profiles import files_read
+
         config = self.config
         files = [Path(f) for f in config.getoption("backends")]
         default_file = Path(config.rootpath) / DEFAULT_USER_FILE
@@ -258,7 +275,8 @@ class CompatSession:
             catalog = load_catalog(files, include_faults=config.getoption("compat_faults"))  # each file read once
             sdk_release = importlib.metadata.version("openai-agents")
             # what each backend does with this SDK release
-            profiles = [p.for_sdk(sdk_release) for p in selection.select_rows(catalog.profiles, names)]
+            read = files_read(files, default_file)  # an unknown name says which files were read
+            profiles = [p.for_sdk(sdk_release) for p in selection.select_rows(catalog.profiles, names, read)]
             agents = readiness.agents_in(catalog.user_documents) + [
                 readiness.parse_spec(spec, n) for n, spec in enumerate(config.getoption("compat_agent"), 1)
             ]
@@ -396,6 +414,8 @@ class CompatSession:
         if not isinstance(profile, Profile):
             return report
         _scrub_report(report, self.secrets(profile))
+        if report.skipped and profile.tier == "live":
+            _fold_cannot_run(report, profile.name)
         marker = item.get_closest_marker("feature")
         if report.failed and marker and call.excinfo is not None:
             if not self.matrix.has(profile.name, marker.args[0]):  # the scenario itself crashed before its verdict
@@ -474,7 +494,7 @@ class CompatSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def report_dir(self) -> Path:
-        return Path(self.config.getoption("compat_report_dir") or self.config.rootpath)
+        return Path(self.config.getoption("compat_report_dir") or Path(self.config.rootpath) / DEFAULT_REPORT_DIR)
 
     def _check_outbound(self, session: pytest.Session) -> None:
         """Fail a session whose launched servers tried to reach off the machine (docs/live-tier.md).
@@ -720,6 +740,16 @@ def _logs_if_failed(backend: Backend, outcome: Outcome) -> str:
     if backend.server_logs is None or outcome not in (Outcome.ERROR, Outcome.BROKEN):
         return ""
     return backend.server_logs()
+
+
+def _fold_cannot_run(report: pytest.TestReport, row: str) -> None:
+    """A live row that cannot run here skips every cell with the same reason: one location and no row name,
+    so that -rs folds them into one line per reason (the matrix shows which rows were skipped)."""
+    if not isinstance(report.longrepr, tuple) or not report.longrepr[2].startswith(f"Skipped: {row}: "):
+        return
+    why = report.longrepr[2].removeprefix(f"Skipped: {row}: ")
+    code = inspect.unwrap(endpoint_for).__code__  # where a live row's server is found or launched
+    report.longrepr = (code.co_filename, code.co_firstlineno, f"live rows that cannot run here: {why}")
 
 
 def _scrub_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:

@@ -7,10 +7,32 @@ user named).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
-SETUP_COMMAND = "scripts/live-setup"
+
+def _setup_command() -> str:
+    """How to run the live set-up, in words that hold where the harness is: the script sits in the source
+    repository, not in the wheel a user's project installs."""
+    if (Path(__file__).resolve().parent.parent / "scripts" / "live-setup").is_file():
+        return "scripts/live-setup"
+    return "scripts/live-setup from a checkout of the agents-compat-harness repository (the wheel does not ship it)"
+
+
+SETUP_COMMAND = _setup_command()
+LIVE_EXTRA = "pip install 'agents-compat-harness[live]'"  # what the container launchers import
+
+
+def require_live_extra() -> None:
+    """The container launchers' libraries (testcontainers, and docker with it) come with the ``live`` extra.
+
+    Looked up, not imported: testcontainers reads the engine's settings when first imported."""
+    missing = [name for name in ("testcontainers", "docker") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingPrerequisite(
+            f"the live tier's containers need {' and '.join(missing)}, from the live extra: {LIVE_EXTRA}"
+        )
 
 
 class MissingPrerequisite(Exception):

@@ -432,8 +432,26 @@ def load_models(user_files: Iterable[Path] = (), *, include_builtin: bool = True
     return _validated("model", ModelSpec, *_merged(_layers(user_files, include_builtin, False), "models"))
 
 
-def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:
-    """The profiles asked for by name or glob (``fault-*``), in the order asked; an unmatched name is an error."""
+def files_read(user_files: Iterable[Path], default_file: Path) -> str:
+    """Which backends files a run read, for an error about a name none of them defines: the usual mistake is a
+    ``compat-backends.toml`` that is not where the run looked for it."""
+    shown = [_shown(path) for path in user_files]
+    if Path(default_file).resolve() not in {Path(path).resolve() for path in user_files}:
+        shown.append(f"no {_shown(default_file)}")
+    return "backends files read: the built-in ones, " + ", ".join(shown)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def select(profiles: Mapping[str, Profile], names: Iterable[str], read: str = "") -> list[Profile]:
+    """The profiles asked for by name or glob (``fault-*``), in the order asked; an unmatched name is an error,
+    which says ``read``: the files the profiles came from."""
     chosen: dict[str, Profile] = {}
     unknown = []
     for wanted in (n for n in names if n):
@@ -443,5 +461,6 @@ def select(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profil
             unknown.append(wanted)
         chosen.update((m, profiles[m]) for m in matched)
     if unknown:
-        raise ProfileError(f"unknown backend(s) {', '.join(unknown)}; known: {', '.join(sorted(profiles))}")
+        known = f"unknown backend(s) {', '.join(unknown)}; known: {', '.join(sorted(profiles))}"
+        raise ProfileError(f"{known}; {read}" if read else known)
     return list(chosen.values()) if chosen else list(profiles.values())

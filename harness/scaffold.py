@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 # Where the reusable action (action.yml at the root of this harness's repository) lives: OWNER stands for the
-# account that hosts it, which this package cannot know; `init --action OWNER/REPO@REF` fills it in.
-DEFAULT_ACTION = "OWNER/agents-compat-harness@main"
+# account that hosts it, which this package cannot know; `init --action OWNER/REPO@REF` fills it in. The ref is
+# the release tag of the installed package (docs/releasing.md), so CI runs the harness the user ran locally;
+# `@vMAJOR` instead follows every release of that major version.
+DEFAULT_ACTION = f"OWNER/agents-compat-harness@v{importlib.metadata.version('agents-compat-harness')}"
 BACKENDS_FILE = "compat-backends.toml"
 WORKFLOW_FILE = ".github/workflows/agents-compat.yml"
+GITIGNORE = ".gitignore"
+REPORT_DIR = "compat-reports"  # where a run writes its reports by default (the plugin's DEFAULT_REPORT_DIR)
 
 
 class ScaffoldError(Exception):
@@ -43,4 +48,16 @@ def init(root: Path, *, action: str = DEFAULT_ACTION, force: bool = False) -> li
     for written in planned:
         written.path.parent.mkdir(parents=True, exist_ok=True)
         written.path.write_text(written.text, encoding="utf-8")
-    return planned
+    ignored = ignore_reports(root / GITIGNORE)
+    return planned + ([ignored] if ignored else [])
+
+
+def ignore_reports(path: Path) -> Written | None:
+    """Add the reports' folder to .gitignore (created if missing); None when a line already ignores it."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.strip().strip("/") == REPORT_DIR for line in old.splitlines()):
+        return None
+    line = f"{REPORT_DIR}/\n"
+    text = old + ("\n" if old and not old.endswith("\n") else "") + line
+    path.write_text(text, encoding="utf-8")
+    return Written(path, line)

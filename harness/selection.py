@@ -26,10 +26,12 @@ def all_rows(profiles: Mapping[str, Profile]) -> dict[str, Profile]:
     return {**profiles, **{row.name: row for row in live}}
 
 
-def select_rows(profiles: Mapping[str, Profile], names: Iterable[str]) -> list[Profile]:
-    """The rows asked for, in the order asked, each profile's live row after the rest (all rows if none asked)."""
+def select_rows(profiles: Mapping[str, Profile], names: Iterable[str], read: str = "") -> list[Profile]:
+    """The rows asked for, in the order asked, each profile's live row after the rest (all rows if none asked).
+
+    ``read`` names the backends files the profiles came from, for the error about an unknown name."""
     rows = all_rows(profiles)
-    chosen = select(rows, names)
+    chosen = select(rows, names, read)
     picked = {row.name for row in chosen}
     twins = [rows[row.name + LIVE_SUFFIX] for row in chosen if row.twin is None and row.name + LIVE_SUFFIX in rows]
     return chosen + [twin for twin in twins if twin.name not in picked]

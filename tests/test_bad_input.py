@@ -40,6 +40,16 @@ def test_matrix_with_an_unknown_backend_name(tmp_path: Path) -> None:
     one_clear_line(harness("matrix", "--backend", "olama-chat", cwd=tmp_path), "unknown backend(s) olama-chat; known: ")
 
 
+def test_an_unknown_backend_name_says_which_backends_files_were_read(tmp_path: Path) -> None:
+    # The usual cause: the profile is in a file the run did not read (another folder, a typo in --backends).
+    done = harness("matrix", "--backend", "my-gateway", cwd=tmp_path)
+    one_clear_line(done, "; backends files read: the built-in ones, no compat-backends.toml")
+    (tmp_path / "extra.toml").write_text("")
+    (tmp_path / "compat-backends.toml").write_text("")
+    done = harness("matrix", "--backend", "my-gateway", "--backends", str(tmp_path / "extra.toml"), cwd=tmp_path)
+    one_clear_line(done, "; backends files read: the built-in ones, compat-backends.toml, extra.toml")
+
+
 def test_serve_on_a_port_in_use(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import plugin
+from harness import plugin, scaffold
 from harness.profiles import DEFAULT_USER_FILE
 from harness.wire import DEFAULT_MAX_BODY
 
@@ -28,6 +28,8 @@ def test_a_run_without_scenarios_imports_no_sdk_and_changes_no_process_state(pyt
     result.assert_outcomes(passed=1)
     assert "compatibility matrix" not in result.stdout.str()
     assert "compat-matrix" not in result.stdout.str()
+    # pytest-asyncio, which the package brings, would warn in every run of a project whose ini does not set it.
+    assert "PytestDeprecationWarning" not in result.stdout.str() + result.stderr.str()
 
 
 def test_a_run_with_scenarios_turns_tracing_off_and_handles_sigterm(pytester: pytest.Pytester) -> None:
@@ -35,12 +37,12 @@ def test_a_run_with_scenarios_turns_tracing_off_and_handles_sigterm(pytester: py
         test_probe="""
 import signal
 
-from agents.tracing import get_trace_provider
+from agents.tracing import trace
 
 
 def test_session_state():
     assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-    assert get_trace_provider()._disabled
+    assert trace("probe").trace_id == "no-op"  # what the SDK's trace() returns while tracing is off
 """
     )
     result = pytester.runpytest_subprocess(
@@ -54,3 +56,4 @@ def test_session_state():
 def test_the_plugin_spells_out_the_defaults_the_harness_uses() -> None:
     assert plugin.DEFAULT_USER_FILE == DEFAULT_USER_FILE
     assert plugin.DEFAULT_MAX_BODY == DEFAULT_MAX_BODY
+    assert plugin.DEFAULT_REPORT_DIR == scaffold.REPORT_DIR

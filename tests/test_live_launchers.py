@@ -223,7 +223,7 @@ def test_live_rows_without_their_binary_are_skipped_with_what_is_missing(
     pytester.makefile(".toml", servers=_process_override("absent-llama-server", fake_llama.gguf))
     result = run_suites(pytester, "-m", "live", "--backends", "servers.toml", "--backend", "llamacpp-chat", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
-    result.stdout.fnmatch_lines(["*llamacpp-chat@live: absent-llama-server is not on PATH: install llama-server*"])
+    result.stdout.fnmatch_lines(["*cannot run here: absent-llama-server is not on PATH: install llama-server*"])
 
 
 def test_a_server_that_will_not_start_gives_error_cells_with_its_logs(
@@ -268,7 +268,7 @@ def test_a_native_row_without_its_upstream_is_skipped_naming_the_variables(
     monkeypatch.delenv("GOMODEL_OPENAI_BASE_URL", raising=False)
     result = run_suites(pytester, "-m", "live", "--backend", "gomodel-native", "-k", "plain_text", "-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*gomodel-native@live: set $GOMODEL_OPENAI_BASE_URL*"])
+    result.stdout.fnmatch_lines(["*live rows that cannot run here: set $GOMODEL_OPENAI_BASE_URL*"])
 
 
 class _Container:
@@ -351,3 +351,19 @@ def test_a_quiet_server_has_no_outbound_attempts(fake_llama: ServerSpec) -> None
         assert pool.outbound_attempts() == []
     finally:
         pool.close()
+
+
+def test_without_the_live_extra_a_container_row_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from harness import prerequisites
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "testcontainers" else found(name))
+    with pytest.raises(MissingPrerequisite) as missing:
+        containers.docker_client()
+    assert str(missing.value) == (
+        "the live tier's containers need testcontainers, from the live extra: pip install 'agents-compat-harness[live]'"
+    )
+    # In this checkout the set-up script is there; in a wheel it is not, and the message says where it is.
+    assert prerequisites.SETUP_COMMAND == "scripts/live-setup"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.accept import accept
+from harness.accept import accept, write_expectations
 from harness.cli import main
 from harness.features import FEATURE_IDS, FEATURES
 from harness.scaffold import BACKENDS_FILE, WORKFLOW_FILE
@@ -61,28 +61,45 @@ def test_serve_prints_its_url_and_the_key_it_expects() -> None:
 
 
 def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.pyc")  # the user's own, without a final newline
     init = agents_compat(tmp_path, "init", "--action", "acme/agents-compat-harness@v1")
     assert init.returncode == 0, init.stderr
+    assert "added compat-reports/ to " in init.stdout
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\ncompat-reports/\n"
     assert (tmp_path / WORKFLOW_FILE).read_text().count("uses: acme/agents-compat-harness@v1") == 1
     again = agents_compat(tmp_path, "init")
     assert again.returncode == 2 and "already exist" in again.stderr and "--force" in again.stderr
+    assert agents_compat(tmp_path, "init", "--force").returncode == 0
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\ncompat-reports/\n"  # not twice
     with served("ollama-chat") as (url, _):
         env = {"MY_GATEWAY_URL": url, "MY_GATEWAY_KEY": "any", "MY_GATEWAY_MODEL": "qwen3:0.6b"}
-        first = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
+        # An absolute --report-dir: pytest must not take it for a path to collect (its rootdir would move away
+        # from compat-backends.toml, and my-gateway would be unknown).
+        elsewhere = tmp_path / "elsewhere"
+        outputs = tmp_path / "github-output"  # what the action reads its outputs from
+        first = agents_compat(
+            tmp_path, "matrix", "--backend", "my-gateway", "--report-dir", str(elsewhere), **env,
+            GITHUB_OUTPUT=str(outputs),
+        )  # fmt: skip
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+        report = elsewhere / "compat-matrix.json"
+        assert outputs.read_text() == f"cells={len(FEATURE_IDS)}\ndiffer=0\nlost=0\nreport={report}\n"
         # The Responses-only features are declared by the feature table (skipped on the chat path): not by the user.
         chat_features = {f.id for f in FEATURES if "chat_completions" in f.apis}
         assert len(chat_features) == 16
         assert "undeclared: my-gateway: 16 feature(s)" in first.stdout
         assert "Warning" not in first.stdout + first.stderr  # a project without pytest settings gets no noise
-        accepted = agents_compat(tmp_path, "accept")
+        accepted = agents_compat(tmp_path, "accept", "--report", str(elsewhere / "compat-matrix.json"))
         assert accepted.returncode == 0, accepted.stderr
         assert '+plain_text = "supported"' in accepted.stdout
         assert "accept: wrote 16 expectation(s) for my-gateway" in accepted.stdout
-        rerun = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env)
+        rerun = agents_compat(tmp_path, "matrix", "--backend", "my-gateway", **env, GITHUB_OUTPUT=str(outputs))
         assert rerun.returncode == 0, rerun.stdout[-3000:]
         assert "undeclared" not in rerun.stdout
         assert f"compat: PASS: {len(FEATURE_IDS)} cells, 0 differ from their profiles" in rerun.stdout
+        assert (tmp_path / "compat-reports" / "compat-matrix.json").is_file()  # the default folder
+        assert not list(tmp_path.glob("compat-matrix.*"))
+        assert outputs.read_text().endswith("\nreport=compat-reports/compat-matrix.json\n")  # appended, as GitHub wants
     expect = tomllib.loads((tmp_path / BACKENDS_FILE).read_text())["profiles"]["my-gateway"]["expect"]
     assert set(expect) == chat_features
     assert expect["previous_response_id"] == "ignored"  # the chat path drops it: observed, not assumed
@@ -165,3 +182,54 @@ def test_accept_of_a_missing_report_is_one_line(tmp_path: Path, capsys: pytest.C
     (tmp_path / "r.json").write_text(json.dumps(report_data([])))
     assert main(["accept", "--report", str(tmp_path / "r.json"), "--file", str(tmp_path / "x.toml")]) == 0
     assert not (tmp_path / "x.toml").exists()
+
+
+LAYOUTS = """\
+[profiles.a]
+model = "m"
+
+  [profiles.a.expect]   # hand-checked
+  plain_text = "supported"  # by hand
+  # more to come
+
+# the next one
+[profiles.b]
+expect = { plain_text = "supported" }
+
+[profiles.c]
+model = "n"
+expect.plain_text = "supported"
+# trailing
+
+[profiles.d]
+model = "o"
+
+[profiles.e]
+
+[profiles.d.expect]
+plain_text = "supported"
+"""
+
+
+def test_accept_keeps_indentation_inline_dotted_and_out_of_order_tables(tmp_path: Path) -> None:
+    # Through tomlkit's public API only: 0.15.3 removed the private method accept used to insert a key.
+    path = tmp_path / "compat-backends.toml"
+    path.write_text(LAYOUTS)
+    new = {"usage": "ignored", "streaming": "supported"}
+    _, after = write_expectations(path, {"a": new, "b": {"usage": "ignored"}, "c": new, "d": new})
+    assert after == (
+        LAYOUTS.replace(
+            '  plain_text = "supported"  # by hand\n',
+            '  plain_text = "supported"  # by hand\n  usage = "ignored"\n  streaming = "supported"\n',
+        )
+        .replace('{ plain_text = "supported" }', '{ plain_text = "supported", usage = "ignored"}')
+        .replace(
+            'expect.plain_text = "supported"\n',
+            'expect.plain_text = "supported"\nexpect.usage = "ignored"\nexpect.streaming = "supported"\n',
+        )
+        .replace(
+            '[profiles.d.expect]\nplain_text = "supported"\n',
+            '[profiles.d.expect]\nplain_text = "supported"\nusage = "ignored"\nstreaming = "supported"\n',
+        )
+    )
+    assert tomllib.loads(after)["profiles"]["d"]["expect"] == {"plain_text": "supported", **new}

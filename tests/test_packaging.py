@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,11 @@ def test_the_wheel_holds_every_module_and_data_file(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (wheel,) = tmp_path.glob("*.whl")
+    # README's own-repo block installs it by this pattern (and .ci/run runs that block with this wheel).
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install agents_compat_harness-*.whl" in readme and fnmatch.fnmatch(
+        wheel.name, "agents_compat_harness-*.whl"
+    )
     with zipfile.ZipFile(wheel) as archive:
         inside = {name for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
         entry_points = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))

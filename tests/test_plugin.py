@@ -85,7 +85,7 @@ def test_bad_backends_file_stops_the_run_with_one_message(pytester: pytest.Pytes
 def test_unknown_backend_name(pytester: pytest.Pytester) -> None:
     result = run_suites(pytester, "--backend", "nosuch")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown backend(s) nosuch; known: *"])
+    result.stderr.fnmatch_lines(["*unknown backend(s) nosuch; known: *; backends files read: the built-in ones, no *"])
 
 
 def test_default_user_file_in_rootdir_is_read(pytester: pytest.Pytester) -> None:
@@ -107,7 +107,7 @@ def test_a_live_url_profile_without_its_url_is_skipped_with_the_reason_unless_na
     )
     result = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mi*", "-rs")
     result.assert_outcomes(skipped=len(FEATURE_IDS))
-    result.stdout.fnmatch_lines(["*mine: no base URL: set $MY_GATEWAY_URL*"])
+    result.stdout.fnmatch_lines(["*live rows that cannot run here: no base URL: set $MY_GATEWAY_URL*"])
     # Named exactly, the row was asked for: a missing variable fails the session, in one line.
     named = run_suites(pytester, "-m", "live", "--backends", "mine.toml", "--backend", "mine")
     assert named.ret == pytest.ExitCode.USAGE_ERROR
@@ -289,3 +289,22 @@ def test_the_lazy_imports_and_what_the_type_checker_is_told_are_the_same_names()
     lazy = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_import_heavy")
     declared = {name for node in lazy.body if isinstance(node, ast.Global) for name in node.names}
     assert _imported_names(guarded.body) == _imported_names(lazy.body) == declared
+
+
+def test_live_rows_that_cannot_run_skip_with_one_line_per_reason(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A machine without the live set-up: no assembled model, no container engine, no gateway variables.
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(pytester.path / "empty-cache"))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path / 'no-engine.sock'}")
+    for name in ("GOMODEL_OPENAI_BASE_URL", "GOMODEL_OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    result = run_suites(pytester, "-m", "live", "-k", "plain_text or usage", "-rs")
+    skipped = [line for line in result.stdout.lines if line.startswith("SKIPPED [")]
+    outcomes = result.parseoutcomes()
+    assert outcomes["skipped"] >= 20, result.stdout.str()
+    reasons = {line.split(": ", 1)[1] for line in skipped}
+    assert len(skipped) == len(reasons) <= 3, "\n".join(skipped)
+    assert sum(int(line.split("[", 1)[1].split("]")[0]) for line in skipped) == outcomes["skipped"]
+    assert all(line.split(": ", 1)[1].startswith("live rows that cannot run here: ") for line in skipped), skipped
+    assert not [line for line in skipped if "@live" in line], skipped

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from harness.matrix import Matrix
@@ -16,10 +18,9 @@ from harness.selection import all_rows
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BASELINE = json.loads((ROOT / "fixtures" / "baseline" / "mocked.json").read_text(encoding="utf-8"))
-COMMANDS = (
-    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && .venv/bin/python -m harness matrix",
-    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && .venv/bin/python -m pytest",
-)
+INSTALL = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[dev]'"
+COMMANDS = (f"{INSTALL} && .venv/bin/python -m harness matrix", f"{INSTALL} && .venv/bin/python -m pytest")
+OWN_REPO = "In your own repo"
 
 
 def code_blocks(text: str) -> list[str]:
@@ -44,17 +45,28 @@ def test_the_two_commands_open_the_readme_and_ci_runs_them() -> None:
     assert any(line.startswith(COMMANDS[0] + " ") for line in ci)
 
 
-def test_the_own_repo_quickstart_is_five_lines_on_the_first_screen() -> None:
+def test_the_own_repo_block_is_on_the_first_screen_and_ci_runs_it_as_written() -> None:
     first_screen = README[: README.index("\n## ")]
-    quickstart = next(b for b in code_blocks(first_screen) if "agents-compat init" in b).splitlines()
-    assert len(quickstart) == 5
-    assert [line.split()[:2] for line in quickstart] == [
-        ["pip", "install"],
+    quickstart = next(b for b in code_blocks(first_screen) if "agents-compat init" in b)
+    commands = [line.split("#")[0].split() for line in quickstart.splitlines()]
+    assert [words[:3] for words in commands] == [
+        ["pip", "install", "agents_compat_harness-*.whl"],  # the name `pip wheel` gives it, any version
         ["agents-compat", "init"],
-        ["export", "MY_GATEWAY_URL=http://127.0.0.1:11434/v1"],
-        ["agents-compat", "matrix"],
+        ["agents-compat", "serve", "ollama-chat"],  # the stand-in backend, on the port the URL names
+        ["export", "MY_GATEWAY_URL=http://127.0.0.1:11434/v1", "MY_GATEWAY_KEY=any"],
+        ["agents-compat", "matrix", "--backend"],
         ["agents-compat", "accept"],
+        ["agents-compat", "matrix", "--backend"],
     ]
+    assert commands[2][3:] == ["--port", "11434", "--detach"]  # returns once it listens: the next line can use it
+    # .ci/run takes the block from here with scripts/readme-block and runs it, not a copy of it.
+    extracted = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "readme-block"), OWN_REPO], capture_output=True, text=True, check=True
+    ).stdout
+    assert extracted == quickstart
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f'scripts/readme-block "{OWN_REPO}"' in ci
+    assert "agents-compat accept" not in ci  # no hand-copied flow beside it
 
 
 def test_no_machine_paths_in_sample_output() -> None:

@@ -176,6 +176,23 @@ def test_ctrl_c_in_a_cli_command_is_one_line_and_leaves_the_old_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "report.json"]
 
 
+def test_a_report_gets_the_umask_and_an_existing_one_keeps_its_mode(tmp_path: Path) -> None:
+    # A temporary file is created 0600: renamed into place as it is, a shared report would become unreadable.
+    old = tmp_path / "kept.json"
+    old.write_text("{}")
+    old.chmod(0o644)
+    previous = os.umask(0o027)
+    try:
+        assert atomic.umask() == 0o027
+        atomic.write_text(old, '{"new": 1}')
+        atomic.write_text(tmp_path / "new.json", "{}")
+    finally:
+        os.umask(previous)
+    assert (old.stat().st_mode & 0o777, old.read_text()) == (0o644, '{"new": 1}')
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.json", "new.json"]
+
+
 # -- a report folder that fails at the end: the run's results are kept, and the failure is one line --------
 
 FOLDER_BECOMES_A_FILE = """

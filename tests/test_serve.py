@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
 from openai import AsyncOpenAI
@@ -78,11 +83,28 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "asyncio_default_fixture_loop_scope=function",
             "-m",
             "mocked",
-            "--backend",
-            "ollama-chat",
-            "--compat-report-dir",
-            "out",
-            "--compat-baseline",
-            "base.json",
+            # One argv entry each: a separate value that is an existing path would move pytest's rootdir.
+            "--backend=ollama-chat",
+            "--compat-report-dir=out",
+            "--compat-baseline=base.json",
         ]
     ]
+
+
+def test_serve_detach_returns_once_the_server_listens_and_names_how_to_stop_it() -> None:
+    command = [sys.executable, "-m", "harness", "serve", "ollama-chat", "--detach"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    url = next(word for word in done.stdout.split() if word.startswith("http://127.0.0.1:"))
+    pid = int(done.stdout.rsplit("kill ", 1)[1])
+    try:
+        # No waiting: the command returned only once the server listened.
+        assert httpx.get(f"{url}/models", timeout=10).json()["data"][0]["id"] == "qwen3:0.6b"
+        port = url.split(":")[2].split("/")[0]
+        busy = subprocess.run(
+            [sys.executable, "-m", "harness", "serve", "ollama-chat", "--port", port, "--detach"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert busy.returncode == 2 and "Address already in use" in busy.stderr, busy.stderr
+    finally:
+        os.kill(pid, signal.SIGTERM)

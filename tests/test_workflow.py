@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -38,3 +39,46 @@ def test_mocked_tier_on_every_change_live_on_a_schedule_and_every_report_uploade
     assert text.count("uses: actions/upload-artifact@") == 2
     for name in ("compat-matrix.json", "compat-matrix.md", "compat-matrix.html"):
         assert text.count(f"reports/{name}") == 2
+
+
+ROOT = Path(__file__).parent.parent
+PINNED = re.compile(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+def test_every_action_used_is_pinned_by_commit_with_its_release_named() -> None:
+    files = [ROOT / "action.yml", *(ROOT / ".github" / "workflows").glob("*.yml")]
+    files.append(ROOT / "harness" / "templates" / "agents-compat.yml")
+    uses = [
+        (path.name, line.strip().removeprefix("- "))
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip().removeprefix("- ").startswith("uses:")
+    ]
+    # This repository's own action, and the one init fills in (a release tag: tests/test_own_repo.py).
+    local = [u for u in uses if u[1] == "uses: ./" or u[1].startswith("uses: {action} ")]
+    assert len(local) == 2, uses
+    unpinned = [u for u in uses if u not in local and not PINNED.fullmatch(u[1])]
+    assert not unpinned and len(uses) > 6, unpinned
+
+
+def test_the_action_has_an_artifact_name_unique_per_job_and_the_run_outputs() -> None:
+    action = yaml_like_keys((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert {"artifact-name", "report-dir"} <= action["inputs"]
+    assert action["outputs"] == {"verdict", "cells", "differ", "lost", "report"}
+    text = (ROOT / "action.yml").read_text(encoding="utf-8")
+    assert (
+        "name: ${{ inputs.artifact-name || format('compat-matrix-{0}-{1}', github.job, strategy.job-index) }}" in text
+    )
+
+
+def yaml_like_keys(text: str) -> dict[str, set[str]]:
+    """The keys two spaces in under each top-level section (no YAML library in the dependencies)."""
+    found: dict[str, set[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        if re.match(r"^[a-z]", line):
+            section = line.split(":")[0]
+            found[section] = set()
+        elif m := re.match(r"^  ([a-z][\w-]*):", line):
+            found[section].add(m[1])
+    return found

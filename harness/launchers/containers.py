@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir
+from ..prerequisites import SETUP_COMMAND, MissingPrerequisite, cache_dir, require_live_extra
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -42,6 +42,7 @@ def engine_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str
 
 def docker_client() -> DockerClient:
     """A docker-py client for the engine, or MissingPrerequisite naming how to get one."""
+    require_live_extra()
     os.environ.update(engine_environment())
     import docker  # after the environment above: docker.from_env reads DOCKER_HOST
 
