@@ -178,6 +178,7 @@ def test_responses_parse_any_body(name: str) -> None:
     [
         ("llamacpp-chat", "/v1/chat/completions", {"messages": [{"role": "user", "tool_calls": "user"}]}),
         ("gomodel-translated", "/v1/responses", {"input": "", "tools": [None]}),
+        ("litellm-responses", "/v1/responses", {"input": "", "tools": [None]}),
         ("openai-chat", "/v1/chat/completions", {"messages": [{"role": "user", "content": [{"text": 3}]}]}),
         ("openai-responses", "/v1/responses", {"input": "x", "previous_response_id": ["resp_1"]}),
         (
@@ -197,6 +198,7 @@ def test_responses_parse_any_body(name: str) -> None:
     ids=[
         "tool-calls-not-a-list",
         "null-tool-through-a-gateway",
+        "null-tool-echoed-by-litellm",
         "non-text-part",
         "unhashable-previous-id",
         "ref-cycle",

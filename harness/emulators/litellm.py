@@ -264,7 +264,9 @@ def _plain(response: dict[str, Any], streamed: bool = False) -> dict[str, Any]:
         for item in response["output"]
     ]
     tools = [
-        {**tool, **dict.fromkeys(TOOL_EXTRAS)} if tool.get("type") == "function" and not streamed else tool
+        {**tool, **dict.fromkeys(TOOL_EXTRAS)}
+        if isinstance(tool, dict) and tool.get("type") == "function" and not streamed
+        else tool  # echoed as sent: the bridge passes only function tools upstream
         for tool in response.get("tools") or []
     ]
     return {**response, "output": output, "tools": tools}
