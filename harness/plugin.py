@@ -142,7 +142,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=1,
         metavar="K",
-        help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
+        help="run each live cell K times and fold the runs into one outcome with its pass rate (docs/live-tier.md)",
     )
     group.addoption(
         "--compat-allow-unconfirmed",
@@ -506,7 +506,7 @@ class CompatSession:
         return Path(self.config.getoption("compat_report_dir") or Path(self.config.rootpath) / DEFAULT_REPORT_DIR)
 
     def _check_outbound(self, session: pytest.Session) -> None:
-        """Fail a session whose launched servers tried to reach off the machine (README, "Live tier").
+        """Fail a session whose launched servers tried to reach off the machine (docs/live-tier.md).
 
         Runs before the pools stop their servers (at unconfigure), while every log can still be read.
         """
