@@ -1,4 +1,4 @@
-"""Time the live tier: README's set-up command, then `pytest -m live`, and where the run spends its time.
+"""Time the live tier (docs/live-tier.md): its set-up command, then `pytest -m live`, and where the run spends its time.
 
     python benchmarks/bench_live.py                # set-up (cached if it ran before) + the live run
     python benchmarks/bench_live.py --skip-setup   # the live run only

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="K",
-        help="run each live cell K times (the rule: README, 'Repeated live runs')",
+        help="run each live cell K times (the rule: docs/live-tier.md, 'Repeated live runs')",
     )
     matrix.add_argument(
         "--allow-unconfirmed",
@@ -137,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="emulator option (the server's own configuration), JSON values allowed",
     )
     serve.add_argument(
-        "--fault", choices=sorted(FAULT_KINDS), default=None, help='serve through a fault (README, "Faults")'
+        "--fault",
+        choices=sorted(FAULT_KINDS),
+        default=None,
+        help='serve through a fault (docs/robustness.md, "Faults")',
     )
     serve.add_argument(
         "--fault-option",

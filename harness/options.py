@@ -117,7 +117,7 @@ def declare(parser: pytest.Parser) -> None:
         type=int,
         default=1,
         metavar="K",
-        help="run each live cell K times and fold the runs into one outcome with its pass rate (README)",
+        help="run each live cell K times and fold the runs into one outcome with its pass rate (docs/live-tier.md)",
     )
     group.addoption(
         "--compat-allow-unconfirmed",

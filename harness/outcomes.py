@@ -117,7 +117,7 @@ class Cell:
         """Declared a capability answer (supported, ignored, ...) and came back inconclusive.
 
         A weak model is one explanation; a backend that silently dropped what showed the answer is another,
-        so this fails the run unless ``allowed`` says why it may only warn (README, "Gating on live rows").
+        so this fails the run unless ``allowed`` says why it may only warn (docs/gating.md).
         """
         return self.outcome is Outcome.INCONCLUSIVE and self.expected in DECIDED
 

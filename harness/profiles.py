@@ -173,7 +173,7 @@ class Profile(BaseModel):
     unconfirmed: dict[str, str] = Field(
         default_factory=dict,
         description="live rows: feature -> why a weak model may leave its declared cell inconclusive (a warning, "
-        "not a failure; README, 'Gating on live rows')",
+        "not a failure; docs/gating.md)",
     )
     live: LiveSpec | None = Field(default=None, description="also run this profile live, on a launched server")
     server: str | None = Field(default=None, description='reach = "server": the [servers.NAME] to launch')

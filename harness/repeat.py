@@ -1,6 +1,6 @@
 """Repeated live cells: k runs of one scenario folded into one outcome with its pass rate.
 
-The rule (README, "Repeated live runs"):
+The rule (docs/live-tier.md, "Repeated live runs"):
 - every run has the same outcome: that outcome;
 - only supported and inconclusive runs: supported, "supported in i of k runs" (one run the wire shows
   honoured is the backend's answer; the model missed the others). So a cell declared supported is kept by

@@ -267,7 +267,7 @@ class CompatSession:
         return Path(self.config.getoption("compat_report_dir") or default)
 
     def _check_outbound(self, session: pytest.Session) -> None:
-        """Fail a session whose launched servers tried to reach off the machine (README, "Live tier").
+        """Fail a session whose launched servers tried to reach off the machine (docs/live-tier.md).
 
         Runs before the pools stop their servers (at unconfigure), while every log can still be read.
         """

@@ -23,7 +23,7 @@ from tests.reports import report_of
 
 CASSETTES = Path(__file__).parent.parent / "fixtures" / "cassettes"
 RECORDED = list(cassettes.load(CASSETTES))
-# The rows built here; GoModel's module is not served by the Go module proxy (README, "Live tier").
+# The rows built here; GoModel's module is not served by the Go module proxy (docs/live-tier.md).
 RECORDED_PROFILES = {
     "ollama-chat",
     "ollama-responses",

@@ -253,7 +253,7 @@ pytestmark_plugin = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableE
 @pytestmark_plugin
 def test_fault_profiles_become_named_broken_or_error_cells(pytester: pytest.Pytester) -> None:
     # Two features that stream and one that does not: every fault shows; the full fault matrix is
-    # `python -m harness matrix --faults --backend 'fault-*'` (README, "Faults").
+    # `python -m harness matrix --faults --backend 'fault-*'` (docs/robustness.md, "Faults").
     result = run_suites(pytester, "--compat-faults", "--backend", "fault-*", "-k", "test_plain_text or test_streaming")
     profiles = {n: p for n, p in load_profiles(include_faults=True).items() if n.startswith("fault-")}
     result.assert_outcomes(passed=3 * len(profiles))

@@ -57,7 +57,7 @@ FAULT_KINDS: dict[str, str] = {
     "reorder_output": "a Responses answer's `output` items come back reversed (in a stream: response.completed's)",
 }
 # The silent ones: a 200 with a plausible answer, as a careless gateway or proxy gives. Nothing on the wire
-# is malformed, so the classifiers must read them from what reached the model (README, "Faults").
+# is malformed, so the classifiers must read them from what reached the model (docs/robustness.md, "Faults").
 SILENT_KINDS = ("drop_system", "drop_tools", "drop_second_call", "reorder_output")
 LOUD_KINDS = tuple(kind for kind in FAULT_KINDS if kind not in SILENT_KINDS)
 assert set(FAULT_KINDS) == set(get_args(FaultKind))

@@ -2,7 +2,7 @@
 
 Modelled from GoModel's source, release by release (``gomodel_releases.py`` says which commit each
 release row follows and where its date comes from; option ``version`` picks one, default 0.1.59), from
-DESIGN.md "Backend facts" and from the live recordings of v0.1.22 (fixtures/cassettes). Every release:
+docs/backends.md ("GoModel") and from the live recordings of v0.1.22 (fixtures/cassettes). Every release:
 - master key auth: 401 ``authentication_error`` "missing authorization header" / "invalid master key"
   (internal/server/auth.go);
 - model ids are ``provider/model``; an unknown one is 400 ``unsupported model: X`` up to v0.1.22, 404

@@ -1,6 +1,6 @@
 """The LiteLLM proxy: /v1/responses bridged onto a chat provider (here, an Ollama upstream).
 
-Quirks modelled (DESIGN.md "Backend facts"; "live" is LiteLLM 1.108.7's proxy, no database, in front of
+Quirks modelled (docs/backends.md, "LiteLLM proxy"; "live" is LiteLLM 1.108.7's proxy, no database, in front of
 Ollama 0.24.0 on ``ollama_chat/``, measured here 2026-11-26, recorded in fixtures/cassettes/litellm-responses):
 - previous_response_id needs the proxy's database to look up earlier turns; without one
   (option ``database = false``, the default) it is silently ignored (live: the same input token count

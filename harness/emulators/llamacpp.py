@@ -1,4 +1,4 @@
-"""llama.cpp's llama-server (measured at llama.cpp commit 0c1e570, see DESIGN.md "Backend facts").
+"""llama.cpp's llama-server (llama.cpp commit 0c1e570; sources: docs/backends.md).
 
 Quirks modelled:
 - the ``model`` field is not checked: any name gets an answer;
@@ -76,7 +76,7 @@ class LlamaCppEmulator(ModelServer):
         end_envelope=("id", "object", "created_at", "status", "model", "output", "usage"),
         completed_timings=True,
     )
-    utilities = frozenset({"input_tokens"})  # /v1/responses/input_tokens (DESIGN.md, measured at 0c1e570)
+    utilities = frozenset({"input_tokens"})  # /v1/responses/input_tokens (tools/server/server.cpp at 0c1e570)
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)

@@ -1,8 +1,8 @@
 """llama-cpp-python's own server (``python -m llama_cpp.server``), measured here with 0.3.36 (llama.cpp 0c1e570).
 
 A different server from llama.cpp's llama-server: FastAPI around the Python bindings. Quirks modelled
-(DESIGN.md "Backend facts"; its source: llama_cpp/server/app.py, errors.py, types.py, llama_types.py and
-llama_chat_format.py; and the live recordings in fixtures/cassettes/llama-cpp-python-chat):
+(docs/backends.md, "llama-cpp-python's server"; its source: llama_cpp/server/app.py, errors.py, types.py,
+llama_types.py and llama_chat_format.py; and the live recordings in fixtures/cassettes/llama-cpp-python-chat):
 - Chat Completions only: /v1/responses and every other unknown route get FastAPI's 404 {"detail": "Not Found"};
 - every failure inside a route, request validation included, is a 500 {"error": {"message", "type":
   "internal_server_error", "param": null, "code": null}} (errors.py, RouteErrorHandler), never a 400;

@@ -1,6 +1,6 @@
 """Ollama's OpenAI-compatible API (/v1/chat/completions, /v1/responses since v0.13.3).
 
-Quirks modelled (DESIGN.md "Backend facts"; Ollama's openai/openai.go and docs/openai.md):
+Quirks modelled (docs/backends.md, "Ollama"; Ollama v0.24.0's openai/openai.go, openai/responses.go and docs/openai.md):
 - tool_choice and parallel_tool_calls are not read: the model decides;
 - streamed tool calls arrive whole in one chunk (Ollama parses the call after generation);
 - stream_options.include_usage is honoured; chat ids are chatcmpl-<0..998> (middleware/openai.go);

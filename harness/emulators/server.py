@@ -20,12 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .base import Emulator, HttpRequest
 from .faults import Fault, FaultyEmulator, Pause, Reset
 
-# Limits against clients that misbehave (README, "Serving an emulator"): a connection that sends nothing
-# for IDLE_TIMEOUT seconds is closed; a request's headers must arrive within HEADER_TIMEOUT of its first
-# byte and its body within BODY_TIMEOUT of its headers, in total (a byte a second does not reset them, as
-# it does a socket timeout); past MAX_CONNECTIONS open at once, a new one takes the slot of the connection
-# that has waited longest for a request's headers, or, if every one is busy answering, gets 503 and is
-# closed (one thread each, so this bounds the threads too); a body over MAX_REQUEST_BODY bytes gets 413 unread.
+# Limits against clients that misbehave (docs/robustness.md, "Hostile backends and bad input"): a connection
+# that sends nothing for IDLE_TIMEOUT seconds is closed; a request's headers must arrive within HEADER_TIMEOUT
+# of its first byte and its body within BODY_TIMEOUT of its headers, in total (a byte a second does not reset
+# them, as it does a socket timeout); past MAX_CONNECTIONS open at once, a new one takes the slot of the
+# connection that has waited longest for a request's headers, or, if every one is busy answering, gets 503 and
+# is closed (one thread each, so this bounds the threads too); a body over MAX_REQUEST_BODY bytes gets 413 unread.
 IDLE_TIMEOUT = 30.0
 HEADER_TIMEOUT = 10.0  # Apache's mod_reqtimeout allows 20 s to the first byte of headers, nginx 60 s
 BODY_TIMEOUT = 30.0  # 8 MiB on loopback takes milliseconds; this is for clients that trickle

@@ -1,6 +1,6 @@
 """vLLM's OpenAI-compatible server (``vllm serve``): native Chat Completions and Responses.
 
-Quirks modelled (DESIGN.md "Backend facts"; vLLM's entrypoints/openai):
+Quirks modelled (docs/backends.md, "vLLM"; vLLM's vllm/entrypoints/openai at 00b6063f3bf6 and its docs):
 - the response store is off unless VLLM_ENABLE_RESPONSES_API_STORE=1 (option ``responses_store``):
   without it previous_response_id cannot be found and gets 404;
 - tools need ``--enable-auto-tool-choice --tool-call-parser ...`` (option ``auto_tool_choice``):

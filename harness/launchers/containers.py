@@ -1,8 +1,9 @@
 """Containers through testcontainers, on Docker or on Podman's Docker-compatible socket.
 
 Live servers run on the host network, each on its own 127.0.0.1 port: these machines allow traffic to
-loopback only, and a bridge network hands out private addresses (PLATFORM.md). Images are never pulled
-here; an image the engine lacks is a missing prerequisite that names the command which builds it.
+loopback only, and a bridge network hands out private addresses (docs/live-tier.md, "The machine"). Images
+are never pulled here; an image the engine lacks is a missing prerequisite that names the command which
+builds it.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ and bind that goes through Python's ``socket`` module, in every thread and every
 requests, urllib), and refuses any whose host is not a loopback one, before a packet is sent. Each refusal
 is printed as one line that harness/launchers/outbound.py reads, so the session fails even when the
 server caught the error and carried on. Native code that opens sockets on its own (a C resolver such as
-c-ares) is outside Python's audit events; the servers launched this way use none (README, "Live tier").
+c-ares) is outside Python's audit events; the servers launched this way use none (docs/live-tier.md).
 
 The script runs under the server's own interpreter (its virtualenv), so it uses the standard library only.
 """

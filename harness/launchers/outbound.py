@@ -105,7 +105,7 @@ def render(attempts: list[Attempt]) -> str:
     """The failure text: what the rule is, and each offending line."""
     lines = [
         f"outbound: {len(attempts)} attempt(s) to reach off this machine in launched servers' logs "
-        '(the live tier allows 127.0.0.1 only; README, "Live tier"):'
+        '(the live tier allows 127.0.0.1 only; docs/live-tier.md):'
     ]
     lines += [f"  {attempt}" for attempt in attempts]
     return "\n".join(lines)

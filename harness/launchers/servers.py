@@ -6,7 +6,7 @@ how to tell it is ready, what it needs once ready, and how to ask it its version
 recipe's plan in a container or as a process and waits for it; ``ServerPool`` starts each server once per
 session, its upstream first (GoModel in front of Ollama), and stops them all however the session ends.
 
-No server may reach off this machine (README, "Live tier"): each recipe turns off the server's own
+No server may reach off this machine (docs/live-tier.md): each recipe turns off the server's own
 start-up and periodic fetches, citing where in its source they are; each container's resolv.conf names
 127.0.0.1 only; and ``ServerPool.outbound_attempts`` reads every server's whole log at session end for
 an attempt that slipped through anyway (harness/launchers/outbound.py). A new kind of server must be read
