@@ -1,6 +1,6 @@
 """Benchmark hostile backends (a script, not a test): ``python benchmarks/bench_hostile.py [CASE ...]``.
 
-Each case runs scenarios against a loopback server that misbehaves on purpose (harness/hostile.py) in a
+Each case runs scenarios against a loopback server that misbehaves on purpose (agents_compat/emulators/hostile.py) in a
 fresh pytest process, and prints one JSON line: that process's peak RSS, its wall time, the sum of the
 cells' seconds, the size of each report and the outcome counts.
 
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from harness.hostile import gzip_bomb, huge_answers, many_events, stalls
+from agents_compat.emulators.hostile import gzip_bomb, huge_answers, many_events, stalls
 
 PROFILE = """[profiles.hostile]
 family = "custom"
@@ -56,7 +56,8 @@ def run_case(name: str, pythonpath: str | None) -> dict[str, object]:
     env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     with tempfile.TemporaryDirectory() as folder, server() as url:
         Path(folder, "hostile.toml").write_text(PROFILE.format(api=api, url=url))
-        argv = [sys.executable, "-m", "pytest", "--pyargs", "suites", "-m", "live", "-q", "-p", "no:cacheprovider"]
+        argv = [sys.executable, "-m", "pytest", "--pyargs", "agents_compat.scenarios", "-m", "live", "-q"]
+        argv += ["-p", "no:cacheprovider"]
         argv += ["--backends", "hostile.toml", "--backend", "hostile", "--compat-report-dir", "out"]
         argv += ["-o", "asyncio_default_fixture_loop_scope=function", *extra]
         started = time.perf_counter()

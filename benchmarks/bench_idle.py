@@ -2,7 +2,7 @@
 
 Run it with ``python benchmarks/bench_idle.py [--runs N]`` (a script, not a test). It times a one-test
 pytest run in a fresh process, with the plugin (registered by the ``pytest11`` entry point, as in any
-project that installs the package) and without it (``-p no:harness.plugin``), alternating the two so a
+project that installs the package) and without it (``-p no:agents_compat.plugin``), alternating the two so a
 drift of the machine's speed hits both, and prints the medians and the overhead. The target is at most
 10% (README, "Use it in your own repo"). tests/test_idle.py checks the cause: such a run imports neither
 the SDK nor the profiles and changes no process state.
@@ -42,16 +42,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "test_one.py").write_text(TEST)
-        one_run(folder), one_run(folder, "-p", "no:harness.plugin")  # warm the file cache
+        one_run(folder), one_run(folder, "-p", "no:agents_compat.plugin")  # warm the file cache
         with_plugin, without = [], []
         for _ in range(args.runs):
             with_plugin.append(one_run(folder))
-            without.append(one_run(folder, "-p", "no:harness.plugin"))
+            without.append(one_run(folder, "-p", "no:agents_compat.plugin"))
     a, b = statistics.median(with_plugin), statistics.median(without)
     ratios = sorted(x / y for x, y in zip(with_plugin, without, strict=True))
     print(f"one-test pytest run, {args.runs} runs each, alternating (median wall seconds):")
     print(f"  with the plugin     {a:.3f} s  (min {min(with_plugin):.3f}, max {max(with_plugin):.3f})")
-    print(f"  -p no:harness.plugin {b:.3f} s  (min {min(without):.3f}, max {max(without):.3f})")
+    print(f"  -p no:agents_compat.plugin {b:.3f} s  (min {min(without):.3f}, max {max(without):.3f})")
     paired = statistics.median(ratios)
     print(f"  overhead            {100 * (a / b - 1):+.1f}% (median of pairwise ratios {paired:.3f})")
 

@@ -1,6 +1,6 @@
 """Benchmark the mocked tier (a script, not a test): run it with ``python benchmarks/bench_mocked.py``.
 
-1. Wall time of ``python -m harness matrix`` (README's main job: a fresh process, imports included),
+1. Wall time of ``python -m agents_compat matrix`` (README's main job: a fresh process, imports included),
    and the session time pytest itself reports.
 2. Per-cell overhead: one plain_text cell as the harness runs it (fresh emulator and mount, wire
    capture, classification, cell) against a bare ``Runner.run`` on the same respx route.
@@ -21,13 +21,13 @@ import httpx
 from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
 from openai import AsyncOpenAI
 
-from harness import classify
-from harness.backend import Backend
-from harness.emulators import create
-from harness.launchers import endpoint_for
-from harness.launchers.emulated import mount
-from harness.outcomes import Cell
-from harness.profiles import load_profiles
+from agents_compat.config.profiles import load_profiles
+from agents_compat.emulators import create
+from agents_compat.judging import classify
+from agents_compat.launchers import endpoint_for
+from agents_compat.launchers.emulated import mount
+from agents_compat.outcomes import Cell
+from agents_compat.running.backend import Backend
 
 PROMPT = "Reply with exactly: PONG-7481"
 
@@ -42,8 +42,7 @@ def matrix_wall_times(runs: int) -> tuple[list[float], list[float], str]:
                     sys.executable,
                     "-m",
                     "pytest",
-                    "--pyargs",
-                    "suites",
+                    "--pyargs", "agents_compat.scenarios",
                     "-m",
                     "mocked",
                     "-q",

@@ -1,6 +1,6 @@
 """Load on a served emulator (a script, not a test): ``python benchmarks/load_serve.py``.
 
-Starts ``python -m harness serve NAME`` as its own process (through the process launcher), then sends
+Starts ``python -m agents_compat serve NAME`` as its own process (through the process launcher), then sends
 REQUESTS requests from CLIENTS concurrent ``httpx.AsyncClient``s over loopback: Chat Completions and
 Responses, streamed and not, in turn. Every response must be complete and valid: status 200, the
 exact text asked for, and a stream that ends properly ([DONE] for chat, response.completed for
@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from harness.launchers.process import launched
-from harness.profiles import load_profiles
-from harness.wire import parse_sse
+from agents_compat.config.profiles import load_profiles
+from agents_compat.launchers.process import launched
+from agents_compat.wire.capture import parse_sse
 
 KINDS = ("chat", "chat-stream", "responses", "responses-stream")
 
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-clients", type=int, default=0, help="slow-header clients running beside the load")
     args = parser.parse_args(argv)
     profile = load_profiles()[args.profile]
-    command = [sys.executable, "-m", "harness", "serve", args.profile, "--port", "{port}"]
+    command = [sys.executable, "-m", "agents_compat", "serve", args.profile, "--port", "{port}"]
     command += ["--fault", args.fault] if args.fault else []
     served = profile.model_copy(update={"reach": "process", "command": command, "base_url": None})
     stop = threading.Event()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.shapes import event_sequence, key_paths  # noqa: E402
+from agents_compat.wire.shapes import event_sequence, key_paths  # noqa: E402
 
 GOLDEN_DIR = "tests/contract/testdata/golden"
 GOLDENS = {

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.emulators import create
-from harness.emulators.server import make_server
+from agents_compat.emulators import create
+from agents_compat.emulators.serve import make_server
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -21,14 +21,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 from unittest import mock
 
-from harness.emulators import brain, bridge, chat, gomodel_releases, litellm, responses
-from harness.emulators.base import ApiError, HttpReply
-from harness.emulators.gomodel import GoModelEmulator
-from harness.emulators.llamacpp import LlamaCppEmulator
-from harness.emulators.model_server import ModelServer
-from harness.emulators.ollama import OllamaEmulator
-from harness.emulators.openai import OpenAIEmulator
-from harness.emulators.responses import ConversationStore, Responses
+from agents_compat.emulators import brain, bridge, chat, gomodel_releases, litellm, responses
+from agents_compat.emulators.base import ApiError, HttpReply
+from agents_compat.emulators.engine import ModelServer
+from agents_compat.emulators.gomodel import GoModelEmulator
+from agents_compat.emulators.llamacpp import LlamaCppEmulator
+from agents_compat.emulators.ollama import OllamaEmulator
+from agents_compat.emulators.openai import OpenAIEmulator
+from agents_compat.emulators.responses import ConversationStore, Responses
 
 Patches = Callable[[], Iterable[AbstractContextManager[Any]]]
 
@@ -534,15 +534,15 @@ class HarnessMutation:
 
 def _unconfirmed_fails() -> bool:
     """A live cell declared supported that came back inconclusive fails the verdict (issue 29)."""
-    from harness import verdict
-    from harness.outcomes import Cell, Outcome
+    from agents_compat.judging import verdict
+    from agents_compat.outcomes import Cell, Outcome
 
     quiet = Cell("gw", "handoffs", "live", Outcome.INCONCLUSIVE, "no marker", Outcome.SUPPORTED)
     return verdict.build([quiet], [], None, failed=False, fail_not_ready=False).passed is False
 
 
 def _inconclusive_is_never_unconfirmed() -> Patches:
-    from harness.outcomes import Cell
+    from agents_compat.outcomes import Cell
 
     return lambda: [mock.patch.object(Cell, "unconfirmed", property(lambda self: False))]
 

@@ -1,6 +1,6 @@
 """Whole, valid matrix reports for tests, from the few fields a test is about.
 
-Every reader takes the report model (harness/report/), which validates a file as a whole: a test that feeds a
+Every reader takes the report model (agents_compat/report/), which validates a file as a whole: a test that feeds a
 reader fills the rest here with neutral values (no baseline, nothing differing, no readiness).
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from harness.profiles import LIVE_SUFFIX
-from harness.report import Report
+from agents_compat.config.profiles import LIVE_SUFFIX
+from agents_compat.report import Report
 
 
 def _tier(name: str) -> str:

@@ -1,13 +1,13 @@
-"""harness/agreement.py: each live cell beside its profile's mocked cell, every disagreement listed."""
+"""agents_compat/judging/agreement.py: each live cell beside its profile's mocked cell, every disagreement listed."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness import agreement
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
-from harness.profiles import Difference, Profile, load_profiles
+from agents_compat.config.profiles import Difference, Profile, load_profiles
+from agents_compat.judging import agreement
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell, Outcome
 from tests.reports import report_of
 
 

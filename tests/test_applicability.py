@@ -1,4 +1,4 @@
-"""Where a feature applies (harness/features.py), and the judge's one live/mocked rule.
+"""Where a feature applies (agents_compat/config/features.py), and the judge's one live/mocked rule.
 
 The feature table declares the APIs each feature applies to; profiles need no line for the others
 (profiles.py fills in ``skipped``), and the plugin records those cells itself without running the scenario.
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.features import BY_ID, FEATURES
-from harness.outcomes import Observation, Outcome
-from harness.profiles import Profile, ProfileError, load_profiles
-from harness.testing import run_suites  # noqa: F401 (imports the SDK once, before any in-process run)
+from agents_compat.config.features import BY_ID, FEATURES
+from agents_compat.config.profiles import Profile, ProfileError, load_profiles
+from agents_compat.outcomes import Observation, Outcome
+from agents_compat.testing import run_suites  # noqa: F401 (imports the SDK once, before any in-process run)
 
 RESPONSES_ONLY = [f.id for f in FEATURES if f.apis == {"responses"}]
 CHAT_REASON = "a Responses API feature; this profile's SDK path is Chat Completions"
@@ -110,7 +110,7 @@ def test_a_models_miss_is_inconclusive_live_and_ignored_mocked() -> None:
 
 SCENARIOS = """
 import pytest
-from harness.classify.common import model_missed
+from agents_compat.judging.classify.common import model_missed
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

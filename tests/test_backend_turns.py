@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from harness.backend import LIVE_MAX_TURNS, Backend
+from agents_compat.running.backend import LIVE_MAX_TURNS, Backend
 
 
 def _backend(tier: str) -> Backend:

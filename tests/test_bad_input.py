@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.features import FEATURE_IDS
-from harness.launchers.process import free_port
-from harness.testing import run_suites
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.launchers.process import free_port
+from agents_compat.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "agents_compat", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
     )
 
 
@@ -95,7 +95,7 @@ def test_an_unreachable_url_is_an_error_cell_at_once(pytester: pytest.Pytester) 
     for cell in cells:
         if cell["outcome"] == "skipped":  # the model id has no provider/ namespace: nothing is sent
             continue
-        # after two refused connections the row stops trying (harness/health.py)
+        # after two refused connections the row stops trying (agents_compat/running/health.py)
         reasons = ("connection failed", "backend not answering since")
         assert cell["outcome"] == "error" and any(r in cell["reason"] for r in reasons), cell
         # error_surfacing asks with the SDK's default two retries, and waits out the SDK's own backoff

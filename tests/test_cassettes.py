@@ -5,7 +5,7 @@ nested shape of a JSON body (field names at every depth: usage, output items and
 objects) and of every stream event's payload must match what the real server sent. Where the
 real model and the emulator's scripted one chose differently (a tool call against text), the exchange
 is counted as not comparable. Re-record after a live run with
-``python -m harness cassettes compat-matrix.json fixtures/cassettes``.
+``python -m agents_compat cassettes compat-matrix.json fixtures/cassettes``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import cassettes
-from harness.profiles import load_profiles
-from harness.wire import REDACTED, SECRET_HEADERS
+from agents_compat.config.profiles import load_profiles
+from agents_compat.report import cassettes
+from agents_compat.wire.capture import REDACTED, SECRET_HEADERS
 from tests.reports import report_of
 
 CASSETTES = Path(__file__).parent.parent / "fixtures" / "cassettes"

@@ -11,10 +11,10 @@ import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError, UserError
 from pydantic import BaseModel
 
-from harness import classify
-from harness.backend import RunRecord
-from harness.outcomes import Outcome
-from harness.wire import Exchange
+from agents_compat.judging import classify
+from agents_compat.outcomes import Outcome
+from agents_compat.running.backend import RunRecord
+from agents_compat.wire.capture import Exchange
 
 SDK_DROP_WARNING = (
     "OpenAIChatCompletionsModel does not support server-managed conversation state (previous_response_id). "

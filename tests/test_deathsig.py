@@ -1,4 +1,4 @@
-"""harness/launchers/deathsig.py: a launched server dies with the harness, even when the harness is SIGKILLed."""
+"""agents_compat/launchers/deathsig.py: a launched server dies with the harness, even when the harness is SIGKILLed."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import time
 
 import pytest
 
-from harness.launchers.deathsig import die_with_parent
+from agents_compat.launchers.deathsig import die_with_parent
 
 # The "harness": starts a long sleeper the way the launchers do, says its pid, then waits to be killed.
 HARNESS = textwrap.dedent(
     """
     import subprocess, sys, time
-    from harness.launchers.deathsig import die_with_parent
+    from agents_compat.launchers.deathsig import die_with_parent
     server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                               preexec_fn=die_with_parent() if sys.argv[1] == "asked" else None)
     print(server.pid, flush=True)

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("harness", "suites", "tests", "benchmarks", "scripts")
+SOURCES = ("agents_compat", "tests", "benchmarks", "scripts")
 # Documented public API despite the underscore: os._exit is how a forked child leaves without running the
 # parent's clean-up (https://docs.python.org/3/library/os.html#os._exit).
 PUBLIC_DESPITE_UNDERSCORE = {"_exit"}
@@ -77,15 +77,15 @@ def test_no_private_attribute_of_a_dependency_is_used() -> None:
 def test_the_scan_finds_what_broke_accept() -> None:
     # The line accept.py had until tomlkit 0.15.3, and an enum's private map: both must be reported.
     trees = sources()
-    trees[ROOT / "harness" / "old_accept.py"] = ast.parse(
+    trees[ROOT / "agents_compat" / "old_accept.py"] = ast.parse(
         "table.value._insert_after(keys[-1].key, key, value)\n"
         "ok = value in Outcome._value2member_map_\n"
         "from tomlkit.container import _NotSet\n"
     )
     assert foreign_private_uses(trees) == [
-        "harness/old_accept.py:1: _insert_after",
-        "harness/old_accept.py:2: _value2member_map_",
-        "harness/old_accept.py:3: _NotSet",
+        "agents_compat/old_accept.py:1: _insert_after",
+        "agents_compat/old_accept.py:2: _value2member_map_",
+        "agents_compat/old_accept.py:3: _NotSet",
     ]
 
 

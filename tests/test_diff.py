@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness import cli
-from harness.report import Report, diff
+from agents_compat import cli
+from agents_compat.report import Report, diff
 from tests.reports import report_data
 
 

@@ -1,4 +1,4 @@
-"""harness/launchers/emulated.py: an emulator mounted as the openai client's transport, faults included."""
+"""agents_compat/launchers/emulated.py: an emulator mounted as the openai client's transport, faults included."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import httpx
 import pytest
 import respx
 
-from harness.emulators import Faults, create
-from harness.emulators.faults import Fault
-from harness.launchers.emulated import CONNECTION_RESET, mount
+from agents_compat.emulators import Faults, create
+from agents_compat.emulators.faults import Fault
+from agents_compat.launchers.emulated import CONNECTION_RESET, mount
 
 BASE = "http://backend.emulated:8080/v1"
 CHAT = {"model": "qwen3:0.6b", "messages": [{"role": "user", "content": "Reply with exactly: hi"}]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.emulators import HttpReply, HttpRequest, create
+from agents_compat.emulators import HttpReply, HttpRequest, create
 
 OPENAI_KEY = "sk-test"
 GOMODEL = "ollama/qwen3:0.6b"

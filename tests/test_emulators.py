@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from harness.emulators import HttpReply, HttpRequest, brain, create
-from harness.wire import parse_sse
+from agents_compat.emulators import HttpReply, HttpRequest, brain, create
+from agents_compat.wire.capture import parse_sse
 
 TURN1 = "Remember this: the code word is KIWI-1."
 TURN2 = "What is the code word?"

@@ -1,4 +1,5 @@
-"""harness/evidence.py: what the captured wire says, read the same way for both APIs and both body kinds."""
+"""agents_compat/judging/evidence.py: what the captured wire says, read the same way for both APIs and both
+body kinds."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness import evidence
-from harness.evidence import WireCall, WireUsage
-from harness.wire import Exchange
+from agents_compat.judging import evidence
+from agents_compat.judging.evidence import WireCall, WireUsage
+from agents_compat.wire.capture import Exchange
 
 CHAT, RESPONSES = "/v1/chat/completions", "/v1/responses"
 

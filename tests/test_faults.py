@@ -13,17 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import classify
-from harness.backend import Backend
-from harness.classify.common import reordered_output
-from harness.emulators import HttpReply, HttpRequest, create
-from harness.emulators.faults import LOUD_KINDS, RESET, SILENT_KINDS, Delivery, Fault, FaultyEmulator, Pause
-from harness.emulators.server import make_server
-from harness.launchers import endpoint_for
-from harness.outcomes import Outcome
-from harness.profiles import ProfileError, load_profiles
-from harness.testing import run_suites
-from harness.wire import Exchange, parse_sse
+from agents_compat.config.profiles import ProfileError, load_profiles
+from agents_compat.emulators import HttpReply, HttpRequest, create
+from agents_compat.emulators.faults import LOUD_KINDS, RESET, SILENT_KINDS, Delivery, Fault, FaultyEmulator, Pause
+from agents_compat.emulators.serve import make_server
+from agents_compat.judging import classify
+from agents_compat.judging.classify.common import reordered_output
+from agents_compat.launchers import endpoint_for
+from agents_compat.outcomes import Outcome
+from agents_compat.running.backend import Backend
+from agents_compat.testing import run_suites
+from agents_compat.wire.capture import Exchange, parse_sse
 
 MODEL = "gpt-4.1-mini"
 CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "Reply with exactly: one two three four five"}]}
@@ -253,7 +253,7 @@ pytestmark_plugin = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableE
 @pytestmark_plugin
 def test_fault_profiles_become_named_broken_or_error_cells(pytester: pytest.Pytester) -> None:
     # Two features that stream and one that does not: every fault shows; the full fault matrix is
-    # `python -m harness matrix --faults --backend 'fault-*'` (docs/robustness.md, "Faults").
+    # `python -m agents_compat matrix --faults --backend 'fault-*'` (docs/robustness.md, "Faults").
     result = run_suites(pytester, "--compat-faults", "--backend", "fault-*", "-k", "test_plain_text or test_streaming")
     profiles = {n: p for n, p in load_profiles(include_faults=True).items() if n.startswith("fault-")}
     result.assert_outcomes(passed=3 * len(profiles))

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.emulators import ApiError, HttpRequest, create
-from harness.profiles import Profile, ProfileError, load_profiles
+from agents_compat.config.profiles import Profile, ProfileError, load_profiles
+from agents_compat.emulators import ApiError, HttpRequest, create
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from harness import cassettes
-from harness.emulators import HttpReply, HttpRequest, create
-from harness.emulators.gomodel import RESPONSES_USAGE, typed_usage
-from harness.profiles import load_profiles
-from harness.shapes import event_sequence, key_paths
-from harness.wire import parse_sse
+from agents_compat.config.profiles import load_profiles
+from agents_compat.emulators import HttpReply, HttpRequest, create
+from agents_compat.emulators.gomodel import RESPONSES_USAGE, typed_usage
+from agents_compat.report import cassettes
+from agents_compat.wire.capture import parse_sse
+from agents_compat.wire.shapes import event_sequence, key_paths
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 GOLDEN = json.loads((FIXTURES / "gomodel-golden-shapes.json").read_text())
@@ -116,7 +116,7 @@ DIFFERENCES: dict[tuple[str, str, str, str], str] = {
     ("groq/chat_with_tools", "", "emulator", "choices[].message.tool_calls[].index"): (
         "the emulated upstream's own field: Ollama 0.24.0 puts an index on each call of a non-streamed message "
         "(recorded live: fixtures/cassettes/ollama-chat/function_tools.json), Groq does not, and GoModel keeps "
-        "a choice's message as the upstream sent it (harness/emulators/gomodel.py, typed_completion)"
+        "a choice's message as the upstream sent it (agents_compat/emulators/gomodel.py, typed_completion)"
     ),
     ("openai/responses_stream", "response.output_text.delta", "golden", "obfuscation"): UPSTREAM_OPENAI,
     (

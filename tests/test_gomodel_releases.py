@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from harness.emulators import HttpReply, HttpRequest, create
-from harness.emulators.gomodel_releases import RELEASES, release
-from harness.profiles import load_profiles
+from agents_compat.config.profiles import load_profiles
+from agents_compat.emulators import HttpReply, HttpRequest, create
+from agents_compat.emulators.gomodel_releases import RELEASES, release
 
 TRANSLATED, NATIVE = "ollama/qwen3:0.6b", "openai/gpt-4.1-mini"
 

@@ -1,4 +1,4 @@
-"""harness/health.py: a backend that stopped answering ends its row's remaining cells at once."""
+"""agents_compat/running/health.py: a backend that stopped answering ends its row's remaining cells at once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from harness.health import NOT_ANSWERING_AFTER, BackendNotAnswering, GuardedTransport, Health
+from agents_compat.running.health import NOT_ANSWERING_AFTER, BackendNotAnswering, GuardedTransport, Health
 
 
 class Scripted(httpx.AsyncBaseTransport):

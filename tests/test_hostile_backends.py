@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from harness.emulators import create
-from harness.emulators.server import make_server
-from harness.features import FEATURE_IDS
-from harness.hostile import compressing, gzip_bomb, huge_answers, many_events, silent, stalls
-from harness.testing import run_suites
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.emulators import create
+from agents_compat.emulators.hostile import compressing, gzip_bomb, huge_answers, many_events, silent, stalls
+from agents_compat.emulators.serve import make_server
+from agents_compat.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.testing import run_suites
+from agents_compat.cli import main
+from agents_compat.testing import run_suites
 from tests.reports import report_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -171,7 +171,8 @@ def test_bad_plugin_options_are_usage_errors_before_the_run(
 ) -> None:
     (pytester.path / "taken").write_text("a file")
     result = pytester.runpytest_inprocess(
-        "--pyargs", "suites", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", *args
+        "--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider",
+        "-o", "asyncio_default_fixture_loop_scope=function", *args,
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str() + result.stderr.str()

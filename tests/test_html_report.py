@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from harness.matrix import Matrix
-from harness.outcomes import DIFFERS, LEGEND, Cell, Outcome
-from harness.profiles import load_profiles
-from harness.report import Report
-from harness.report import html as html_report
-from harness.report.build import build
+from agents_compat.config.profiles import load_profiles
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import DIFFERS, LEGEND, Cell, Outcome
+from agents_compat.report import Report
+from agents_compat.report import html as html_report
+from agents_compat.report.build import build
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "</pre></details><script>document.body.setAttribute('data-pwned', '1')</script><b>&amp;"

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from harness.inert import inert
-from harness.testing import run_suites
+from agents_compat.testing import run_suites
+from agents_compat.wire.inert import inert
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.emulators import create
-from harness.emulators.server import make_server
-from harness.launchers import containers
-from harness.prerequisites import MissingPrerequisite, cache_dir
-from harness.profiles import load_servers
-from harness.testing import run_suites
+from agents_compat.config.profiles import load_servers
+from agents_compat.emulators import create
+from agents_compat.emulators.serve import make_server
+from agents_compat.launchers import containers
+from agents_compat.launchers.prerequisites import MissingPrerequisite, cache_dir
+from agents_compat.testing import run_suites
 
 pytestmark = pytest.mark.live
 TWO_CELLS = "plain_text or (streaming and not tool)"  # test_plain_text, then test_streaming
@@ -61,7 +61,7 @@ def test_a_container_that_will_not_start_gives_error_cells_with_its_log(
 
 STOP_AFTER_FIRST = """
 import os
-from harness.launchers import containers
+from agents_compat.launchers import containers
 
 def pytest_runtest_teardown(item):
     if item.name.startswith("test_plain_text"):
@@ -161,7 +161,7 @@ def test_a_launched_container_resolves_on_loopback_only(llama_image: str) -> Non
     """Issue 12: a look-up that slips past a server's settings fails on 127.0.0.1 instead of leaving it."""
     from contextlib import ExitStack
 
-    from harness.launchers.servers import launch
+    from agents_compat.launchers.live_servers import launch
 
     spec = load_servers()["llama-server"]
     with ExitStack() as stack:

@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.features import FEATURE_IDS
-from harness.launchers import containers
-from harness.launchers.outbound import is_loopback
-from harness.launchers.recipes import recipe_for
-from harness.launchers.servers import LaunchFailed, Running, ServerPool, launch
-from harness.modelfiles import model_file
-from harness.outcomes import Outcome
-from harness.prerequisites import MissingPrerequisite
-from harness.profiles import PYTHON_KINDS, ProfileError, ServerSpec, load_profiles, load_servers
-from harness.testing import run_suites
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.config.profiles import PYTHON_KINDS, ProfileError, ServerSpec, load_profiles, load_servers
+from agents_compat.launchers import containers
+from agents_compat.launchers.live_servers import LaunchFailed, Running, ServerPool, launch
+from agents_compat.launchers.modelfiles import model_file
+from agents_compat.launchers.outbound import is_loopback
+from agents_compat.launchers.prerequisites import MissingPrerequisite
+from agents_compat.launchers.recipes import recipe_for
+from agents_compat.outcomes import Outcome
+from agents_compat.testing import run_suites
 
 LIVE_ROWS = {"ollama-chat", "ollama-responses", "gomodel-translated", "llamacpp-chat", "llamacpp-responses"}
 
@@ -153,7 +153,7 @@ import os, sys
 args = sys.argv[1:]
 print("fake llama-server", " ".join(args), flush=True)
 port = args[args.index("--port") + 1]
-os.execv(sys.executable, [sys.executable, "-m", "harness", "serve", "llamacpp", "--port", port,
+os.execv(sys.executable, [sys.executable, "-m", "agents_compat", "serve", "llamacpp", "--port", port,
                           "--model", args[args.index("--alias") + 1]])
 """
 
@@ -296,7 +296,7 @@ def test_leftovers_of_a_killed_session_are_removed_and_a_running_sessions_kept()
 
 
 def test_gomodel_rows_start_their_upstream_with_the_right_model() -> None:
-    from harness.launchers.servers import _upstream_model
+    from agents_compat.launchers.live_servers import _upstream_model
 
     gomodel = load_servers()["gomodel"]
     assert _upstream_model(gomodel, "ollama/qwen2.5-coder:0.5b") == "qwen2.5-coder:0.5b"
@@ -356,7 +356,7 @@ def test_a_quiet_server_has_no_outbound_attempts(fake_llama: ServerSpec) -> None
 def test_without_the_live_extra_a_container_row_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from harness import prerequisites
+    from agents_compat.launchers import prerequisites
 
     found = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "testcontainers" else found(name))

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from harness import classify
-from harness.backend import RunRecord
-from harness.classify.textcalls import PREFIX, call_as_text
-from harness.modelfiles import assemble, join_parts, model_file
-from harness.outcomes import Outcome
-from harness.prerequisites import MissingPrerequisite
-from harness.profiles import ModelSpec, ProfileError, load_models, load_profiles, load_servers
-from harness.wire import Exchange
+from agents_compat.config.profiles import ModelSpec, ProfileError, load_models, load_profiles, load_servers
+from agents_compat.judging import classify
+from agents_compat.judging.classify.textcalls import PREFIX, call_as_text
+from agents_compat.launchers.modelfiles import assemble, join_parts, model_file
+from agents_compat.launchers.prerequisites import MissingPrerequisite
+from agents_compat.outcomes import Outcome
+from agents_compat.running.backend import RunRecord
+from agents_compat.wire.capture import Exchange
 
 WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.emulators import create
-from harness.emulators.base import HttpReply, HttpRequest
-from harness.wire import parse_sse
+from agents_compat.emulators import create
+from agents_compat.emulators.base import HttpReply, HttpRequest
+from agents_compat.wire.capture import parse_sse
 
 TOOL = {
     "type": "function",

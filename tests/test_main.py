@@ -1,4 +1,4 @@
-"""harness/__main__.py: ``python -m harness`` is the CLI, and its exit status is the CLI's."""
+"""agents_compat/__main__.py: ``python -m agents_compat`` is the CLI, and its exit status is the CLI's."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "agents_compat", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_python_m_harness_runs_the_cli() -> None:

@@ -1,5 +1,8 @@
 """Tests mirror modules: tests/README.md maps every harness module to the test files that exercise it.
 
+The scenarios (agents_compat/scenarios/) are tests themselves, and a package's __init__.py that only names
+the package holds nothing to test: neither has a row.
+
 A module is exercised by a test file that imports it or a name defined in it (through a package that
 re-exports the name too), creates its emulator by family name (``create("ollama", ...)``), runs it
 with ``python -m``, or, for the plugin, takes pytest's ``pytester`` fixture: every pytest run loads the
@@ -17,13 +20,26 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-ROW = re.compile(r"^\|\s*`(harness/[^`]+\.py)`\s*\|(.*)\|\s*$")
+ROW = re.compile(r"^\|\s*`(agents_compat/[^`]+\.py)`\s*\|(.*)\|\s*$")
+
+
+SCENARIOS = ROOT / "agents_compat" / "scenarios"  # tests themselves: every `pytest` here collects them
+
+
+def _defines_nothing(path: Path) -> bool:
+    """An __init__.py that only names its package (a docstring, or nothing): there is nothing to test in it."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    return path.name == "__init__.py" and all(
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body
+    )
 
 
 def harness_modules() -> dict[str, str]:
-    """'harness/classify/core.py' -> 'harness.classify.core', for every module of the package."""
+    """'agents_compat/judging/classify/core.py' -> 'agents_compat.judging.classify.core', for every module."""
     found = {}
-    for path in sorted((ROOT / "harness").rglob("*.py")):
+    for path in sorted((ROOT / "agents_compat").rglob("*.py")):
+        if path.is_relative_to(SCENARIOS) or _defines_nothing(path):
+            continue
         parts = path.relative_to(ROOT).with_suffix("").parts
         found[path.relative_to(ROOT).as_posix()] = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
     return found
@@ -40,7 +56,7 @@ def mapping() -> dict[str, list[str]]:
 def _defined_in(obj: Any) -> set[str]:
     classes = obj.__mro__ if isinstance(obj, type) else (obj,)
     where = {getattr(c, "__module__", None) for c in classes}
-    return {w for w in where if isinstance(w, str) and w.split(".")[0] == "harness"}
+    return {w for w in where if isinstance(w, str) and w.split(".")[0] == "agents_compat"}
 
 
 def _resolve(module: str, name: str) -> set[str]:
@@ -54,7 +70,7 @@ def _resolve(module: str, name: str) -> set[str]:
 
 @cache
 def exercised(test_file: str) -> frozenset[str]:
-    from harness.emulators import EMULATORS
+    from agents_compat.emulators import EMULATORS
 
     tree = ast.parse((TESTS / test_file).read_text(encoding="utf-8"))
     found: set[str] = set()
@@ -62,11 +78,11 @@ def exercised(test_file: str) -> frozenset[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.split(".")[0] == "harness":
+                if alias.name.split(".")[0] == "agents_compat":
                     found.add(alias.name)
                     modules[alias.asname or alias.name] = alias.name
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module.split(".")[0] != "harness":
+            if node.module.split(".")[0] != "agents_compat":
                 continue
             found.add(node.module)
             for alias in node.names:
@@ -83,7 +99,7 @@ def exercised(test_file: str) -> frozenset[str]:
             if called == "create" and node.args[0].value in EMULATORS:
                 found |= _defined_in(EMULATORS[node.args[0].value])
         elif isinstance(node, ast.arg) and node.arg == "pytester":
-            found.add("harness.plugin")
+            found.add("agents_compat.plugin")
         elif isinstance(node, ast.List | ast.Tuple):
             words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
             found |= {f"{words[i + 1]}.__main__" for i in range(len(words) - 1) if words[i] == "-m"}
@@ -94,7 +110,8 @@ def test_every_harness_module_has_a_row_and_every_row_a_module() -> None:
     modules, rows = harness_modules(), mapping()
     missing = [path for path in modules if path not in rows]
     assert not missing, (
-        f"no row in tests/README.md for {', '.join(missing)}: add one each, like | `harness/new.py` | `test_new.py` |"
+        f"no row in tests/README.md for {', '.join(missing)}: "
+        "add one each, like | `agents_compat/new.py` | `test_new.py` |"
     )
     gone = [path for path in rows if path not in modules]
     assert not gone, f"tests/README.md maps modules that no longer exist: {', '.join(gone)}"
@@ -123,8 +140,8 @@ def test_every_test_file_is_in_the_readme() -> None:
 
 
 def test_the_check_can_tell_an_unrelated_file() -> None:
-    assert "harness.evidence" in exercised("test_evidence.py")
-    assert "harness.emulators.vllm" in exercised("test_emulators.py")  # create("vllm", ...)
-    assert "harness.__main__" in exercised("test_main.py")  # python -m harness
-    assert "harness.plugin" in exercised("test_plugin.py")  # pytester
-    assert "harness.evidence" not in exercised("test_options.py")
+    assert "agents_compat.judging.evidence" in exercised("test_evidence.py")
+    assert "agents_compat.emulators.vllm" in exercised("test_emulators.py")  # create("vllm", ...)
+    assert "agents_compat.__main__" in exercised("test_main.py")  # python -m agents_compat
+    assert "agents_compat.plugin" in exercised("test_plugin.py")  # pytester
+    assert "agents_compat.judging.evidence" not in exercised("test_options.py")

@@ -1,4 +1,4 @@
-"""harness/options.py: a bad command-line value is refused where it is parsed, in one line naming it."""
+"""agents_compat/options.py: a bad command-line value is refused where it is parsed, in one line naming it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import options
+from agents_compat import options
 
 
 @pytest.mark.parametrize(("text", "size"), [("8M", 8 * 1024**2), ("512k", 512 * 1024), ("1000000", 1000000),

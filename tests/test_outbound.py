@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from harness.launchers.outbound import attempts_in, is_loopback, render
-from harness.testing import run_suites
+from agents_compat.launchers.outbound import attempts_in, is_loopback, render
+from agents_compat.testing import run_suites
 
 # Lines servers really print when they try to reach out (the Ollama one is from a live run of v0.24.0
 # without OLLAMA_NO_CLOUD, issue 12), and the host each one names.
@@ -116,7 +116,7 @@ def test_loopback(host: str, loopback: bool) -> None:
 
 # -- a live session against a stand-in server that logs an outbound attempt -----------------------------
 
-SERVE = [sys.executable, "-m", "harness", "serve", "ollama", "--port", "{port}"]
+SERVE = [sys.executable, "-m", "agents_compat", "serve", "ollama", "--port", "{port}"]
 
 
 def _stand_in_session(pytester: pytest.Pytester, logged: str) -> pytest.RunResult:

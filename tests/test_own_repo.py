@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.accept import accept, write_expectations
-from harness.cli import main
-from harness.features import FEATURE_IDS, FEATURES
-from harness.scaffold import BACKENDS_FILE, WORKFLOW_FILE
+from agents_compat.accept import accept, write_expectations
+from agents_compat.cli import main
+from agents_compat.config.features import FEATURE_IDS, FEATURES
+from agents_compat.scaffold import BACKENDS_FILE, WORKFLOW_FILE
 from tests.reports import report_data, report_of
 
 ROOT = Path(__file__).parent.parent
@@ -30,8 +30,8 @@ def actionlint() -> str | None:
 
 @contextmanager
 def served(name: str) -> Iterator[tuple[str, str]]:
-    """``python -m harness serve NAME``: its URL and the API key line it prints."""
-    server = subprocess.Popen([sys.executable, "-m", "harness", "serve", name], stdout=subprocess.PIPE, text=True)
+    """``python -m agents_compat serve NAME``: its URL and the API key line it prints."""
+    server = subprocess.Popen([sys.executable, "-m", "agents_compat", "serve", name], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         first, second = server.stdout.readline(), server.stdout.readline()
@@ -43,7 +43,7 @@ def served(name: str) -> Iterator[tuple[str, str]]:
 
 def agents_compat(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+        [sys.executable, "-m", "agents_compat", *args],
         cwd=cwd,
         env={**os.environ, **env},
         capture_output=True,

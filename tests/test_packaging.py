@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-PACKAGES = ("harness", "suites")
+PACKAGES = ("agents_compat",)
 
 
 def shipped_files() -> set[str]:
@@ -47,7 +47,7 @@ def test_the_wheel_holds_every_module_and_data_file(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         inside = {name for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
         entry_points = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
-        assert "harness.plugin = harness.plugin" in archive.read(entry_points).decode()
+        assert "agents_compat.plugin = agents_compat.plugin" in archive.read(entry_points).decode()
     missing = sorted(shipped_files() - inside)
     assert not missing, f"left out of the wheel: {missing}"
-    assert "harness/classify/__init__.py" in inside
+    assert "agents_compat/judging/classify/__init__.py" in inside

@@ -9,9 +9,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from harness.emulators.ollama import OllamaEmulator
-from harness.features import FEATURE_IDS
-from harness.testing import run_suites
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.emulators.ollama import OllamaEmulator
+from agents_compat.testing import run_suites
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -241,7 +241,7 @@ def test_a_bad_baseline_stops_the_run_with_one_message(pytester: pytest.Pytester
 def test_each_backends_file_is_read_once_per_session(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness import profiles
+    from agents_compat.config import profiles
 
     reads: list[str] = []
     read_text, builtin_text = profiles.read_text, profiles.builtin_text
@@ -263,7 +263,7 @@ def test_each_backends_file_is_read_once_per_session(
 def test_one_session_object_holds_the_runs_state(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
-        from harness.session import CompatSession
+        from agents_compat.session.state import CompatSession
 
         def pytest_sessionfinish(session):
             hooks = session.config.pluginmanager.get_plugin("agents-compat")

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.launchers.process import LaunchError, ProcessPool, free_port, launched
-from harness.profiles import Profile, ProfileError, load_profiles
+from agents_compat.config.profiles import Profile, ProfileError, load_profiles
+from agents_compat.launchers.process import LaunchError, ProcessPool, free_port, launched
 
-SERVE = [sys.executable, "-m", "harness", "serve", "ollama", "--port", "{port}"]
+SERVE = [sys.executable, "-m", "agents_compat", "serve", "ollama", "--port", "{port}"]
 
 
 def profile(command: list[str], **fields: object) -> Profile:
@@ -138,7 +138,8 @@ def _slow_served_session(tmp_path: Path, output: int) -> tuple[subprocess.Popen[
         f'reach = "process"\nport = {port}\ncommand = {json.dumps(command)}\n'
     )
     run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--pyargs", "suites", "-m", "live", "-p", "no:cacheprovider", "-q"]
+        [sys.executable, "-m", "pytest", "--pyargs", "agents_compat.scenarios", "-m", "live"]
+        + ["-p", "no:cacheprovider", "-q"]
         + ["--backends", "proc.toml", "--backend", "served-slow", "-k", "test_plain_text", "--compat-timeout", "120"],
         cwd=tmp_path,
         stdout=output,

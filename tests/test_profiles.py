@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.features import FEATURE_IDS
-from harness.outcomes import Outcome
-from harness.profiles import ProfileError, load_profiles, select
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.config.profiles import ProfileError, load_profiles, select
+from agents_compat.outcomes import Outcome
 
 REQUIRED_PROFILES = {
     "openai-responses",

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.launchers import loopback_guard
-from harness.launchers.outbound import attempts_in, is_loopback
-from harness.launchers.recipes import litellm, llamacpppython, python, recipe_for
-from harness.launchers.servers import Running, ServerPool, launch
-from harness.prerequisites import MissingPrerequisite
-from harness.profiles import ServerSpec, load_servers
+from agents_compat.config.profiles import ServerSpec, load_servers
+from agents_compat.launchers import loopback_guard
+from agents_compat.launchers.live_servers import Running, ServerPool, launch
+from agents_compat.launchers.outbound import attempts_in, is_loopback
+from agents_compat.launchers.prerequisites import MissingPrerequisite
+from agents_compat.launchers.recipes import litellm, llamacpppython, python, recipe_for
 
 # -- the guard: what it refuses, without sending anything -----------------------------------------
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.features import FEATURE_IDS
-from harness.testing import run_suites
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.testing import run_suites
 
 # openai-chat declared wrong on one feature: one failing cell to stop at, re-run and report.
 WRONG = '[profiles.openai-chat.expect]\nplain_text = "broken"\n'
@@ -49,7 +49,8 @@ def test_minus_k_selects_cells(pytester: pytest.Pytester) -> None:
 
 def test_last_failed_reruns_only_the_differing_cell(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", wrong=WRONG)
-    args = ("--pyargs", "suites", "-m", "mocked", "--backends", "wrong.toml", "--backend", "openai-chat")
+    args = ("--pyargs", "agents_compat.scenarios", "-m", "mocked")
+    args += ("--backends", "wrong.toml", "--backend", "openai-chat")
     out = ("--compat-report-dir", str(pytester.path / "out"), "-o", "asyncio_default_fixture_loop_scope=function")
     first = pytester.runpytest_inprocess(*args, *out)  # the cache provider on: --lf needs it
     first.assert_outcomes(passed=len(FEATURE_IDS) - 1, failed=1)

@@ -2,7 +2,7 @@
 accepted from a clean run, and read `ignored` or `broken` from the wire, not `inconclusive`.
 
 The backend is a served emulator (real HTTP) behind a URL profile, so its row is live: a model's miss
-there is inconclusive, which alone never failed a run before. Each silent fault (harness/emulators/faults.py)
+there is inconclusive, which alone never failed a run before. Each silent fault (agents_compat/emulators/faults.py)
 is what a careless gateway in front of the same backend does.
 """
 
@@ -17,15 +17,16 @@ from typing import Any
 
 import pytest
 
-from harness import cassettes, cli, probes
-from harness.accept import accept
-from harness.classify.common import output_items, reordered_output
-from harness.emulators import create, faults
-from harness.emulators.faults import Fault
-from harness.emulators.server import make_server
-from harness.report import load
-from harness.testing import run_suites
-from harness.wire import Exchange
+from agents_compat import cli
+from agents_compat.accept import accept
+from agents_compat.emulators import create, faults
+from agents_compat.emulators.faults import Fault
+from agents_compat.emulators.serve import make_server
+from agents_compat.judging import probes
+from agents_compat.judging.classify.common import output_items, reordered_output
+from agents_compat.report import cassettes, load
+from agents_compat.testing import run_suites
+from agents_compat.wire.capture import Exchange
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

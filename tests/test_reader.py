@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
-from harness.profiles import load_profiles
-from harness.report import Report, ReportError, load
-from harness.report.build import build
+from agents_compat.config.profiles import load_profiles
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell, Outcome
+from agents_compat.report import Report, ReportError, load
+from agents_compat.report.build import build
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
 

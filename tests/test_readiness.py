@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import readiness
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
-from harness.profiles import ProfileError, load_profiles
-from harness.readiness import LIMITED, NOT_READY, READY, AgentSpec
-from harness.testing import run_suites
+from agents_compat.config.profiles import ProfileError, load_profiles
+from agents_compat.judging import readiness
+from agents_compat.judging.matrix import Matrix
+from agents_compat.judging.readiness import LIMITED, NOT_READY, READY, AgentSpec
+from agents_compat.outcomes import Cell, Outcome
+from agents_compat.testing import run_suites
 
 S, U, IGN, B, K = Outcome.SUPPORTED, Outcome.UNSUPPORTED, Outcome.IGNORED, Outcome.BROKEN, Outcome.SKIPPED
 

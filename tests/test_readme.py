@@ -8,18 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.matrix import Matrix
-from harness.outcomes import Cell
-from harness.profiles import load_profiles
-from harness.report import terminal
-from harness.report.build import build
-from harness.selection import all_rows
+from agents_compat.config.profiles import load_profiles
+from agents_compat.config.selection import all_rows
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell
+from agents_compat.report import terminal
+from agents_compat.report.build import build
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BASELINE = json.loads((ROOT / "fixtures" / "baseline" / "mocked.json").read_text(encoding="utf-8"))
 INSTALL = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[dev]'"
-COMMANDS = (f"{INSTALL} && .venv/bin/python -m harness matrix", f"{INSTALL} && .venv/bin/python -m pytest")
+COMMANDS = (f"{INSTALL} && .venv/bin/python -m agents_compat matrix", f"{INSTALL} && .venv/bin/python -m pytest")
 OWN_REPO = "In your own repo"
 
 

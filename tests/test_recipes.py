@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.launchers.recipes import RECIPES, Running, recipe_for
-from harness.launchers.recipes.gomodel import GoModel
-from harness.launchers.recipes.litellm import LiteLLM
-from harness.launchers.recipes.llamacpppython import LlamaCppPython
-from harness.launchers.recipes.llamaserver import LlamaServer
-from harness.launchers.recipes.ollama import Ollama
-from harness.launchers.recipes.python import PythonServer
-from harness.profiles import GATEWAY_KINDS, PYTHON_KINDS, ServerKind, load_servers
+from agents_compat.config.profiles import GATEWAY_KINDS, PYTHON_KINDS, ServerKind, load_servers
+from agents_compat.launchers.recipes import RECIPES, Running, recipe_for
+from agents_compat.launchers.recipes.gomodel import GoModel
+from agents_compat.launchers.recipes.litellm import LiteLLM
+from agents_compat.launchers.recipes.llamacpppython import LlamaCppPython
+from agents_compat.launchers.recipes.llamaserver import LlamaServer
+from agents_compat.launchers.recipes.ollama import Ollama
+from agents_compat.launchers.recipes.python import PythonServer
 
 
 def test_every_server_kind_a_profile_may_name_has_exactly_its_recipe() -> None:

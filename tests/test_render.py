@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
-from harness.profiles import load_profiles
-from harness.report import Report, junit, lines, markdown, terminal
-from harness.report.build import build
-from harness.report.model import Interrupted
+from agents_compat.config.profiles import load_profiles
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell, Outcome
+from agents_compat.report import Report, junit, lines, markdown, terminal
+from agents_compat.report.build import build
+from agents_compat.report.model import Interrupted
 
 EXCHANGE = {
     "request": {"method": "POST", "url": "http://h/v1/responses", "headers": {}, "body": {"model": "m"}},
@@ -51,7 +51,7 @@ def test_terminal_table_is_compact_with_lettered_columns_and_marks_differences()
 
 
 def test_full_matrix_fits_eighty_columns() -> None:
-    from harness.features import FEATURE_IDS
+    from agents_compat.config.features import FEATURE_IDS
 
     profiles = load_profiles()
     matrix = Matrix()

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from harness.outcomes import Observation, Outcome
-from harness.repeat import fold, stats
-from harness.testing import run_suites
+from agents_compat.judging.repeat import fold, stats
+from agents_compat.outcomes import Observation, Outcome
+from agents_compat.testing import run_suites
 
 S, INC, BRK, ERR, IGN = (Outcome.SUPPORTED, Outcome.INCONCLUSIVE, Outcome.BROKEN, Outcome.ERROR, Outcome.IGNORED)
 

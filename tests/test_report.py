@@ -10,14 +10,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from harness import readiness
-from harness.matrix import Matrix
-from harness.outcomes import DIFFERS, LEGEND, Cell, Outcome
-from harness.profiles import load_profiles
-from harness.report import Report
-from harness.report.build import build
-from harness.report.diff import render
-from harness.testing import run_suites
+from agents_compat.config.profiles import load_profiles
+from agents_compat.judging import readiness
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import DIFFERS, LEGEND, Cell, Outcome
+from agents_compat.report import Report
+from agents_compat.report.build import build
+from agents_compat.report.diff import render
+from agents_compat.testing import run_suites
 from tests.reports import report_of
 
 ROOT = Path(__file__).parent.parent
@@ -50,7 +50,8 @@ def validate(data: dict[str, Any]) -> None:
 def test_the_published_schema_is_the_models() -> None:
     assert json.loads(SCHEMA_FILE.read_text()) == Report.json_schema(), (
         "docs/compat-matrix.schema.json is stale: regenerate it with "
-        "python -c 'import json; from harness.report import Report; print(json.dumps(Report.json_schema(), indent=2))'"
+        "python -c 'import json; from agents_compat.report import Report; "
+        "print(json.dumps(Report.json_schema(), indent=2))'"
     )
 
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import atomic
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
-from harness.profiles import load_profiles
-from harness.report import Report
-from harness.report import files as report_files
-from harness.report import html as html_report
-from harness.report.build import build
+from agents_compat.config.profiles import load_profiles
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell, Outcome
+from agents_compat.report import Report, atomic
+from agents_compat.report import files as report_files
+from agents_compat.report import html as html_report
+from agents_compat.report.build import build
 
 HOSTILE = "<!-- hidden | `code` **bold** <script>alert(1)</script> [x](http://evil) ```\nnext line"
 
@@ -64,7 +63,7 @@ LOOP_SCOPE = "asyncio_default_fixture_loop_scope=function"
 
 SIGINT_WHILE_WRITING = """
 import os, signal
-from harness.report import html as html_report
+from agents_compat.report import html as html_report
 
 _render = html_report.render
 
@@ -91,7 +90,7 @@ def test_ctrl_c_while_the_reports_are_written_finishes_them_without_a_traceback(
     pytester.makepyfile(sigint_plugin=SIGINT_WHILE_WRITING)
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        *("--pyargs", "suites", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
+        *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
         *("--compat-report-dir", str(out), "--backend", "ollama-chat", "-k", "test_plain_text or test_streaming"),
     )
     output = result.stdout.str() + result.stderr.str()
@@ -127,7 +126,7 @@ def _run_with_summary(pytester: pytest.Pytester, out: Path, summary: Path) -> py
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GITHUB_STEP_SUMMARY", str(summary))
         return pytester.runpytest_subprocess(
-            *("--pyargs", "suites", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
+            *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
             *("--compat-report-dir", str(out), "--backend", "ollama-chat"),
         )
 
@@ -160,7 +159,7 @@ def test_signals_held_reports_what_arrived_and_restores_the_handlers() -> None:
 def test_ctrl_c_in_a_cli_command_is_one_line_and_leaves_the_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from harness import cli
+    from agents_compat import cli
 
     source, kept = tmp_path / "report.json", tmp_path / "baseline.json"
     source.write_text(json.dumps(_report().to_json()))
@@ -208,7 +207,7 @@ def pytest_collection_finish(session):  # after the start-of-run check found the
 DISK_FULL = """
 import errno
 from pathlib import Path
-from harness import atomic
+from agents_compat.report import atomic
 
 _write_text = atomic.write_text
 
@@ -236,7 +235,7 @@ def test_reports_that_cannot_be_written_still_give_the_matrix_the_verdict_and_a_
     pytester.makepyfile(failing_plugin=plugin)
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        *("--pyargs", "suites", "-p", "no:cacheprovider", "-p", "failing_plugin", "-o", LOOP_SCOPE),
+        *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "failing_plugin", "-o", LOOP_SCOPE),
         *("--compat-report-dir", str(out), "--backend", "ollama-chat", "-k", "test_plain_text or test_streaming"),
     )
     lines = _lines(result)

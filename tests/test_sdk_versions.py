@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.outcomes import Outcome
-from harness.profiles import ProfileError, load_profiles
-from harness.testing import run_suites
+from agents_compat.config.profiles import ProfileError, load_profiles
+from agents_compat.outcomes import Outcome
+from agents_compat.testing import run_suites
 
 
 def test_a_range_overrides_the_expectations_on_the_releases_it_covers() -> None:

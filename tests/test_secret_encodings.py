@@ -17,16 +17,15 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness import cassettes
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Outcome
-from harness.profiles import load_profiles
-from harness.redact import REDACTED, scrub, scrub_json
-from harness.report import Report
-from harness.report import html as html_report
-from harness.report.build import build
-from harness.steps import step
-from harness.testing import run_suites
+from agents_compat.config.profiles import load_profiles
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell, Outcome
+from agents_compat.report import Report, cassettes
+from agents_compat.report import html as html_report
+from agents_compat.report.build import build
+from agents_compat.report.steps import step
+from agents_compat.testing import run_suites
+from agents_compat.wire.redact import REDACTED, scrub, scrub_json
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.emulators.base import ApiError, HttpRequest
-from harness.emulators.openai import OpenAIEmulator
-from harness.testing import run_suites
-from harness.wire import scrub
+from agents_compat.emulators.base import ApiError, HttpRequest
+from agents_compat.emulators.openai import OpenAIEmulator
+from agents_compat.testing import run_suites
+from agents_compat.wire.capture import scrub
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.features import FEATURE_IDS
-from harness.profiles import ProfileError, load_profiles
-from harness.selection import all_rows, cannot_run, explicit, select_rows
-from harness.testing import run_suites
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.config.profiles import ProfileError, load_profiles
+from agents_compat.config.selection import all_rows, cannot_run, explicit, select_rows
+from agents_compat.testing import run_suites
 
 GATEWAY = (
     '[profiles.my-gateway]\nfamily = "custom"\napi = "chat_completions"\nmodel = "qwen3:0.6b"\nreach = "url"\n'
@@ -90,14 +90,14 @@ def test_a_named_live_row_that_cannot_start_stops_the_session_in_one_line(
 def test_the_matrix_command_runs_a_named_url_profile_without_extra_flags(tmp_path: Path) -> None:
     (tmp_path / "compat-backends.toml").write_text(GATEWAY)
     serve = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "ollama-chat"], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+        [sys.executable, "-m", "agents_compat", "serve", "ollama-chat"], stdout=subprocess.PIPE, text=True, cwd=tmp_path
     )
     try:
         assert serve.stdout is not None
         url = next(word for word in serve.stdout.readline().split() if word.startswith("http://"))
         env = {"MY_GATEWAY_URL": url, "PATH": "/usr/bin:/bin"}
         done = subprocess.run(
-            [sys.executable, "-m", "harness", "matrix", "--backend", "my-gateway", "--report-dir", "out"],
+            [sys.executable, "-m", "agents_compat", "matrix", "--backend", "my-gateway", "--report-dir", "out"],
             cwd=tmp_path,
             env=env,
             capture_output=True,

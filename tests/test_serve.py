@@ -15,9 +15,9 @@ import pytest
 from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner
 from openai import AsyncOpenAI
 
-from harness.cli import main
-from harness.emulators import create
-from harness.emulators.server import make_server
+from agents_compat.cli import main
+from agents_compat.emulators import create
+from agents_compat.emulators.serve import make_server
 
 
 @pytest.fixture
@@ -69,8 +69,7 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
     assert main(["matrix", "--backend", "ollama-chat", "--report-dir", "out", "--baseline", "base.json"]) == 0
     assert seen == [
         [
-            "--pyargs",
-            "suites",
+            "--pyargs", "agents_compat.scenarios",
             "-q",
             "--compat-matrix",
             "full",
@@ -92,7 +91,7 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_serve_detach_returns_once_the_server_listens_and_names_how_to_stop_it() -> None:
-    command = [sys.executable, "-m", "harness", "serve", "ollama-chat", "--detach"]
+    command = [sys.executable, "-m", "agents_compat", "serve", "ollama-chat", "--detach"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     url = next(word for word in done.stdout.split() if word.startswith("http://127.0.0.1:"))
@@ -102,7 +101,7 @@ def test_serve_detach_returns_once_the_server_listens_and_names_how_to_stop_it()
         assert httpx.get(f"{url}/models", timeout=10).json()["data"][0]["id"] == "qwen3:0.6b"
         port = url.split(":")[2].split("/")[0]
         busy = subprocess.run(
-            [sys.executable, "-m", "harness", "serve", "ollama-chat", "--port", port, "--detach"],
+            [sys.executable, "-m", "agents_compat", "serve", "ollama-chat", "--port", port, "--detach"],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert busy.returncode == 2 and "Address already in use" in busy.stderr, busy.stderr

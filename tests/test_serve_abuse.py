@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.emulators import create
-from harness.emulators.server import EmulatorServer, make_server
+from agents_compat.emulators import create
+from agents_compat.emulators.serve import EmulatorServer, make_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import collection, connect, judge, session, workers
-from harness.backend import Backend
-from harness.matrix import Matrix
-from harness.outcomes import Cell, Observation, Outcome
-from harness.profiles import Profile, load_profiles
-from harness.report import terminal
+from agents_compat.config.profiles import Profile, load_profiles
+from agents_compat.judging.matrix import Matrix
+from agents_compat.outcomes import Cell, Observation, Outcome
+from agents_compat.report import terminal
+from agents_compat.running.backend import Backend
+from agents_compat.session import collection, connect, judge, state, workers
 
 
 def profile(name: str = "mine", **extra: Any) -> Profile:
@@ -121,13 +121,13 @@ def test_a_session_without_a_report_shows_only_its_outbound_attempts() -> None:
 def test_a_scenarios_test_report_loses_the_rows_keys() -> None:
     key = "sk-secret-123456"
     report = pytest.TestReport(
-        "suites/x.py::t", ("x", 1, "t"), {}, "skipped", ("x.py", 3, f"refused {key}"), "call", [("out", f"k={key}")]
+        "scenarios/x.py::t", ("x", 1, "t"), {}, "skipped", ("x.py", 3, f"refused {key}"), "call", [("out", f"k={key}")]
     )
-    session._scrub_report(report, (key,))
+    state._scrub_report(report, (key,))
     assert key not in str(report.longrepr) and key not in report.sections[0][1]
     assert report.longrepr == ("x.py", 3, "refused ***")
 
 
 def test_the_rows_named_with_backend_are_split_on_commas() -> None:
     config: Any = SimpleNamespace(getoption=lambda name: ["a, b", "c", " "])
-    assert session.row_names(config) == ["a", "b", "c"]
+    assert state.row_names(config) == ["a", "b", "c"]

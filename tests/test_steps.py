@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.steps import step
+from agents_compat.report.steps import step
 
 
 def exchange(url: str, request: Any, status: int | None, response: Any, streamed: bool = False) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from harness.emulators import HttpRequest, create
-from harness.emulators.openai import OpenAIEmulator
-from harness.features import FEATURE_IDS
-from harness.strict import cell_deviations, deviations
-from harness.testing import run_suites
-from harness.wire import Exchange
+from agents_compat.config.features import FEATURE_IDS
+from agents_compat.emulators import HttpRequest, create
+from agents_compat.emulators.openai import OpenAIEmulator
+from agents_compat.judging.strict import cell_deviations, deviations
+from agents_compat.testing import run_suites
+from agents_compat.wire.capture import Exchange
 
 WEATHER = {
     "type": "function",

@@ -1,4 +1,4 @@
-"""harness/verdict.py: the one line that says whether a session passed, and why not."""
+"""agents_compat/judging/verdict.py: the one line that says whether a session passed, and why not."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import verdict
-from harness.outcomes import Cell, Change, Outcome
-from harness.readiness import NOT_READY, AgentReadiness, BackendReadiness
+from agents_compat.judging import verdict
+from agents_compat.judging.readiness import NOT_READY, AgentReadiness, BackendReadiness
+from agents_compat.outcomes import Cell, Change, Outcome
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.markdown import md_text
-from harness.testing import run_suites
+from agents_compat.report.markdown import md_text
+from agents_compat.testing import run_suites
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "baseline" / "mocked.json"
 

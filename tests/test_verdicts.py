@@ -14,10 +14,10 @@ import httpx2
 import openai
 from agents.exceptions import MaxTurnsExceeded
 
-from harness import classify
-from harness.backend import RunRecord
-from harness.outcomes import Outcome
-from harness.wire import Exchange
+from agents_compat.judging import classify
+from agents_compat.outcomes import Outcome
+from agents_compat.running.backend import RunRecord
+from agents_compat.wire.capture import Exchange
 from tests.test_classify import exchange, record, response_body, turn1, turn2
 
 

@@ -1,5 +1,5 @@
-"""harness/wire.py: compressed answers recorded decoded, the cap on decoded bytes, durations to the body's end,
-and a bounded excerpt of each answer in the report."""
+"""agents_compat/wire/capture.py: compressed answers recorded decoded, the cap on decoded bytes, durations to the
+body's end, and a bounded excerpt of each answer in the report."""
 
 from __future__ import annotations
 
@@ -13,9 +13,16 @@ from collections.abc import AsyncIterator, Iterable
 import httpx
 import pytest
 
-from harness import evidence
-from harness.hostile import gzip_bomb_body
-from harness.wire import ACCEPT_ENCODING, BODY_KEPT, EDGE_EVENTS, BodyTooLarge, CapturingTransport, Exchange
+from agents_compat.emulators.hostile import gzip_bomb_body
+from agents_compat.judging import evidence
+from agents_compat.wire.capture import (
+    ACCEPT_ENCODING,
+    BODY_KEPT,
+    EDGE_EVENTS,
+    BodyTooLarge,
+    CapturingTransport,
+    Exchange,
+)
 
 URL = "http://backend/v1/chat/completions"
 ANSWER = {"id": "c", "object": "chat.completion", "choices": [{"index": 0, "message": {"content": "PONG"}}]}

@@ -1,4 +1,4 @@
-"""The emulators' shared wire formats, read directly: harness/emulators/chat.py, responses.py and bridge.py.
+"""The emulators' shared wire formats, read directly: agents_compat/emulators/chat.py, responses.py and bridge.py.
 
 The families' tests (tests/test_emulators.py) see these through whole requests; here each parser and
 the gateway's translation are pinned on their own, so a change to one says which one.
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.emulators import ApiError, brain, bridge, chat, responses
+from agents_compat.emulators import ApiError, brain, bridge, chat, responses
 
 
 def _ids() -> Any:

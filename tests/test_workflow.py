@@ -34,8 +34,8 @@ def test_mocked_tier_on_every_change_live_on_a_schedule_and_every_report_uploade
     text = WORKFLOW.read_text(encoding="utf-8")
     assert "github.event_name == 'push' || github.event_name == 'pull_request'" in text
     assert "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'" in text
-    assert "python -m harness matrix --report-dir reports" in text
-    assert "python -m harness matrix --tier live --report-dir reports" in text
+    assert "python -m agents_compat matrix --report-dir reports" in text
+    assert "python -m agents_compat matrix --tier live --report-dir reports" in text
     assert text.count("uses: actions/upload-artifact@") == 2
     for name in ("compat-matrix.json", "compat-matrix.md", "compat-matrix.html"):
         assert text.count(f"reports/{name}") == 2
@@ -47,7 +47,7 @@ PINNED = re.compile(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 def test_every_action_used_is_pinned_by_commit_with_its_release_named() -> None:
     files = [ROOT / "action.yml", *(ROOT / ".github" / "workflows").glob("*.yml")]
-    files.append(ROOT / "harness" / "templates" / "agents-compat.yml")
+    files.append(ROOT / "agents_compat" / "templates" / "agents-compat.yml")
     uses = [
         (path.name, line.strip().removeprefix("- "))
         for path in files

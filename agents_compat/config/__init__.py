@@ -1,0 +1,1 @@
+"""Profiles as data: the features, the profiles and servers, and which rows a session runs."""

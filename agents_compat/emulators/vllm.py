@@ -1,0 +1,65 @@
+"""vLLM's OpenAI-compatible server (``vllm serve``): native Chat Completions and Responses.
+
+Quirks modelled (docs/backends.md, "vLLM"; vLLM's vllm/entrypoints/openai at 00b6063f3bf6 and its docs):
+- the response store is off unless VLLM_ENABLE_RESPONSES_API_STORE=1 (option ``responses_store``):
+  without it previous_response_id cannot be found and gets 404;
+- tools need ``--enable-auto-tool-choice --tool-call-parser ...`` (option ``auto_tool_choice``):
+  without them an "auto" tool_choice gets 400;
+- unknown model: 404 "The model `x` does not exist.";
+- errors: {"error": {"message", "type", "param", "code": <int>}} (nested since v0.10.1, PR #22099;
+  earlier releases sent a flat {"object": "error", ...}); previous id not found: 404
+  "Response with id '<id>' not found." (serving_responses.py _make_not_found_error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import ApiError, HttpReply, HttpRequest
+from .engine import ModelServer
+
+ERROR_TYPES = {400: "BadRequestError", 404: "NotFoundError", 500: "InternalServerError"}
+
+
+class VLLMEmulator(ModelServer):
+    family = "vllm"
+    owned_by = "vllm"
+    lifecycle = True
+
+    def __init__(self, model: str, options: dict[str, Any] | None = None):
+        super().__init__(model, options)
+        self.store_enabled = bool(self.options.get("responses_store", False))
+        self.auto_tool_choice = bool(self.options.get("auto_tool_choice", True))
+        self.route("GET", r"/health", lambda r, m: HttpReply(200))
+
+    def not_found(self, request: HttpRequest) -> HttpReply:
+        return HttpReply.json(404, {"detail": "Not Found"})  # FastAPI's default for an unknown route
+
+    def error_reply(self, error: ApiError) -> HttpReply:
+        kind = error.kind or ERROR_TYPES.get(error.status, "BadRequestError")
+        body = {"message": error.message, "type": kind, "param": error.param, "code": error.status}
+        return HttpReply.json(error.status, {"error": body})
+
+    def check_model(self, body: dict[str, Any]) -> str:
+        model = super().check_model(body)
+        if body.get("tools") and body.get("tool_choice", "auto") in ("auto", None) and not self.auto_tool_choice:
+            raise ApiError(
+                400, '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+            )
+        return model
+
+    def unknown_model(self, model: Any) -> ApiError:
+        return ApiError(404, f"The model `{model}` does not exist.", kind="NotFoundError", param="model")
+
+    def not_stored(self, response_id: str) -> ApiError:
+        return ApiError(
+            404, f"Response with id '{response_id}' not found.", kind="invalid_request_error", param="response_id"
+        )
+
+    def prepare_responses(self, body: dict[str, Any]) -> dict[str, Any]:
+        previous = body.get("previous_response_id")
+        if previous and self.responses.store.get(previous) is None:
+            raise self.not_stored(previous)
+        if not self.store_enabled:  # store=true is silently downgraded (serving_responses.py)
+            body = {**body, "store": False}
+        return body

@@ -1,0 +1,2 @@
+"""Judging from the wire: evidence, one classifier per feature group, strictness, the matrix and
+its verdicts."""

@@ -1,0 +1,1 @@
+"""The HTTP wire: every exchange captured, keys redacted, and a body's shape."""
