@@ -15,7 +15,7 @@ from pathlib import Path
 def _setup_command() -> str:
     """How to run the live set-up, in words that hold where the harness is: the script sits in the source
     repository, not in the wheel a user's project installs."""
-    if (Path(__file__).resolve().parent.parent / "scripts" / "live-setup").is_file():
+    if (Path(__file__).resolve().parents[2] / "scripts" / "live-setup").is_file():  # agents_compat/launchers/
         return "scripts/live-setup"
     return "scripts/live-setup from a checkout of the agents-compat-harness repository (the wheel does not ship it)"
 
