@@ -84,7 +84,7 @@ async def harness_cell(profile_name: str) -> None:
     async with endpoint_for(profile) as endpoint:
         backend = Backend(profile, endpoint.base_url, endpoint.transport, api_key=endpoint.api_key, timeout=10)
         record = await backend.run(backend.agent("assistant", "Answer briefly."), PROMPT)
-        observation = classify.plain_text(record)
+        observation = classify.plain_text(record, PROMPT, "PONG-7481")
         cell = Cell(
             profile.name,
             "plain_text",
