@@ -20,6 +20,7 @@ def script(name: str) -> ModuleType:
 
 def test_bench_mocked_measures_a_harness_cell_and_a_bare_run() -> None:
     bench = script("bench_mocked")
+    bench.set_tracing_disabled(True)  # as its main() does: traces would go to OpenAI's servers
     # Each asserts its own answer (the cell as expected, the bare run's text): a drifted call raises here.
     asyncio.run(bench.harness_cell("openai-chat"))
     asyncio.run(bench.bare_cell("openai-chat"))
