@@ -164,6 +164,14 @@ FEATURES: tuple[Feature, ...] = (
         "An unknown model, a wrong API key, a 429 and a 500 are refused and reach the user as the right openai "
         "exception with the backend's own message from a JSON error body, and no 4xx is retried.",
     ),
+    Feature(
+        "reasoning_roundtrip",
+        "reason",
+        "A tool run asking for reasoning (low effort; on Responses store=False with include="
+        "['reasoning.encrypted_content']): every turn's reasoning arrives apart from the text (reasoning_content, "
+        "reasoning or a reasoning item, not <think> tags), becomes SDK reasoning items, survives the tool turn "
+        "(sent back, its encrypted_content on Responses, or not needed) and never reaches the final text.",
+    ),
 )
 
 FEATURE_IDS: tuple[str, ...] = tuple(f.id for f in FEATURES)

@@ -19,6 +19,10 @@ Rules, first match wins:
 4. a JSON schema is enforced -> a JSON instance of it, filled from the user's words;
 5. text: "Reply with exactly: X" -> X; "what is the code word" -> the code word from earlier turns (or
    "I do not know the code word."); anything else -> "You said: <message>".
+
+A system prompt that asks for ``<think>`` tags makes the model reason first, as a model prompted so writes
+them: the decision carries that reasoning beside its text or calls. Where it goes on the wire (a reasoning
+field, a reasoning item, tags left in the text, nowhere) is the server's parser's choice, not the model's.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ TOKEN = re.compile(r"\w+|[^\w\s]")
 CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9-]+)")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CODE_WORD = re.compile(r"code word is ([A-Za-z0-9-]+)", re.IGNORECASE)
+THINK_TAGS = re.compile(r"<think>", re.IGNORECASE)  # a system prompt that asks for them
 BEGIN_WITH = re.compile(r"\b(?:begin|start) (?:every|each|your) (?:answer|reply) with:?\s+([A-Za-z0-9][\w-]*)", re.I)
 
 
@@ -72,6 +77,15 @@ class Turn:
 class Decision:
     text: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str | None = None  # what the model wrote inside <think> tags before its answer
+
+
+def with_think_tags(decision: Decision) -> Decision:
+    """The decision as the model wrote it, reasoning in tags before the text: what a server that parses no
+    reasoning passes on (llama.cpp --reasoning-format none, a template without reasoning markup)."""
+    if not decision.reasoning:
+        return decision
+    return Decision(f"<think>{decision.reasoning}</think>\n{decision.text or ''}", decision.tool_calls)
 
 
 def count_tokens(text: str) -> int:
@@ -86,10 +100,26 @@ def prompt_tokens(turn: Turn) -> int:
 
 
 def decision_tokens(decision: Decision) -> int:
-    return count_tokens(decision.text or "") + sum(count_tokens(c.name + c.arguments) for c in decision.tool_calls)
+    calls = sum(count_tokens(c.name + c.arguments) for c in decision.tool_calls)
+    return count_tokens(decision.text or "") + count_tokens(decision.reasoning or "") + calls
 
 
 def decide(turn: Turn, call_id_prefix: str = "call_") -> Decision:
+    decision = _decide(turn, call_id_prefix)
+    if not any(THINK_TAGS.search(text) for text in system_prompt(turn)):
+        return decision
+    return Decision(decision.text, decision.tool_calls, _reasoning(decision))
+
+
+def _reasoning(decision: Decision) -> str:
+    """What the model thinks before it acts: which tools it will call, or that it can answer now."""
+    if decision.tool_calls:
+        names = " and ".join(c.name for c in decision.tool_calls)
+        return f"The question names {names}, so I call it before answering."
+    return "I have what I need, so I answer now."
+
+
+def _decide(turn: Turn, call_id_prefix: str) -> Decision:
     user_index = max((i for i, m in enumerate(turn.messages) if m.role == "user"), default=-1)
     last_user = turn.messages[user_index].text if user_index >= 0 else ""
     tool_results = _paired_results(turn.messages[user_index + 1 :])

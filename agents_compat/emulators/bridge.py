@@ -76,6 +76,9 @@ def chat_request(body: dict[str, Any], upstream_model: str, response_format: boo
                 "strict": fmt.get("strict", False),
             },
         }
+    effort = (body.get("reasoning") or {}).get("effort") if isinstance(body.get("reasoning"), dict) else None
+    if effort:  # LiteLLM and GoModel both pass the effort on (Ollama reads it as think)
+        chat["reasoning_effort"] = effort
     if body.get("stream"):
         chat["stream"] = True
         chat["stream_options"] = {"include_usage": True}
@@ -126,8 +129,12 @@ def translate(
     model: str,
     next_id: Callable[[str], str],
     response_format: bool = True,
+    reasoning: ResponsesQuirks | None = None,
 ) -> Translated:
-    """Send ``body`` (a Responses request) upstream as Chat Completions; raise ApiError on upstream errors."""
+    """Send ``body`` (a Responses request) upstream as Chat Completions; raise ApiError on upstream errors.
+
+    ``reasoning``: how the gateway writes the upstream's reasoning as an output item; None drops it.
+    """
     chat = chat_request(body, upstream_model, response_format)
     reply = upstream.handle(HttpRequest("POST", "/v1/chat/completions", {}, dumps(chat)))
     if reply.status >= 400:
@@ -145,7 +152,7 @@ def translate(
         next_id("resp_"),
         model,
         body,
-        output_items(decision, next_id),
+        output_items(decision, next_id, reasoning, tuple(body.get("include") or ())),
         usage_of(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
     )
     return Translated(response, plan)

@@ -6,7 +6,7 @@ Families differ only in the ``ChatQuirks`` they pass; each quirk names where it 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import brain
@@ -29,6 +29,10 @@ class ChatQuirks:
     choice_logprobs: bool = True  # a "logprobs": null on every choice (Ollama and llama.cpp send none)
     cached_details: bool = False  # usage.prompt_tokens_details.cached_tokens (llama.cpp)
     message_call_index: bool = False  # an "index" on each tool call of a non-streamed message (Ollama)
+    # Where the model's <think> reasoning goes: a message field of that name (a server whose parser extracts
+    # it), "content" (left in the text as the model wrote it: no parser for this template), "hidden" (never
+    # shown: OpenAI's reasoning tokens on Chat Completions). docs/backends.md says which server does which.
+    reasoning: Literal["reasoning_content", "reasoning", "content", "hidden"] = "content"
 
 
 def text_of(content: Any, param: str = "messages") -> str:
@@ -123,7 +127,12 @@ class ChatCompletions:
         """What the scripted model answers to ``body``, and the usage of that turn."""
         turn = self.turn(body)
         decision = brain.decide(turn)
-        return decision, _usage(turn, decision)
+        usage = _usage(turn, decision)  # reasoning is output the model wrote, wherever the server puts it
+        if self.quirks.reasoning == "content":
+            decision = brain.with_think_tags(decision)
+        elif self.quirks.reasoning == "hidden":
+            decision = replace(decision, reasoning=None)
+        return decision, usage
 
     def reply(self, body: dict[str, Any], model: str) -> HttpReply:
         decision, usage = self.decide(body)
@@ -137,6 +146,8 @@ class ChatCompletions:
         self, decision: brain.Decision, model: str, completion_id: str, usage: dict[str, int]
     ) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": decision.text}
+        if decision.reasoning:
+            message[self.reasoning_field] = decision.reasoning
         if decision.tool_calls:
             message["tool_calls"] = [_call_json(c) for c in decision.tool_calls]
             if self.quirks.message_call_index:
@@ -152,6 +163,11 @@ class ChatCompletions:
             ],
             "usage": self._usage(usage),
         } | self._timings(usage)
+
+    @property
+    def reasoning_field(self) -> str:
+        """The message field reasoning rides in (a decision keeps reasoning only where the quirk names one)."""
+        return self.quirks.reasoning if self.quirks.reasoning in ("reasoning_content", "reasoning") else "reasoning"
 
     def _timings(self, usage: dict[str, int]) -> dict[str, Any]:
         if not self.quirks.timings:
@@ -196,6 +212,8 @@ class ChatCompletions:
             )
 
         out = [chunk({"role": "assistant", "content": ""})]
+        for piece in split_text(decision.reasoning or ""):
+            out.append(chunk({self.reasoning_field: piece}))
         for piece in split_text(decision.text or ""):
             out.append(chunk({"content": piece}))
         for index, call in enumerate(decision.tool_calls):
@@ -275,4 +293,5 @@ def decision_from_completion(payload: dict[str, Any]) -> brain.Decision:
         brain.ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
         for c in message.get("tool_calls") or []
     )
-    return brain.Decision(message.get("content"), calls)
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    return brain.Decision(message.get("content"), calls, reasoning if isinstance(reasoning, str) else None)

@@ -115,7 +115,14 @@ CHAT_QUIRKS = ChatQuirks(
     stream_tool_calls="whole",  # Ollama's /api/chat streams a call whole, after generation; passed on as one delta
     usage_chunk="requested",  # only with stream_options.include_usage (streaming_handler.py check_send_stream_usage)
     choice_logprobs=False,
+    # ollama_chat remaps Ollama's "thinking" to reasoning_content (llms/ollama/chat/transformation.py,
+    # transform_response) and maps reasoning_effort to think (map_openai_params)
+    reasoning="reasoning_content",
 )
+# responses/litellm_completion_transformation/transformation.py _extract_reasoning_output_items (1.108.7):
+# reasoning_content becomes a reasoning item whose text parts are typed output_text, and encrypted_content
+# is only Anthropic's thinking blocks re-encoded: null for an Ollama upstream, whatever include asked.
+BRIDGED_REASONING = ResponsesQuirks(reasoning="content", reasoning_part_type="output_text", encrypted_content="null")
 
 
 class LiteLLMEmulator(Emulator):
@@ -212,7 +219,12 @@ class LiteLLMEmulator(Emulator):
             history = found.context_items if found is not None else []
         try:
             translated = bridge.translate(
-                {**body, "input": history + own_items}, self.upstream, self.upstream_model, body["model"], self.next_id
+                {**body, "input": history + own_items},
+                self.upstream,
+                self.upstream_model,
+                body["model"],
+                self.next_id,
+                reasoning=BRIDGED_REASONING,
             )
         except ApiError as exc:
             raise ApiError(exc.status, f"litellm.APIError: {exc.message}") from None
@@ -335,7 +347,8 @@ def _chat_completion(completion: dict[str, Any], call_id: Any) -> dict[str, Any]
     if message.get("tool_calls"):
         ids = {c["id"]: call_id() for c in message["tool_calls"]}
         calls = [{"function": c["function"], "id": ids[c["id"]], "type": c["type"]} for c in message["tool_calls"]]
-        message = {"content": message.get("content") or "", "role": "assistant", "tool_calls": calls}
+        reasoning = {k: message[k] for k in ("reasoning_content",) if message.get(k)}
+        message = {"content": message.get("content") or "", "role": "assistant", "tool_calls": calls, **reasoning}
     choice = {**completion["choices"][0], "message": message}
     shaped: dict[str, Any] = _without_nulls({**completion, "choices": [choice]})
     return shaped

@@ -20,7 +20,16 @@ Quirks modelled:
   content_part.added is {type, text}, and response.completed has no completed_at and a "timings" object
   next to the response (recorded live: fixtures/cassettes/llamacpp-responses/streaming.json);
 - an assistant input item without "type": "message": 400 "Cannot determine type of 'item'";
-- errors: {"error": {"code": <int>, "message", "type"}}; /health 200 once loaded.
+- errors: {"error": {"code": <int>, "message", "type"}}; /health 200 once loaded;
+- reasoning: ``--reasoning-format`` defaults to deepseek (common/common.h), yet at 0c1e570 the chat parser is
+  generated from the template (common/chat.cpp, the differential autoparser) and finds reasoning only where
+  the template has reasoning markup: with a ChatML tool template (SmolLM2's, the live rows') ``<think>`` tags
+  stay in the content (measured live: fixtures/cassettes/llamacpp-chat/reasoning_roundtrip.json). Option
+  ``reasoning_template`` models a template that has it (Qwen3's, measured by hand with Qwen2.5-Coder-0.5B):
+  chat ``reasoning_content``, and on /v1/responses a reasoning item with a reasoning_text part and
+  ``"encrypted_content": ""`` whatever ``include`` asked (tools/server/server-task.cpp to_json_oaicompat_resp);
+  an input reasoning item's first content part goes back as the assistant message's reasoning_content
+  (tools/server/server-chat.cpp).
 """
 
 from __future__ import annotations
@@ -80,6 +89,12 @@ class LlamaCppEmulator(ModelServer):
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
+        if self.options.get("reasoning_template") and self.chat_quirks is not None:
+            self.chat.quirks = dataclasses.replace(self.chat.quirks, reasoning="reasoning_content")
+            if self.responses_quirks is not None:
+                self.responses.quirks = dataclasses.replace(
+                    self.responses.quirks, reasoning="content", encrypted_content="empty"
+                )
         self.api_key: str | None = self.options.get("api_key")  # llama-server --api-key
         self.route("GET", r"/health", lambda r, m: HttpReply.json(200, {"status": "ok"}))
         embeddings = ApiError(501, "This server does not support embeddings. Start it with `--embeddings`")
@@ -121,8 +136,17 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     Its Hermes 2 Pro tool handler (common/chat.cpp, common_chat_parse_hermes_2_pro) also reads calls a
     model writes as bare or ```json-fenced JSON, where 0c1e570 reads only <tool_call> tags; the scripted
     model here writes calls the server parses either way, so that difference shows on the live rows.
+    That handler also begins with try_parse_reasoning("<think>", "</think>") under the default
+    ``--reasoning-format auto`` (common/common.h), whatever the template: ``<think>`` tags become
+    reasoning_content for the ChatML tool template that 0c1e570 leaves them in.
     """
 
-    chat_quirks = dataclasses.replace(CHAT_QUIRKS, usage_chunk="on_finish", timings_cache_n=False, cached_details=False)
+    chat_quirks = dataclasses.replace(
+        CHAT_QUIRKS,
+        usage_chunk="on_finish",
+        timings_cache_n=False,
+        cached_details=False,
+        reasoning="reasoning_content",
+    )
     responses_quirks = None
     utilities = frozenset()

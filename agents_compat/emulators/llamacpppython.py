@@ -80,7 +80,8 @@ class LlamaCppPythonEmulator(ModelServer):
         turn_body = body if named is not None else {**body, "tool_choice": "none"}
         chat = ChatCompletions(QUIRKS, self.next_id)
         turn = chat.turn(turn_body)
-        decision = brain.decide(turn)
+        # no reasoning parser anywhere in its chat handlers: <think> tags stay in the text
+        decision = brain.with_think_tags(brain.decide(turn))
         prompt, completion = brain.prompt_tokens(turn), brain.decision_tokens(decision)
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
         completion_id = f"cmpl-{uuid.UUID(int=int(self.next_id('')))}"

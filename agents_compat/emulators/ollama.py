@@ -7,11 +7,21 @@ Quirks modelled (docs/backends.md, "Ollama"; Ollama v0.24.0's openai/openai.go, 
 - /v1/responses is stateless: previous_response_id and conversation are silently ignored, no GET by id;
 - errors: {"error": {"message", "type", "param": null, "code": null}}, type from the status
   (400 invalid_request_error, 404 not_found_error, else api_error); unknown model 404 "model 'x' not found";
-  a model whose template has no tools 400 "<model> does not support tools".
+  a model whose template has no tools 400 "<model> does not support tools";
+- reasoning (v0.24.0 = c28ddc0): ``reasoning_effort`` or ``reasoning.effort`` becomes ``think``
+  (openai/openai.go FromChatRequest, openai/responses.go); a model without the thinking capability refuses
+  it, 400 ``"<model>" does not support thinking`` (server/routes.go ChatHandler), wrapped in the OpenAI error
+  body (middleware/openai.go); a thinking model's parsed thinking comes back as the message's ``reasoning``
+  (openai.go toChatCompletion, toChunk: its own delta chunk before the content) and is read back from an
+  assistant message's ``reasoning``; on /v1/responses as a reasoning item with the thinking as summary_text
+  and again, plain, as encrypted_content (responses.go "Plain text for now"), read back from
+  encrypted_content. A model without the capability has no thinking parser: tags stay in the text.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
@@ -39,6 +49,7 @@ class OllamaEmulator(ModelServer):
         # recorded live at v0.24.0 (fixtures/cassettes/ollama-chat/function_tools.json): {"id", "index", "type",
         # "function"} on each call of a non-streamed message, as in a stream's deltas
         message_call_index=True,
+        reasoning="reasoning",
     )
     # openai/responses.go: one function_call_arguments.delta carries the whole arguments. The response
     # object's fields are v0.24.0's, recorded live (fixtures/cassettes/ollama-responses): no "user", and
@@ -54,6 +65,8 @@ class OllamaEmulator(ModelServer):
         function_args_done_name=False,
         echoed_tool_choice="auto",
         input_details=("cached_tokens",),  # recorded live: no cache_write_tokens, and "reasoning": null
+        reasoning="summary",
+        encrypted_content="plain",
         response_extras=(
             ("reasoning", None),
             ("completed_at", None),
@@ -79,6 +92,11 @@ class OllamaEmulator(ModelServer):
         self.models = [_with_tag(m) for m in self.models]
         # Models pulled with a template that has no tools section (``ollama show`` lists no "tools").
         self.without_tools = {_with_tag(m) for m in self.options.get("models_without_tools", [])}
+        # Models without the thinking capability (``ollama show`` lists no "thinking"): no thinking parser.
+        self.without_thinking = {_with_tag(m) for m in self.options.get("models_without_thinking", [])}
+        if self.models[0] in self.without_thinking:
+            self.chat.quirks = replace(self.chat.quirks, reasoning="content")
+            self.responses.quirks = replace(self.responses.quirks, reasoning="tags")
         version = self.options.get("version", "0.13.3")
         self.route("GET", r"/api/version", lambda r, m: HttpReply.json(200, {"version": version}))
         self.route(
@@ -108,4 +126,7 @@ class OllamaEmulator(ModelServer):
             raise ApiError(404, f"model '{name}' not found")
         if body.get("tools") and _with_tag(name) in self.without_tools:
             raise ApiError(400, f"registry.ollama.ai/library/{_with_tag(name)} does not support tools")
+        effort = body.get("reasoning_effort") or (body.get("reasoning") or {}).get("effort")
+        if effort and effort != "none" and _with_tag(name) in self.without_thinking:
+            raise ApiError(400, f"{json.dumps(name)} does not support thinking")
         return name

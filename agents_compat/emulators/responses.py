@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from . import brain
@@ -53,6 +53,13 @@ class ResponsesQuirks:
     event_model: bool = False  # the response's model on every event (LiteLLM's streaming iterator)
     completed_timings: bool = False  # llama.cpp: a "timings" object next to the response in response.completed
     echoed_tool_choice: str | None = None  # what the response says its tool_choice was (None: the request's)
+    # The model's <think> reasoning: a reasoning item carrying it as summary_text or reasoning_text parts,
+    # left in the message text as tags (no parser), or dropped on the way (a translation that keeps no item).
+    reasoning: Literal["summary", "content", "tags", "dropped"] = "tags"
+    # a reasoning item's encrypted_content: none, always "" (llama.cpp), the plain reasoning text (Ollama), or an
+    # opaque blob only when include asks for "reasoning.encrypted_content" (OpenAI)
+    encrypted_content: Literal["absent", "null", "empty", "plain", "opaque"] = "absent"
+    reasoning_part_type: str | None = None  # the type of the item's text parts, where a server writes its own
 
 
 @dataclass
@@ -74,6 +81,10 @@ class ResponseStore:
 
     def delete(self, response_id: str) -> bool:
         return self._items.pop(response_id, None) is not None
+
+    def holds_item(self, item_id: str) -> bool:
+        """An output item of a kept response (a reasoning item sent back by id alone resolves from it)."""
+        return any(item.get("id") == item_id for kept in self._items.values() for item in kept.response["output"])
 
 
 class ConversationStore:
@@ -222,8 +233,54 @@ def tool_choice_of(value: Any, honoured: str) -> str:
     return "auto"
 
 
-def output_items(decision: brain.Decision, next_id: Any) -> list[dict[str, Any]]:
+ENCRYPTED_INCLUDE = "reasoning.encrypted_content"
+
+
+def shaped_decision(decision: brain.Decision, quirks: ResponsesQuirks) -> brain.Decision:
+    """The decision as the server passes it on: reasoning in tags in the text, dropped, or kept for an item."""
+    if quirks.reasoning == "tags":
+        return brain.with_think_tags(decision)
+    if quirks.reasoning == "dropped":
+        return replace(decision, reasoning=None)
+    return decision
+
+
+def reasoning_item(text: str, item_id: str, quirks: ResponsesQuirks, include: bool) -> dict[str, Any]:
+    """A reasoning output item as the server writes it (see ``ResponsesQuirks.reasoning``)."""
+    part = quirks.reasoning_part_type or ("summary_text" if quirks.reasoning == "summary" else "reasoning_text")
+    item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+    if quirks.reasoning == "summary":
+        item["summary"] = [{"type": part, "text": text}]
+    else:
+        item["content"] = [{"type": part, "text": text}]
+    sealed = {
+        "empty": "",
+        "plain": text,
+        "opaque": base64.b64encode(f"sealed:{text}".encode()).decode() if include else None,
+    }.get(quirks.encrypted_content)
+    if sealed is not None or quirks.encrypted_content == "null":
+        item["encrypted_content"] = sealed
+    return item
+
+
+def unsealed(encrypted: str) -> str | None:
+    """The reasoning an opaque encrypted_content this emulator issued holds; None for anything else."""
+    try:
+        text = base64.b64decode(encrypted, validate=True).decode()
+    except ValueError:
+        return None
+    return text.removeprefix("sealed:") if text.startswith("sealed:") else None
+
+
+def output_items(
+    decision: brain.Decision,
+    next_id: Any,
+    quirks: ResponsesQuirks | None = None,
+    include: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
+    if decision.reasoning and quirks is not None and quirks.reasoning in ("summary", "content"):
+        items.append(reasoning_item(decision.reasoning, next_id("rs_"), quirks, ENCRYPTED_INCLUDE in include))
     if decision.text is not None:
         items.append(
             {
@@ -354,7 +411,10 @@ def response_events(final: dict[str, Any], plan: StreamPlan, quirks: ResponsesQu
         emit("response.in_progress", {"response": in_progress})
     call_deltas = iter(plan.call_deltas)
     for index, item in enumerate(final["output"]):
-        if item["type"] == "message":
+        if item["type"] == "reasoning":
+            emit("response.output_item.added", {"output_index": index, "item": item})
+            emit("response.output_item.done", {"output_index": index, "item": item})
+        elif item["type"] == "message":
             _message_events(emit, index, item, plan.text_deltas, quirks)
         elif item["type"] == "function_call":
             deltas = next(call_deltas, [item["arguments"]])
@@ -474,7 +534,9 @@ class Responses:
         return ParsedRequest(body, turn, history, own_items)
 
     def complete(self, parsed: ParsedRequest, model: str, decision: brain.Decision) -> dict[str, Any]:
-        output = output_items(decision, self.next_id)
+        include = parsed.body.get("include")
+        included = tuple(i for i in include if isinstance(i, str)) if isinstance(include, list) else ()
+        output = output_items(decision, self.next_id, self.quirks, included)
         if self.quirks.call_items_without_id:
             output = [
                 {k: v for k, v in item.items() if k != "id"} | {"call_id": "fc_" + item["call_id"]}
@@ -500,7 +562,7 @@ class Responses:
 
     def reply(self, body: dict[str, Any], model: str) -> HttpReply:
         parsed = self.parse(body)
-        decision = brain.decide(parsed.turn)
+        decision = shaped_decision(brain.decide(parsed.turn), self.quirks)
         final = self.complete(parsed, model, decision)
         if body.get("stream"):
             return HttpReply.sse(response_events(final, plan_from_decision(decision), self.quirks))

@@ -8,11 +8,16 @@ Quirks modelled (docs/backends.md, "vLLM"; vLLM's vllm/entrypoints/openai at 00b
 - unknown model: 404 "The model `x` does not exist.";
 - errors: {"error": {"message", "type", "param", "code": <int>}} (nested since v0.10.1, PR #22099;
   earlier releases sent a flat {"object": "error", ...}); previous id not found: 404
-  "Response with id '<id>' not found." (serving_responses.py _make_not_found_error).
+  "Response with id '<id>' not found." (serving_responses.py _make_not_found_error);
+- reasoning needs ``--reasoning-parser`` (option ``reasoning_parser``, e.g. qwen3; docs/features/
+  reasoning_outputs.md): with it the chat message carries ``reasoning`` (``reasoning_content`` before the
+  rename that page notes) and a Responses answer a reasoning item with a reasoning_text part; no
+  encrypted_content is written; without a parser ``<think>`` tags stay in the text.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
@@ -31,6 +36,9 @@ class VLLMEmulator(ModelServer):
         self.store_enabled = bool(self.options.get("responses_store", False))
         self.auto_tool_choice = bool(self.options.get("auto_tool_choice", True))
         self.route("GET", r"/health", lambda r, m: HttpReply(200))
+        if self.options.get("reasoning_parser"):
+            self.chat.quirks = replace(self.chat.quirks, reasoning="reasoning")
+            self.responses.quirks = replace(self.responses.quirks, reasoning="content")
 
     def not_found(self, request: HttpRequest) -> HttpReply:
         return HttpReply.json(404, {"detail": "Not Found"})  # FastAPI's default for an unknown route

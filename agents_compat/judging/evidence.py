@@ -113,6 +113,96 @@ def tool_calls(exchange: Exchange) -> list[WireCall]:
     return []
 
 
+@dataclass(frozen=True)
+class WireReasoning:
+    """Reasoning one response carried: where (a message field, or "reasoning item"), its text, and what is wrong
+    with its shape (``defect``: the SDK drops or cannot read it)."""
+
+    where: str
+    text: str = ""
+    encrypted: str | None = None  # a reasoning item's encrypted_content, if the field was there
+    defect: str | None = None
+
+
+# The chat message fields the SDK reads reasoning from (agents/models/chatcmpl_converter.py
+# message_to_output_items, chatcmpl_stream_handler.py): strings, and Anthropic's thinking blocks via LiteLLM.
+SDK_REASONING_FIELDS = ("reasoning_content", "reasoning")
+OTHER_REASONING_FIELDS = ("thinking_blocks", "reasoning_details")  # lists the SDK reads, or passes by
+REASONING_NAME = re.compile(r"reason|think", re.IGNORECASE)
+THINK_TAG = re.compile(r"</?think>", re.IGNORECASE)
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _message_reasoning(fields: dict[str, Any]) -> list[WireReasoning]:
+    found = []
+    for key, value in fields.items():
+        if key in OTHER_REASONING_FIELDS or value in (None, "") or not REASONING_NAME.search(key):
+            continue
+        if key not in SDK_REASONING_FIELDS:
+            found.append(WireReasoning(key, str(value), defect=f"reasoning in `{key}`, a field the SDK does not read"))
+        elif not isinstance(value, str):
+            found.append(WireReasoning(key, defect=f"`{key}` is {_json_kind(value)}, not a string: the SDK drops it"))
+        else:
+            found.append(WireReasoning(key, value))
+    return found
+
+
+def _item_reasoning(item: dict[str, Any]) -> WireReasoning:
+    parts = [*(item.get("summary") or []), *(item.get("content") or [])]
+    if not isinstance(item.get("summary", []), list) or not isinstance(item.get("content") or [], list):
+        return WireReasoning("reasoning item", defect="a reasoning item whose summary or content is not an array")
+    if not all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in parts):
+        return WireReasoning("reasoning item", defect="a reasoning item with a text part that is not a string")
+    encrypted = item.get("encrypted_content")
+    return WireReasoning(
+        "reasoning item", "\n".join(p["text"] for p in parts), encrypted if isinstance(encrypted, str) else None
+    )
+
+
+def reasoning(exchange: Exchange) -> list[WireReasoning]:
+    """The reasoning a response carried, outside its text: reasoning items, or reasoning fields of the message
+    (joined over a stream's deltas). ``<think>`` tags left in the text are not here: ``texts`` has them."""
+    final = _responses_final(exchange)
+    if final is not None:
+        return [_item_reasoning(i) for i in final.get("output") or [] if i.get("type") == "reasoning"]
+    if exchange.streamed:
+        joined: dict[str, Any] = {}
+        for data in _chunks(exchange):
+            for choice in data.get("choices") or []:
+                for key, value in (choice.get("delta") or {}).items():
+                    if isinstance(value, str) and isinstance(joined.get(key, ""), str):
+                        joined[key] = joined.get(key, "") + value
+                    elif value is not None:
+                        joined[key] = value  # not a string: kept as it came, and named
+        return _message_reasoning(joined)
+    body = exchange.response_body
+    if isinstance(body, dict) and body.get("choices"):
+        message = body["choices"][0].get("message")
+        return _message_reasoning(message) if isinstance(message, dict) else []
+    return []
+
+
+def sent_reasoning(exchange: Exchange) -> list[str]:
+    """The reasoning a request sent back: chat assistant messages' reasoning fields, or Responses reasoning
+    items (their encrypted_content when they carry one, else their text), in order."""
+    body = exchange.request_body if isinstance(exchange.request_body, dict) else {}
+    sent = []
+    for item in body.get("messages") or body.get("input") or []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "reasoning":
+            found = _item_reasoning(item)
+            sent.append(found.encrypted or found.text)
+        elif item.get("role") == "assistant":
+            sent += [item[k] for k in SDK_REASONING_FIELDS if isinstance(item.get(k), str) and item[k]]
+    return sent
+
+
 def usage(exchange: Exchange) -> WireUsage | None:
     final = _responses_final(exchange)
     raw = None

@@ -9,6 +9,7 @@ from .common import failure
 from .core import function_tools, handoffs, plain_text, streaming, structured_output
 from .gateway import ErrorCase, error_surfacing, namespaced_model_ids
 from .lifecycle import compaction, input_tokens, response_retrieval
+from .reasoning import reasoning_roundtrip
 from .state import StoreControl, conversations, previous_response_id, session_replay, store_false, usage
 from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_named, tool_choice_required
 
@@ -27,6 +28,7 @@ __all__ = [
     "parallel_tool_calls",
     "plain_text",
     "previous_response_id",
+    "reasoning_roundtrip",
     "response_retrieval",
     "session_replay",
     "store_false",
