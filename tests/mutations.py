@@ -152,6 +152,21 @@ def _second_call_dropped(self: chat.ChatCompletions, decision: brain.Decision, *
     return completion
 
 
+def _reasoning_reshaped(rename: str | None) -> Callable[..., dict[str, Any]]:
+    """A server that writes the reasoning field in another shape: as an object, or under another name."""
+
+    def completion(self: chat.ChatCompletions, decision: brain.Decision, *args: Any) -> dict[str, Any]:
+        answer = ORIGINAL_COMPLETION(self, decision, *args)
+        message = answer["choices"][0]["message"]
+        field = self.reasoning_field
+        if field in message:
+            text = message.pop(field)
+            message[rename or field] = text if rename else {"text": text}
+        return answer
+
+    return completion
+
+
 def _output_reversed(*args: Any, **kwargs: Any) -> dict[str, Any]:
     response = ORIGINAL_LITELLM_SHAPED(*args, **kwargs)
     return {**response, "output": list(reversed(response["output"]))}
@@ -513,6 +528,47 @@ MUTATIONS: tuple[Mutation, ...] = (
         "out of the order a model writes them",
         lambda: [mock.patch.object(litellm, "_shaped", _output_reversed)],
         "a proxy builds a Responses output with its calls before the message that came with them",
+    ),
+    # reasoning_roundtrip: one that drops, one that leaks, and ones that reshape (docs/scenarios.md)
+    Mutation(
+        "reasoning-dropped",
+        "ollama-chat",
+        ("reasoning_roundtrip",),
+        "no reasoning on the wire in any of 2 turns",
+        quirks(OllamaEmulator, "chat_quirks", reasoning="hidden"),
+        "a release stops passing the parsed thinking on (no reasoning field, nothing in the text)",
+    ),
+    Mutation(
+        "reasoning-in-text",
+        "litellm-chat",
+        ("reasoning_roundtrip",),
+        "inside the message content as <think> tags",
+        lambda: [mock.patch.object(litellm, "CHAT_QUIRKS", replace(litellm.CHAT_QUIRKS, reasoning="content"))],
+        "a proxy merges reasoning into the text (LiteLLM's merge_reasoning_content_in_choices writes <think> tags)",
+    ),
+    Mutation(
+        "reasoning-as-object",
+        "ollama-chat",
+        ("reasoning_roundtrip",),
+        "`reasoning` is an object, not a string",
+        lambda: [mock.patch.object(chat.ChatCompletions, "completion", _reasoning_reshaped(None))],
+        'a server sends the reasoning as an object ({"text": ...}), which the SDK drops',
+    ),
+    Mutation(
+        "reasoning-field-renamed",
+        "llamacpp-4227c9b-chat",
+        ("reasoning_roundtrip",),
+        "`thinking`, a field the SDK does not read",
+        lambda: [mock.patch.object(chat.ChatCompletions, "completion", _reasoning_reshaped("thinking"))],
+        "a server names the field as Ollama's native API does (thinking), which the SDK does not read",
+    ),
+    Mutation(
+        "reasoning-encrypted-dropped",
+        "ollama-responses",
+        ("reasoning_roundtrip",),
+        "carried no encrypted_content",
+        quirks(OllamaEmulator, "responses_quirks", encrypted_content="absent"),
+        "a release stops writing encrypted_content: with store=false the reasoning cannot come back",
     ),
 )
 

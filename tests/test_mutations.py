@@ -22,10 +22,26 @@ from agents_compat.config.profiles import Profile, load_profiles
 from agents_compat.launchers import endpoint_for
 from agents_compat.outcomes import Observation, Outcome
 from agents_compat.running.backend import Backend
-from agents_compat.scenarios import test_basics, test_gateway, test_lifecycle, test_state, test_streaming, test_tools
+from agents_compat.scenarios import (
+    test_basics,
+    test_gateway,
+    test_lifecycle,
+    test_reasoning,
+    test_state,
+    test_streaming,
+    test_tools,
+)
 from tests.mutations import HARNESS_MUTATIONS, MUTATIONS, HarnessMutation, Mutation
 
-SUITES: tuple[ModuleType, ...] = (test_basics, test_gateway, test_lifecycle, test_state, test_streaming, test_tools)
+SUITES: tuple[ModuleType, ...] = (
+    test_basics,
+    test_gateway,
+    test_lifecycle,
+    test_reasoning,
+    test_state,
+    test_streaming,
+    test_tools,
+)
 
 
 def _scenarios() -> dict[str, Callable[..., Any]]:

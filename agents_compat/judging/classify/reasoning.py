@@ -101,7 +101,9 @@ def reasoning_roundtrip(record: RunRecord, tool: str, marker: str, include_encry
     final = str(record.final_output or "")
     for number, found in fielded.items():
         if leaked := next((r for r in found if len(r.text) >= 12 and r.text in final), None):
-            return Observation(BROKEN, f"the final text repeats turn {number}'s {leaked.where} ({len(leaked.text)} chars)")
+            return Observation(
+                BROKEN, f"the final text repeats turn {number}'s {leaked.where} ({len(leaked.text)} chars)"
+            )
     counts = ", ".join(f"turn {n}: {_where(f)}, {sum(len(r.text) for r in f)} chars" for n, f in fielded.items())
     sent = evidence.sent_reasoning(turns[called[0]]) if called[0] < len(turns) else []
     if include_encrypted:
