@@ -317,7 +317,9 @@ def empty_output(exchange: Exchange) -> bool:
     """A model call answered 200 with nothing in it: no text and no tool call (``output: []``)."""
     if _api_call(exchange) is None or exchange.status is None or not 200 <= exchange.status < 300:
         return False
-    return not any(texts(exchange)) and not tool_calls(exchange)
+    # reasoning alone is not nothing: a model that wrote only its reasoning (a weak one, its call inside the
+    # think block) is the model's miss, judged by the reasoning column, not a do-nothing backend
+    return not any(texts(exchange)) and not tool_calls(exchange) and not any(r.text for r in reasoning(exchange))
 
 
 def argument_pieces(exchange: Exchange) -> list[int]:

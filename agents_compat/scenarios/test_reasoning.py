@@ -15,11 +15,11 @@ from .tools import WEATHER_MARKER, get_weather
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 # The live model does not reason by itself: asked so, it writes the tags a server's reasoning parser takes out
-# (measured with Qwen2.5-Coder-0.5B on llama-server 0c1e570, docs/backends.md). A reasoning model writes them
+# (worded as Qwen2.5-Coder-0.5B closes the tags before its call: docs/backends.md, llama.cpp). A reasoning model writes them
 # anyway; the reason of every cell says the tags were asked for.
 THINK_INSTRUCTIONS = (
-    "Format: <think>your reasoning</think> then the answer. Always write the <think> block first. "
-    "Use your tools to answer."
+    "Use your tools to answer. First write one short sentence of reasoning between <think> and </think>. "
+    "After </think>, write the tool call or the answer."
 )
 INCLUDE = "reasoning.encrypted_content"
 
