@@ -13,9 +13,8 @@ found: 404 "Item with id 'rs_...' not found. Items are not persisted when `store
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
 from .chat import ChatQuirks
@@ -72,8 +71,8 @@ class OpenAIEmulator(ModelServer):
         return model
 
     def prepare_responses(self, body: dict[str, Any]) -> dict[str, Any]:
-        items = body.get("input") if isinstance(body.get("input"), list) else []
-        for item in items:
+        items = body.get("input")
+        for item in items if isinstance(items, list) else []:
             if isinstance(item, dict) and item.get("type") == "reasoning" and not item.get("encrypted_content"):
                 if not self.responses.store.holds_item(str(item.get("id"))):
                     raise ApiError(404, NOT_PERSISTED.format(id=item.get("id")), param="input")

@@ -15,8 +15,8 @@ from .tools import WEATHER_MARKER, get_weather
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 # The live model does not reason by itself: asked so, it writes the tags a server's reasoning parser takes out
-# (worded as Qwen2.5-Coder-0.5B closes the tags before its call: docs/backends.md, llama.cpp). A reasoning model writes them
-# anyway; the reason of every cell says the tags were asked for.
+# (worded so that Qwen2.5-Coder-0.5B closes them before its call: docs/live-tier.md). A reasoning model writes
+# them anyway; the reason of every cell says the tags were asked for.
 THINK_INSTRUCTIONS = (
     "Use your tools to answer. First write one short sentence of reasoning between <think> and </think>. "
     "After </think>, write the tool call or the answer."
