@@ -387,7 +387,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "openai-responses",
         ("plain_text", "function_tools"),
         "an empty output",
-        lambda: [mock.patch.object(responses, "output_items", lambda decision, next_id: [])],
+        lambda: [mock.patch.object(responses, "output_items", lambda *args, **kwargs: [])],
         "a release answers 200 with output: []",
     ),
     Mutation(
