@@ -169,5 +169,5 @@ def test_unconfirmed_is_for_live_rows_and_a_live_table_passes_it_to_its_row(tmp_
     url.write_text(URL_ROW + '[profiles.gw.unconfirmed]\nhandoffs = "weak"\n')
     assert load_profiles([url])["gw"].unconfirmed == {"handoffs": "weak"}
     live = load_profiles()["llamacpp-4227c9b-chat"]
-    assert set(live.live_row().unconfirmed) == {"handoffs", "parallel_tool_calls"}
+    assert set(live.live_row().unconfirmed) == {"handoffs", "parallel_tool_calls", "reasoning_roundtrip"}
     assert all(why.strip() for why in live.live_row().unconfirmed.values())

@@ -9,8 +9,8 @@ Quirks modelled (docs/backends.md, "vLLM"; vLLM's vllm/entrypoints/openai at 00b
 - errors: {"error": {"message", "type", "param", "code": <int>}} (nested since v0.10.1, PR #22099;
   earlier releases sent a flat {"object": "error", ...}); previous id not found: 404
   "Response with id '<id>' not found." (serving_responses.py _make_not_found_error);
-- reasoning needs ``--reasoning-parser`` (option ``reasoning_parser``, e.g. qwen3; docs/features/
-  reasoning_outputs.md): with it the chat message carries ``reasoning`` (``reasoning_content`` before the
+- reasoning needs ``--reasoning-parser`` (option ``reasoning_parser``, e.g. qwen3; vLLM docs, "Reasoning
+  Outputs"): with it the chat message carries ``reasoning`` (``reasoning_content`` before the
   rename that page notes) and a Responses answer a reasoning item with a reasoning_text part; no
   encrypted_content is written; without a parser ``<think>`` tags stay in the text.
 """
