@@ -4,6 +4,9 @@ Quirks modelled:
 - the ``model`` field is not checked: any name gets an answer;
 - Responses ``text.format`` is ignored (chat ``response_format`` json_schema is grammar-enforced);
 - tool_choice as an object is ignored (only "auto", "none", "required" are read);
+- a tool call's arguments are generated under a grammar from the tool's parameters, "strict" or not
+  (common/chat-auto-parser-generator.cpp, common/json-schema.cpp: no extra key unless additionalProperties
+  allows it); a chat json_schema next to tools replaces the tool parser, so the answer is the schema's JSON;
   parallel_tool_calls=false is ignored;
 - previous_response_id: 400 "llama.cpp does not support 'previous_response_id'.";
 - Responses streams send function_call_arguments.delta but no .done, no sequence_number and no
@@ -45,6 +48,12 @@ ERROR_TYPES = {
 
 CHAT_QUIRKS = ChatQuirks(  # at 0c1e570
     tool_choice="strings",
+    # a tool call is generated under a grammar built from every tool's parameters (json-schema-to-grammar: no
+    # key beyond "properties" unless additionalProperties allows it), whatever "strict" says
+    tool_arguments="always",
+    # with a json_schema the auto-parser builds the response-format parser and a grammar that is not lazy, and no
+    # tool parser (common/chat-auto-parser-generator.cpp, autoparser::build_parser): the schema's JSON, never a call
+    schema_with_tools="forced",
     parallel_tool_calls_false=False,
     usage_chunk="requested",
     timings=True,
@@ -64,6 +73,7 @@ class LlamaCppEmulator(ModelServer):
         call_items_without_id=True,
         text_format="ignored",
         tool_choice="strings",
+        tool_arguments="always",  # the same chat grammar as /v1/chat/completions
         parallel_tool_calls_false=False,
         previous_response_id="reject",
         function_args_done_event=False,
@@ -117,12 +127,21 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     - no /v1/responses and no /v1/responses/input_tokens: only /v1/chat/completions (404 File Not Found);
     - a stream's finish chunk carries usage whether stream_options asked for it or not, and no usage
       chunk follows (to_json_oaicompat_chat_stream);
-    - usage has no prompt_tokens_details (to_json_oaicompat_chat), and "timings" no cache_n (result_timings).
+    - usage has no prompt_tokens_details (to_json_oaicompat_chat), and "timings" no cache_n (result_timings);
+    - tools next to a chat json_schema still get calls (the generic handler), where 0c1e570 answers the schema only.
     Its Hermes 2 Pro tool handler (common/chat.cpp, common_chat_parse_hermes_2_pro) also reads calls a
     model writes as bare or ```json-fenced JSON, where 0c1e570 reads only <tool_call> tags; the scripted
     model here writes calls the server parses either way, so that difference shows on the live rows.
     """
 
-    chat_quirks = dataclasses.replace(CHAT_QUIRKS, usage_chunk="on_finish", timings_cache_n=False, cached_details=False)
+    # tools next to a json_schema go to the generic handler (common/chat.cpp, common_chat_templates_apply_jinja:
+    # "Use generic handler when mixing tools + JSON schema"): a grammar of {"tool_call": ...} or {"response": <schema>}
+    chat_quirks = dataclasses.replace(
+        CHAT_QUIRKS,
+        usage_chunk="on_finish",
+        timings_cache_n=False,
+        cached_details=False,
+        schema_with_tools="after_calls",
+    )
     responses_quirks = None
     utilities = frozenset()
