@@ -11,6 +11,13 @@ from .gateway import ErrorCase, error_surfacing, namespaced_model_ids
 from .lifecycle import compaction, input_tokens, response_retrieval
 from .state import StoreControl, conversations, previous_response_id, session_replay, store_false, usage
 from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_named, tool_choice_required
+from .toolwire import (
+    schema_stopped_call,
+    streamed_tool_call_shape,
+    strict_call_kept_schema,
+    strict_tool_schema,
+    structured_output_with_tools,
+)
 
 __all__ = [
     "ErrorCase",
@@ -28,11 +35,16 @@ __all__ = [
     "plain_text",
     "previous_response_id",
     "response_retrieval",
+    "schema_stopped_call",
     "session_replay",
     "store_false",
     "streaming",
+    "streamed_tool_call_shape",
     "streaming_tool_calls",
+    "strict_call_kept_schema",
+    "strict_tool_schema",
     "structured_output",
+    "structured_output_with_tools",
     "tool_choice_named",
     "tool_choice_required",
     "usage",
