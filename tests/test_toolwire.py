@@ -195,3 +195,14 @@ def test_a_responses_stream_needs_call_ids_and_located_string_deltas() -> None:
     obs = classify.streamed_tool_call_shape(record(lost, output="ok"))
     assert obs.outcome is Outcome.BROKEN
     assert all(p in obs.reason for p in ("no call_id", "not a string", "neither an output_index nor the item_id"))
+
+
+def test_json_cut_short_where_a_call_belonged_goes_to_the_control_and_a_call_left_as_text_decides() -> None:
+    cut = record(exchange(FIRST, response_body('{"tracking_code": "1234567')),
+                 error=ModelBehaviorError("Invalid JSON when parsing model output"))  # fmt: skip
+    missed = classify.structured_output_with_tools(cut, "lookup_order", "TRK-1", Order)
+    assert missed.model_missed and "JSON and no lookup_order call" in missed.reason
+    fenced = '```json\n{"name": "lookup_order", "arguments": {"order_id": "A-1"}}\n```'
+    as_text = record(exchange({"input": "q", "tools": TOOLS}, response_body(fenced)), output=fenced)
+    decided = classify.schema_stopped_call(missed, as_text, "lookup_order")
+    assert decided.outcome is Outcome.IGNORED and not decided.model_missed and "returned as text" in decided.reason

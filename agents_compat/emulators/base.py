@@ -184,6 +184,13 @@ def json_type(value: Any) -> str:
     return next((name for kind, name in JSON_TYPES.items() if isinstance(value, kind)), "null")
 
 
+class ServerDied(Exception):
+    """The real server's process terminates on this request: nothing is sent and the connection closes.
+
+    Raised by a family that models such a crash; the wire (emulators/faults.py) turns it into a connection closed
+    before any response, and the emulator itself answers the next request, as a restarted server would."""
+
+
 def check_type(value: Any, allowed: tuple[type, ...], param: str) -> Any:
     """``value`` if it is one of ``allowed`` (or absent), else OpenAI's 400 for a field of the wrong type."""
     if value is None or (isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool))):

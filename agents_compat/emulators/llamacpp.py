@@ -29,10 +29,11 @@ Quirks modelled:
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, ClassVar
 
-from .base import ApiError, HttpReply, HttpRequest
-from .chat import ChatQuirks
+from .base import ApiError, HttpReply, HttpRequest, ServerDied
+from .chat import ChatQuirks, schema_of_response_format
 from .engine import ModelServer
 from .responses import ResponsesQuirks
 
@@ -128,7 +129,8 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     - a stream's finish chunk carries usage whether stream_options asked for it or not, and no usage
       chunk follows (to_json_oaicompat_chat_stream);
     - usage has no prompt_tokens_details (to_json_oaicompat_chat), and "timings" no cache_n (result_timings);
-    - tools next to a chat json_schema still get calls (the generic handler), where 0c1e570 answers the schema only.
+    - tools next to a chat json_schema still get calls (the generic handler), where 0c1e570 answers the schema only;
+      but the object the model then writes kills the server (see ``_chat``).
     Its Hermes 2 Pro tool handler (common/chat.cpp, common_chat_parse_hermes_2_pro) also reads calls a
     model writes as bare or ```json-fenced JSON, where 0c1e570 reads only <tool_call> tags; the scripted
     model here writes calls the server parses either way, so that difference shows on the live rows.
@@ -145,3 +147,13 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     )
     responses_quirks = None
     utilities = frozenset()
+
+    def _chat(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
+        # ...but when the model answers {"response": <object>}, the generic parser wants a string there and throws
+        # std::runtime_error("Content path must be a string"), which nothing catches: the process terminates
+        # (reproduced here: llama-server 4227c9b, Qwen2.5-Coder-0.5B, tools and a json_schema response_format).
+        body = self.read_json(request)
+        if body.get("tools") and schema_of_response_format(body.get("response_format")) is not None:
+            if self.chat.decide(body)[0].text is not None:
+                raise ServerDied("terminate called after throwing an instance of 'std::runtime_error'")
+        return super()._chat(request, match)

@@ -124,29 +124,6 @@ async def test_parallel_tool_calls(backend: Backend, judge: Judge) -> None:
     judge(await probes.explain_miss(backend, observation, tools=tools))
 
 
-class OrderStatus(BaseModel):
-    order_id: str
-    tracking_code: str  # only lookup_order's result holds it
-    schema_marker: Literal["orderstatus-v1"]  # named in the schema alone (as test_basics.CityFacts)
-
-
-ORDER_QUESTION = "Use lookup_order for order_id=A-1001 and give its tracking_code."
-
-
-@pytest.mark.feature("structured_output_with_tools")
-async def test_structured_output_with_tools(backend: Backend, judge: Judge) -> None:
-    instructions = "Use your tools, then answer as JSON."
-    agent = backend.agent("orders", instructions, tools=[lookup_order], output_type=OrderStatus)
-    record = await backend.run(agent, ORDER_QUESTION)
-    observation = classify.structured_output_with_tools(record, "lookup_order", TRACKING_CODE, OrderStatus)
-    if observation.model_missed and not record.exchanges[1:]:
-        # No call: the same question with the tools alone tells a lost pair from a model that never calls.
-        tools_alone = backend.agent("orders", instructions, tools=[lookup_order])
-        control = await backend.run(tools_alone, ORDER_QUESTION, max_turns=1)
-        observation = classify.schema_stopped_call(observation, control, "lookup_order")
-    judge(await probes.explain_miss(backend, observation, tools=[lookup_order]))
-
-
 # Asks for an argument book_table's schema does not have: only a backend that decodes the strict schema leaves it out.
 BOOKING_REQUEST = 'Use book_table for guests=4, and pass note="window seat" too.'
 
@@ -171,3 +148,29 @@ async def test_streamed_tool_call_shape(backend: Backend, judge: Judge) -> None:
     agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather, get_time])
     record = await backend.run_streamed(agent, "Use get_weather and get_time for Paris.")
     judge(await probes.explain_miss(backend, classify.streamed_tool_call_shape(record), tools=[get_weather, get_time]))
+
+
+# Last of the file: llama-server 4227c9b dies on this request (docs/backends.md), which would take the cells
+# after it on that live row down with it.
+class OrderStatus(BaseModel):
+    order_id: str
+    tracking_code: str  # only lookup_order's result holds it
+    schema_marker: Literal["orderstatus-v1"]  # named in the schema alone (as test_basics.CityFacts)
+
+
+ORDER_QUESTION = "Use lookup_order for order_id=A-1001 and give its tracking_code."
+
+
+@pytest.mark.feature("structured_output_with_tools")
+async def test_structured_output_with_tools(backend: Backend, judge: Judge) -> None:
+    instructions = "Use your tools to answer."  # the SDK asks for the schema; words about JSON invite a fenced call
+    agent = backend.agent("orders", instructions, tools=[lookup_order], output_type=OrderStatus)
+    record = await backend.run(agent, ORDER_QUESTION)
+    observation = classify.structured_output_with_tools(record, "lookup_order", TRACKING_CODE, OrderStatus)
+    if observation.model_missed and not record.exchanges[1:]:
+        # No call: the same question with the tools alone tells a lost pair from a model that never calls.
+        tools_alone = backend.agent("orders", instructions, tools=[lookup_order])
+        control = await backend.run(tools_alone, ORDER_QUESTION, max_turns=1)
+        observation = classify.schema_stopped_call(observation, control, "lookup_order")
+    judge(await probes.explain_miss(backend, observation, tools=[lookup_order]))
+

@@ -44,13 +44,17 @@ def structured_output_with_tools(
 ) -> Observation:
     """An agent with ``tool`` and ``output_type``: the tool ran and the final object carries ``marker`` from it."""
     calls = _calls(record, tool)
-    if isinstance(record.error, ModelBehaviorError) and calls and wire_defect(record) is None:
+    if isinstance(record.error, ModelBehaviorError) and wire_defect(record) is None:
         text = next((t for e in reversed(record.exchanges) for t in evidence.texts(e)), "")
-        return Observation(
-            IGNORED,
-            f"{tool} ran, but the answer after its result did not follow the output schema: {short(text, 60)!r} "
-            f"({short(record.error.message, 60)})",
-        )
+        if calls:
+            return Observation(
+                IGNORED,
+                f"{tool} ran, but the answer after its result did not follow the output schema: {short(text, 60)!r} "
+                f"({short(record.error.message, 60)})",
+            )
+        if text.lstrip().startswith("{"):  # JSON where a call belonged: the control run (schema_stopped_call) decides
+            return model_missed(f"the backend answered with JSON and no {tool} call, which the SDK could not use: "
+                                f"{short(text, 60)!r} ({short(record.error.message, 50)})")  # fmt: skip
     if (failed := failure(record)) is not None and not looped(record):
         return failed
     first = record.exchanges[0] if record.exchanges else None
@@ -91,13 +95,18 @@ def schema_stopped_call(missed: Observation, control: RunRecord | None, tool: st
     if not missed.model_missed or control is None:
         return missed
     first = control.exchanges[0] if control.exchanges else None
-    if first is None or not any(c.name == tool for c in evidence.tool_calls(first)):
-        return missed
-    return Observation(
-        IGNORED,
-        f"with the tools alone the backend called {tool}; with the output schema next to them it did not "
-        f"(the schema enforced before the call, or the tools dropped): {missed.reason}",
-    )
+    if first is not None and any(c.name == tool for c in evidence.tool_calls(first)):
+        return Observation(
+            IGNORED,
+            f"with the tools alone the backend called {tool}; with the output schema next to them it did not "
+            f"(the schema enforced before the call, or the tools dropped): {missed.reason}",
+        )
+    # The model wrote the call with the tools alone, but the server left it as text: the pair cannot work where the
+    # tool alone does not, whatever the schema did.
+    as_text = call_as_text(control)
+    if as_text is not None:
+        return Observation(IGNORED, f"{as_text.reason} (with the tools alone); with the output schema: {missed.reason}")
+    return missed
 
 
 # --- strict_tool_schema --------------------------------------------------------------------------------------
