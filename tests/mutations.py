@@ -589,11 +589,11 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "schema-loosened-after-tools",
-        "llamacpp-4227c9b-chat",
+        "openai-chat",
         ("structured_output_with_tools",),
         "did not follow the output schema",
         lambda: [mock.patch.object(chat.ChatCompletions, "turn", _schema_only_before_results)],
-        "the json_schema grammar is no longer applied to the answer that follows a tool result",
+        "response_format is no longer enforced on the answer that follows a tool result",
     ),
     Mutation(
         "schema-and-tools-refused",
