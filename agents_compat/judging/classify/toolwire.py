@@ -52,6 +52,8 @@ def structured_output_with_tools(
                 f"{tool} ran, but the answer after its result did not follow the output schema: {short(text, 60)!r} "
                 f"({short(record.error.message, 60)})",
             )
+        if (as_text := call_as_text(record)) is not None:  # a call the server left as text, which the SDK then parsed
+            return as_text
         if text.lstrip().startswith("{"):  # JSON where a call belonged: the control run (schema_stopped_call) decides
             return model_missed(f"the backend answered with JSON and no {tool} call, which the SDK could not use: "
                                 f"{short(text, 60)!r} ({short(record.error.message, 50)})")  # fmt: skip
