@@ -33,7 +33,7 @@ class Legend:
     """How one outcome is shown: every renderer reads this table, so the formats cannot drift apart."""
 
     symbol: str  # Markdown and HTML
-    mark: str  # terminal: one ASCII character keeps 20 columns inside an 80-column terminal
+    mark: str  # terminal: one ASCII character keeps 23 columns inside an 80-column terminal
     colour: tuple[str, ...]  # terminal markup (pytest's TerminalWriter names); none for a plain mark
     meaning: str  # the HTML legend
     paint: tuple[str, str]  # HTML: the cell's background and text colours

@@ -172,6 +172,71 @@ def _output_reversed(*args: Any, **kwargs: Any) -> dict[str, Any]:
     return {**response, "output": list(reversed(response["output"]))}
 
 
+# --- the tool-wire columns (structured_output_with_tools, strict_tool_schema, streamed_tool_call_shape) ---------
+
+ORIGINAL_CHAT_TURN = chat.ChatCompletions.turn
+ORIGINAL_CHUNK_PAYLOADS = chat.ChatCompletions.chunk_payloads
+ORIGINAL_RESPONSES_PARSE_TOOLS = responses.parse_tools
+
+
+def _tools_dropped_beside_schema(self: chat.ChatCompletions, body: dict[str, Any]) -> brain.Turn:
+    turn = ORIGINAL_CHAT_TURN(self, body)
+    return replace(turn, tools=[]) if turn.schema is not None else turn
+
+
+def _schema_only_before_results(self: chat.ChatCompletions, body: dict[str, Any]) -> brain.Turn:
+    turn = ORIGINAL_CHAT_TURN(self, body)
+    return replace(turn, schema=None) if any(m.role == "tool" for m in turn.messages) else turn
+
+
+def _pair_refused(self: chat.ChatCompletions, body: dict[str, Any]) -> brain.Turn:
+    turn = ORIGINAL_CHAT_TURN(self, body)
+    if turn.schema is not None and turn.tools:
+        raise ApiError(400, "response_format json_schema cannot be combined with tools", param="response_format")
+    return turn
+
+
+def _strict_refused(self: Responses, body: dict[str, Any]) -> Any:
+    if any(isinstance(t, dict) and t.get("strict") for t in body.get("tools") or []):
+        raise ApiError(400, "Unsupported parameter: 'tools[0].strict'", param="tools")
+    return ORIGINAL_RESPONSES_PARSE(self, body)
+
+
+def _strict_stripped(tools: Any, arguments: str = "strict") -> list[brain.ToolSpec]:
+    stripped = [{k: v for k, v in t.items() if k != "strict"} if isinstance(t, dict) else t for t in tools or []]
+    return ORIGINAL_RESPONSES_PARSE_TOOLS(stripped, arguments)
+
+
+def _reshaped_call_deltas(edit: Callable[[int, dict[str, Any]], dict[str, Any]]) -> Patches:
+    """A chat server whose streamed tool-call deltas are rewritten by ``edit(position, delta)``."""
+
+    def payloads(self: chat.ChatCompletions, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        out = ORIGINAL_CHUNK_PAYLOADS(self, *args, **kwargs)
+        for chunk_ in out:
+            for choice in chunk_.get("choices") or []:
+                delta = choice.get("delta") or {}
+                if delta.get("tool_calls"):
+                    delta["tool_calls"] = [edit(n, dict(c)) for n, c in enumerate(delta["tool_calls"])]
+        return out
+
+    return lambda: [mock.patch.object(chat.ChatCompletions, "chunk_payloads", payloads)]
+
+
+def _no_index(position: int, delta: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in delta.items() if k != "index"}
+
+
+def _index_zero(position: int, delta: dict[str, Any]) -> dict[str, Any]:
+    return {**delta, "index": 0}
+
+
+def _arguments_as_object(position: int, delta: dict[str, Any]) -> dict[str, Any]:
+    function = dict(delta.get("function") or {})
+    if isinstance(function.get("arguments"), str) and function["arguments"]:
+        function["arguments"] = json.loads(function["arguments"])
+    return {**delta, "function": function}
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "responses-usage-zeros",
@@ -510,7 +575,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "ollama-chat",
         ("function_tools", "parallel_tool_calls"),
         "the tool definitions never reached the model's prompt",
-        lambda: [mock.patch.object(chat, "parse_tools", lambda tools: [])],
+        lambda: [mock.patch.object(chat, "parse_tools", lambda tools, *rest: [])],
         "a server drops the tool definitions before the model",
     ),
     Mutation(
@@ -570,12 +635,104 @@ MUTATIONS: tuple[Mutation, ...] = (
         quirks(OllamaEmulator, "responses_quirks", encrypted_content="absent"),
         "a release stops writing encrypted_content: with store=false the reasoning cannot come back",
     ),
+    Mutation(
+        "tools-dropped-beside-schema",
+        "openai-chat",
+        ("structured_output_with_tools",),
+        "with the tools alone the backend called lookup_order",
+        lambda: [mock.patch.object(chat.ChatCompletions, "turn", _tools_dropped_beside_schema)],
+        "a server drops the tools when response_format is set (each alone still works)",
+    ),
+    Mutation(
+        "schema-loosened-after-tools",
+        "openai-chat",
+        ("structured_output_with_tools",),
+        "did not follow the output schema",
+        lambda: [mock.patch.object(chat.ChatCompletions, "turn", _schema_only_before_results)],
+        "response_format is no longer enforced on the answer that follows a tool result",
+    ),
+    Mutation(
+        "schema-and-tools-refused",
+        "lmstudio-chat",
+        ("structured_output_with_tools",),
+        "refused: 400 response_format json_schema cannot be combined with tools",
+        lambda: [mock.patch.object(chat.ChatCompletions, "turn", _pair_refused)],
+        "a release refuses tools and response_format in one request",
+    ),
+    Mutation(
+        "ollama-format-after-calls",
+        "ollama-chat",
+        ("structured_output_with_tools",),
+        "the final object validates",
+        quirks(OllamaEmulator, "chat_quirks", schema_with_tools="after_calls"),
+        "an Ollama release applies format only after the tool calls (an improvement nobody recorded)",
+    ),
+    Mutation(
+        "strict-not-enforced",
+        "openai-chat",
+        ("strict_tool_schema",),
+        "strict: true was accepted but not enforced",
+        quirks(OpenAIEmulator, "chat_quirks", tool_arguments="never"),
+        "strict function tools are accepted but their arguments are no longer constrained",
+    ),
+    Mutation(
+        "gateway-strips-strict",
+        "gomodel-native",
+        ("strict_tool_schema",),
+        "the extra argument 'note'",
+        lambda: [mock.patch.object(responses, "parse_tools", _strict_stripped)],
+        "a gateway loosens the tool definitions it forwards: 'strict' is left out",
+    ),
+    Mutation(
+        "strict-refused",
+        "openai-responses",
+        ("strict_tool_schema",),
+        "refused: 400 Unsupported parameter: 'tools[0].strict'",
+        lambda: [mock.patch.object(Responses, "parse", _strict_refused)],
+        "a server refuses the strict field on a tool definition",
+    ),
+    Mutation(
+        "stream-call-index-dropped",
+        "ollama-chat",
+        ("streamed_tool_call_shape",),
+        "without an integer index",
+        _reshaped_call_deltas(_no_index),
+        "streamed tool calls without index, as Ollama before v0.4.7 (issue #7881)",
+    ),
+    Mutation(
+        "stream-call-index-always-zero",
+        "litellm-chat",
+        ("streamed_tool_call_shape",),
+        "share index 0",
+        _reshaped_call_deltas(_index_zero),
+        "every streamed call numbered 0, as Ollama's built-in parsers before v0.17.4 (issue #15457)",
+    ),
+    Mutation(
+        "stream-call-ids-repeat",
+        "llamacpp-chat",
+        ("streamed_tool_call_shape",),
+        "calls share the id",
+        lambda: [mock.patch.object(brain, "decide", _same_call_id)],
+        "a server gives every streamed call of a turn the same id",
+    ),
+    Mutation(
+        "stream-arguments-as-object",
+        "openai-chat",
+        ("streamed_tool_call_shape",),
+        "arguments as a JSON dict, not a string",
+        lambda: [
+            *quirks(OpenAIEmulator, "chat_quirks", stream_tool_calls="whole")(),
+            *_reshaped_call_deltas(_arguments_as_object)(),
+        ],
+        "a server streams a call's arguments as a JSON object (its native API's shape) instead of a string",
+    ),
 )
 
 ORIGINAL_USAGE_OF = responses.usage_of
 ORIGINAL_PARSE_MESSAGES = chat.parse_messages
 ORIGINAL_COMPLETION = chat.ChatCompletions.completion
 ORIGINAL_LITELLM_SHAPED = litellm._shaped
+ORIGINAL_RESPONSES_PARSE = Responses.parse
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,25 @@ FEATURES: tuple[Feature, ...] = (
         "Two tool calls in one model turn: both run, both results go back in one request, the answer uses both.",
     ),
     Feature(
+        "structured_output_with_tools",
+        "so_tool",
+        "An agent with a tool and an output_type: the first request carried both, the backend called the tool, its "
+        "result went back, and the final object validates and carries a value only the tool knew.",
+    ),
+    Feature(
+        "strict_tool_schema",
+        "strict",
+        "A strict function tool (strict: true, additionalProperties: false) asked for an argument it lacks: the "
+        "backend enforces the schema (the call leaves it out while a non-strict control keeps it), ignores it, "
+        "or refuses it with a clear error.",
+    ),
+    Feature(
+        "streamed_tool_call_shape",
+        "tc_shape",
+        "Streamed tool calls: every delta carries its index (Responses: output_index), ids are non-empty and "
+        "unique across the run's calls, and arguments arrive as JSON strings; a break names each property.",
+    ),
+    Feature(
         "usage",
         "usage",
         "result.context_wrapper.usage carries input and output tokens equal to the non-zero counts the wire "

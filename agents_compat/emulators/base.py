@@ -168,7 +168,14 @@ REQUEST_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "/responses/compact": _RESPONSES_FIELDS,
     "/conversations": {"items": (list,), "metadata": (dict,)},
 }
-JSON_TYPES = {str: "a string", list: "an array", dict: "an object", int: "an integer", float: "a number"}
+JSON_TYPES = {
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+}
 
 
 def json_type(value: Any) -> str:
@@ -177,9 +184,16 @@ def json_type(value: Any) -> str:
     return next((name for kind, name in JSON_TYPES.items() if isinstance(value, kind)), "null")
 
 
+class ServerDied(Exception):
+    """The real server's process terminates on this request: nothing is sent and the connection closes.
+
+    Raised by a family that models such a crash; the wire (emulators/faults.py) turns it into a connection closed
+    before any response, and the emulator itself answers the next request, as a restarted server would."""
+
+
 def check_type(value: Any, allowed: tuple[type, ...], param: str) -> Any:
     """``value`` if it is one of ``allowed`` (or absent), else OpenAI's 400 for a field of the wrong type."""
-    if value is None or (isinstance(value, allowed) and not isinstance(value, bool)):
+    if value is None or (isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool))):
         return value
     expected = " or ".join(JSON_TYPES[kind] for kind in allowed)
     raise ApiError(

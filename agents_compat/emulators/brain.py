@@ -16,6 +16,7 @@ Rules, first match wins:
 2. tool_choice names a tool, or is "required" -> call that tool (or the tools the user named, else the first);
 3. tool_choice is "auto" and the last user message names offered tools -> call them (only the first if
    parallel calls are off); a handoff tool ``transfer_to_x_y`` is named by "x y";
+   rules 2 and 3 give way to rule 4 when the backend forces the schema on every turn (``schema_forced``);
 4. a JSON schema is enforced -> a JSON instance of it, filled from the user's words;
 5. text: "Reply with exactly: X" -> X; "what is the code word" -> the code word from earlier turns (or
    "I do not know the code word."); anything else -> "You said: <message>".
@@ -23,6 +24,9 @@ Rules, first match wins:
 A system prompt that asks for ``<think>`` tags makes the model reason first, as a model prompted so writes
 them: the decision carries that reasoning beside its text or calls. Where it goes on the wire (a reasoning
 field, a reasoning item, tags left in the text, nowhere) is the server's parser's choice, not the model's.
+A call's arguments fill the tool's parameters from the user's words, and, as an obliging model does, add
+any ``key="value"`` the user asks for that the schema lacks, unless the backend decodes the arguments
+under the schema (``ToolSpec.constrained``) and the schema shuts extra keys out.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9-]+)")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 CODE_WORD = re.compile(r"code word is ([A-Za-z0-9-]+)", re.IGNORECASE)
 THINK_TAGS = re.compile(r"<think>", re.IGNORECASE)  # a system prompt that asks for them
+ASKED_ARGUMENT = re.compile(r'\b([A-Za-z_]\w*)="([^"]*)"')
 BEGIN_WITH = re.compile(r"\b(?:begin|start) (?:every|each|your) (?:answer|reply) with:?\s+([A-Za-z0-9][\w-]*)", re.I)
 
 
@@ -60,6 +65,9 @@ class ToolSpec:
     name: str
     parameters: dict[str, Any]
     description: str = ""
+    # The backend decodes the arguments under ``parameters`` (strict mode, or a grammar built from the schema):
+    # a key the schema does not allow cannot be written.
+    constrained: bool = False
 
 
 @dataclass
@@ -71,6 +79,9 @@ class Turn:
     tool_choice: str = "auto"  # auto | none | required | function:<name>
     schema: dict[str, Any] | None = None  # a JSON schema the backend enforces
     parallel_tool_calls: bool = True
+    # The backend enforces ``schema`` from the first token of every turn (a grammar set before any call): the model
+    # can only write the schema's JSON, never a tool call.
+    schema_forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,17 +137,29 @@ def _decide(turn: Turn, call_id_prefix: str) -> Decision:
 
     if tool_results:
         return _answer(turn, last_user, tool_results)
-    calls = _choose_tools(turn, last_user)
+    calls = [] if turn.schema is not None and turn.schema_forced else _choose_tools(turn, last_user)
     if calls:
         return Decision(
             tool_calls=tuple(
-                ToolCall(
-                    f"{call_id_prefix}{user_index}_{n}", tool.name, json.dumps(_instance(tool.parameters, last_user))
-                )
+                ToolCall(f"{call_id_prefix}{user_index}_{n}", tool.name, json.dumps(_arguments(tool, last_user)))
                 for n, tool in enumerate(calls)
             )
         )
     return _answer(turn, last_user, [])
+
+
+def _arguments(tool: ToolSpec, last_user: str) -> Any:
+    """The parameters filled from the user's words, plus each ``key="value"`` asked for that the schema lacks,
+    unless the backend constrains the arguments and the schema does not let extra keys in."""
+    arguments = _instance(tool.parameters, last_user)
+    if not isinstance(arguments, dict):
+        return arguments
+    shut = tool.constrained and tool.parameters.get("additionalProperties") is not True
+    known = tool.parameters.get("properties")
+    for key, value in ASKED_ARGUMENT.findall(last_user):
+        if not shut and (not isinstance(known, dict) or key not in known):
+            arguments.setdefault(key, value)
+    return arguments
 
 
 def _paired_results(messages: list[Message]) -> list[Message]:

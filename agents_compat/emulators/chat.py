@@ -33,6 +33,12 @@ class ChatQuirks:
     # it), "content" (left in the text as the model wrote it: no parser for this template), "hidden" (never
     # shown: OpenAI's reasoning tokens on Chat Completions). docs/backends.md says which server does which.
     reasoning: Literal["reasoning_content", "reasoning", "content", "hidden"] = "content"
+    # Are a tool's arguments decoded under its parameters schema: when the tool says strict (OpenAI), always
+    # (a grammar built from every tool's schema: llama.cpp), or never (the model writes them freely)
+    tool_arguments: Literal["strict", "always", "never"] = "strict"
+    # response_format next to tools: enforced on the answer after the calls, or from the first token of every
+    # turn, so no call can be written (Ollama's format grammar)
+    schema_with_tools: Literal["after_calls", "forced"] = "after_calls"
 
 
 def text_of(content: Any, param: str = "messages") -> str:
@@ -73,7 +79,8 @@ def _tool_call(call: Any) -> brain.ToolCall:
     return brain.ToolCall(*(f or "" for f in fields))
 
 
-def parse_tools(tools: Any) -> list[brain.ToolSpec]:
+def parse_tools(tools: Any, arguments: str = "strict") -> list[brain.ToolSpec]:
+    """``arguments``: when the backend decodes a call's arguments under the tool's schema (ChatQuirks.tool_arguments)"""
     specs = []
     for tool in tools or []:
         function = tool.get("function") if isinstance(tool, dict) else None
@@ -81,7 +88,9 @@ def parse_tools(tools: Any) -> list[brain.ToolSpec]:
             raise ApiError(400, "each tool needs type 'function' and a function name", param="tools")
         parameters = check_type(function.get("parameters"), (dict,), "tools.function.parameters") or {}
         description = check_type(function.get("description"), (str,), "tools.function.description") or ""
-        specs.append(brain.ToolSpec(function["name"], parameters, description))
+        strict = check_type(function.get("strict"), (bool,), "tools.function.strict") is True
+        constrained = arguments == "always" or (arguments == "strict" and strict)
+        specs.append(brain.ToolSpec(function["name"], parameters, description, constrained))
     return specs
 
 
@@ -117,10 +126,11 @@ class ChatCompletions:
         q = self.quirks
         return brain.Turn(
             messages=parse_messages(body.get("messages")),
-            tools=parse_tools(body.get("tools")),
+            tools=parse_tools(body.get("tools"), q.tool_arguments),
             tool_choice=tool_choice_of(body.get("tool_choice"), q.tool_choice),
             schema=schema_of_response_format(body.get("response_format")) if q.response_format == "enforced" else None,
             parallel_tool_calls=body.get("parallel_tool_calls") is not False or not q.parallel_tool_calls_false,
+            schema_forced=q.schema_with_tools == "forced",
         )
 
     def decide(self, body: dict[str, Any]) -> tuple[brain.Decision, dict[str, int]]:

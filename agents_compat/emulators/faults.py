@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..wire.capture import parse_sse
-from .base import SSE_DONE, ApiError, Emulator, HttpReply, HttpRequest, sse_data
+from .base import SSE_DONE, ApiError, Emulator, HttpReply, HttpRequest, ServerDied, sse_data
 
 FaultKind = Literal[
     "truncated_stream",
@@ -305,6 +305,12 @@ class FaultyEmulator:
         self.emulator, self.fault = emulator, fault
 
     def deliver(self, request: HttpRequest) -> Delivery:
+        try:
+            return self._deliver(request)
+        except ServerDied:  # the modelled server crashed on this request: nothing comes back
+            return Delivery(None)
+
+    def _deliver(self, request: HttpRequest) -> Delivery:
         fault = self.fault
         if fault is None or request.method != "POST":
             return Delivery(self.emulator.handle(request))

@@ -112,6 +112,10 @@ CHAT_QUIRKS = ChatQuirks(
     tool_choice="ignored",  # map_openai_params pops it: "causes ollama requests to hang"
     parallel_tool_calls_false=False,  # never reaches the upstream: refused as an unsupported param (_check)
     response_format="enforced",  # json_schema's schema becomes Ollama's format
+    # ...which Ollama applies from the first token, next to tools too (see ollama.py); and Ollama does not
+    # constrain a tool's arguments, "strict" or not
+    schema_with_tools="forced",
+    tool_arguments="never",
     stream_tool_calls="whole",  # Ollama's /api/chat streams a call whole, after generation; passed on as one delta
     usage_chunk="requested",  # only with stream_options.include_usage (streaming_handler.py check_send_stream_usage)
     choice_logprobs=False,

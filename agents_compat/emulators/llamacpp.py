@@ -4,6 +4,9 @@ Quirks modelled:
 - the ``model`` field is not checked: any name gets an answer;
 - Responses ``text.format`` is ignored (chat ``response_format`` json_schema is grammar-enforced);
 - tool_choice as an object is ignored (only "auto", "none", "required" are read);
+- a tool call's arguments are generated under a grammar from the tool's parameters, "strict" or not
+  (common/chat-auto-parser-generator.cpp, common/json-schema.cpp: no extra key unless additionalProperties
+  allows it); a chat json_schema next to tools replaces the tool parser, so the answer is the schema's JSON;
   parallel_tool_calls=false is ignored;
 - previous_response_id: 400 "llama.cpp does not support 'previous_response_id'.";
 - Responses streams send function_call_arguments.delta but no .done, no sequence_number and no
@@ -35,10 +38,11 @@ Quirks modelled:
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, ClassVar
 
-from .base import ApiError, HttpReply, HttpRequest
-from .chat import ChatQuirks
+from .base import ApiError, HttpReply, HttpRequest, ServerDied
+from .chat import ChatQuirks, schema_of_response_format
 from .engine import ModelServer
 from .responses import ResponsesQuirks
 
@@ -54,6 +58,12 @@ ERROR_TYPES = {
 
 CHAT_QUIRKS = ChatQuirks(  # at 0c1e570
     tool_choice="strings",
+    # a tool call is generated under a grammar built from every tool's parameters (json-schema-to-grammar: no
+    # key beyond "properties" unless additionalProperties allows it), whatever "strict" says
+    tool_arguments="always",
+    # with a json_schema the auto-parser builds the response-format parser and a grammar that is not lazy, and no
+    # tool parser (common/chat-auto-parser-generator.cpp, autoparser::build_parser): the schema's JSON, never a call
+    schema_with_tools="forced",
     parallel_tool_calls_false=False,
     usage_chunk="requested",
     timings=True,
@@ -73,6 +83,7 @@ class LlamaCppEmulator(ModelServer):
         call_items_without_id=True,
         text_format="ignored",
         tool_choice="strings",
+        tool_arguments="always",  # the same chat grammar as /v1/chat/completions
         parallel_tool_calls_false=False,
         previous_response_id="reject",
         function_args_done_event=False,
@@ -132,7 +143,9 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     - no /v1/responses and no /v1/responses/input_tokens: only /v1/chat/completions (404 File Not Found);
     - a stream's finish chunk carries usage whether stream_options asked for it or not, and no usage
       chunk follows (to_json_oaicompat_chat_stream);
-    - usage has no prompt_tokens_details (to_json_oaicompat_chat), and "timings" no cache_n (result_timings).
+    - usage has no prompt_tokens_details (to_json_oaicompat_chat), and "timings" no cache_n (result_timings);
+    - tools next to a chat json_schema still get calls (the generic handler), where 0c1e570 answers the schema only;
+      but the object the model then writes kills the server (see ``_chat``).
     Its Hermes 2 Pro tool handler (common/chat.cpp, common_chat_parse_hermes_2_pro) also reads calls a
     model writes as bare or ```json-fenced JSON, where 0c1e570 reads only <tool_call> tags; the scripted
     model here writes calls the server parses either way, so that difference shows on the live rows.
@@ -141,12 +154,25 @@ class LlamaCpp4227c9bEmulator(LlamaCppEmulator):
     reasoning_content for the ChatML tool template that 0c1e570 leaves them in.
     """
 
+    # tools next to a json_schema go to the generic handler (common/chat.cpp, common_chat_templates_apply_jinja:
+    # "Use generic handler when mixing tools + JSON schema"): a grammar of {"tool_call": ...} or {"response": <schema>}
     chat_quirks = dataclasses.replace(
         CHAT_QUIRKS,
         usage_chunk="on_finish",
         timings_cache_n=False,
         cached_details=False,
         reasoning="reasoning_content",
+        schema_with_tools="after_calls",
     )
     responses_quirks = None
     utilities = frozenset()
+
+    def _chat(self, request: HttpRequest, match: re.Match[str]) -> HttpReply:
+        # ...but when the model answers {"response": <object>}, the generic parser wants a string there and throws
+        # std::runtime_error("Content path must be a string"), which nothing catches: the process terminates
+        # (reproduced here: llama-server 4227c9b, Qwen2.5-Coder-0.5B, tools and a json_schema response_format).
+        body = self.read_json(request)
+        if body.get("tools") and schema_of_response_format(body.get("response_format")) is not None:
+            if self.chat.decide(body)[0].text is not None:
+                raise ServerDied("terminate called after throwing an instance of 'std::runtime_error'")
+        return super()._chat(request, match)

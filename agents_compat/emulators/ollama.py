@@ -4,6 +4,11 @@ Quirks modelled (docs/backends.md, "Ollama"; Ollama v0.24.0's openai/openai.go, 
 - tool_choice and parallel_tool_calls are not read: the model decides;
 - streamed tool calls arrive whole in one chunk (Ollama parses the call after generation);
 - stream_options.include_usage is honoured; chat ids are chatcmpl-<0..998> (middleware/openai.go);
+- a tool's "strict" is not read and its arguments are not constrained; a response_format (text.format) schema
+  constrains every token from the first, so next to tools the answer is the schema's JSON, never a call
+  (server/routes.go ChatHandler, the Format of the completion request);
+- streamed calls carry "index" (the tool parser's count, tools/tools.go; since v0.4.7, PR #7888, issue #7881)
+  and ids "call_" + 8 random characters (server/routes.go toolCallId);
 - /v1/responses is stateless: previous_response_id and conversation are silently ignored, no GET by id;
 - errors: {"error": {"message", "type", "param": null, "code": null}}, type from the status
   (400 invalid_request_error, 404 not_found_error, else api_error); unknown model 404 "model 'x' not found";
@@ -50,6 +55,13 @@ class OllamaEmulator(ModelServer):
         # "function"} on each call of a non-streamed message, as in a stream's deltas
         message_call_index=True,
         reasoning="reasoning",
+        # api.ToolFunction has no "strict" (api/types.go), and no grammar is built from a tool's parameters: the
+        # model writes the arguments freely (v0.24.0)
+        tool_arguments="never",
+        # response_format's schema becomes the completion's Format from the first token for a model without
+        # thinking (server/routes.go ChatHandler at v0.24.0: only a thinking model defers it until its thinking
+        # ends, and then constrains the rest): a tool call can never be written next to a schema
+        schema_with_tools="forced",
     )
     # openai/responses.go: one function_call_arguments.delta carries the whole arguments. The response
     # object's fields are v0.24.0's, recorded live (fixtures/cassettes/ollama-responses): no "user", and
@@ -64,6 +76,9 @@ class OllamaEmulator(ModelServer):
         # sent ("required" and a named choice alike), the default of a field it never reads
         function_args_done_name=False,
         echoed_tool_choice="auto",
+        # openai/responses.go reads a tool's "strict" only to echo it; text.format becomes the same Format
+        tool_arguments="never",
+        schema_with_tools="forced",
         input_details=("cached_tokens",),  # recorded live: no cache_write_tokens, and "reasoning": null
         reasoning="summary",
         encrypted_content="plain",

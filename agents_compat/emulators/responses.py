@@ -60,6 +60,8 @@ class ResponsesQuirks:
     # opaque blob only when include asks for "reasoning.encrypted_content" (OpenAI)
     encrypted_content: Literal["absent", "null", "empty", "plain", "opaque"] = "absent"
     reasoning_part_type: str | None = None  # the type of the item's text parts, where a server writes its own
+    tool_arguments: Literal["strict", "always", "never"] = "strict"  # as ChatQuirks.tool_arguments
+    schema_with_tools: Literal["after_calls", "forced"] = "after_calls"  # as ChatQuirks.schema_with_tools
 
 
 @dataclass
@@ -201,14 +203,16 @@ def normalize_item(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": f"msg_{digest}", "status": "completed", **item, "type": "message", "content": content}
 
 
-def parse_tools(tools: Any) -> list[brain.ToolSpec]:
+def parse_tools(tools: Any, arguments: str = "strict") -> list[brain.ToolSpec]:
     specs = []
     for tool in tools or []:
         if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(tool.get("name"), str):
             raise ApiError(400, "only function tools with a name are supported", param="tools")
         parameters = check_type(tool.get("parameters"), (dict,), "tools.parameters") or {}
         description = check_type(tool.get("description"), (str,), "tools.description") or ""
-        specs.append(brain.ToolSpec(tool["name"], parameters, description))
+        strict = check_type(tool.get("strict"), (bool,), "tools.strict") is True
+        constrained = arguments == "always" or (arguments == "strict" and strict)
+        specs.append(brain.ToolSpec(tool["name"], parameters, description, constrained))
     return specs
 
 
@@ -526,10 +530,11 @@ class Responses:
         system = [brain.Message("system", instructions)] if instructions else []
         turn = brain.Turn(
             messages=system + parse_input(history + own_items)[0],
-            tools=parse_tools(body.get("tools")),
+            tools=parse_tools(body.get("tools"), q.tool_arguments),
             tool_choice=tool_choice_of(body.get("tool_choice"), q.tool_choice),
             schema=schema_of_text_format(body.get("text")) if q.text_format == "enforced" else None,
             parallel_tool_calls=body.get("parallel_tool_calls") is not False or not q.parallel_tool_calls_false,
+            schema_forced=q.schema_with_tools == "forced",
         )
         return ParsedRequest(body, turn, history, own_items)
 

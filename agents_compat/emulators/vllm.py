@@ -21,7 +21,9 @@ from dataclasses import replace
 from typing import Any
 
 from .base import ApiError, HttpReply, HttpRequest
+from .chat import ChatQuirks
 from .engine import ModelServer
+from .responses import ResponsesQuirks
 
 ERROR_TYPES = {400: "BadRequestError", 404: "NotFoundError", 500: "InternalServerError"}
 
@@ -30,6 +32,10 @@ class VLLMEmulator(ModelServer):
     family = "vllm"
     owned_by = "vllm"
     lifecycle = True
+    # With tool_choice "auto" the tool-call parser reads calls out of the model's free text; only a named or
+    # "required" choice is decoded under the parameters' schema (docs/features/tool_calling.md): "strict" is not read.
+    chat_quirks = ChatQuirks(tool_arguments="never")
+    responses_quirks = ResponsesQuirks(tool_arguments="never")
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from agents import Agent, ModelSettings, RunContextWrapper, handoff
@@ -11,7 +11,16 @@ from pydantic import BaseModel
 from ..judging import classify, probes
 from ..outcomes import Judge
 from ..running.backend import Backend
-from .tools import TIME_MARKER, WEATHER_MARKER, get_time, get_weather
+from .tools import (
+    BOOK_TABLE_LOOSE,
+    TIME_MARKER,
+    TRACKING_CODE,
+    WEATHER_MARKER,
+    book_table,
+    get_time,
+    get_weather,
+    lookup_order,
+)
 
 # Marked here so the suites run under any asyncio_mode a user's project has.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -113,3 +122,55 @@ async def test_parallel_tool_calls(backend: Backend, judge: Judge) -> None:
     tools = [get_weather, get_time]
     observation = await probes.explain_one_call(backend, observation, record, instructions, tools, "Paris")
     judge(await probes.explain_miss(backend, observation, tools=tools))
+
+
+# Asks for an argument book_table's schema does not have: only a backend that decodes the strict schema leaves it out.
+BOOKING_REQUEST = 'Use book_table for guests=4, and pass note="window seat" too.'
+
+
+@pytest.mark.feature("strict_tool_schema")
+async def test_strict_tool_schema(backend: Backend, judge: Judge) -> None:
+    # One model turn each: the first response holds the call; what the model does with the result is not asked.
+    strict = await backend.run(
+        backend.agent("host", "Use your tools.", tools=[book_table]), BOOKING_REQUEST, max_turns=1
+    )
+    control = None
+    if classify.strict_call_kept_schema(strict, "book_table"):  # else the strict call alone decides
+        loose = backend.agent("host", "Use your tools.", tools=[BOOK_TABLE_LOOSE])
+        control = await backend.run(loose, BOOKING_REQUEST, max_turns=1)
+    observation = classify.strict_tool_schema(strict, control, "book_table", "note")
+    judge(await probes.explain_miss(backend, observation, tools=[book_table]))
+
+
+@pytest.mark.feature("streamed_tool_call_shape")
+async def test_streamed_tool_call_shape(backend: Backend, judge: Judge) -> None:
+    # parallel_tool_calls left unset: a backend that refuses the field (LiteLLM on ollama_chat) still streams calls.
+    agent = backend.agent("assistant", "Use your tools to answer.", tools=[get_weather, get_time])
+    record = await backend.run_streamed(agent, "Use get_weather and get_time for Paris.")
+    judge(await probes.explain_miss(backend, classify.streamed_tool_call_shape(record), tools=[get_weather, get_time]))
+
+
+# Last of the file: llama-server 4227c9b dies on this request (docs/backends.md), which would take the cells
+# after it on that live row down with it.
+class OrderStatus(BaseModel):
+    order_id: str
+    tracking_code: str  # only lookup_order's result holds it
+    schema_marker: Literal["orderstatus-v1"]  # named in the schema alone (as test_basics.CityFacts)
+
+
+ORDER_QUESTION = "Use lookup_order for order_id=A-1001 and give its tracking_code."
+
+
+@pytest.mark.feature("structured_output_with_tools")
+async def test_structured_output_with_tools(backend: Backend, judge: Judge) -> None:
+    instructions = "Use your tools to answer."  # the SDK asks for the schema; words about JSON invite a fenced call
+    agent = backend.agent("orders", instructions, tools=[lookup_order], output_type=OrderStatus)
+    record = await backend.run(agent, ORDER_QUESTION)
+    observation = classify.structured_output_with_tools(record, "lookup_order", TRACKING_CODE, OrderStatus)
+    if observation.model_missed and not record.exchanges[1:]:
+        # No call: the same question with the tools alone tells a lost pair from a model that never calls.
+        tools_alone = backend.agent("orders", instructions, tools=[lookup_order])
+        control = await backend.run(tools_alone, ORDER_QUESTION, max_turns=1)
+        observation = classify.schema_stopped_call(observation, control, "lookup_order")
+    judge(await probes.explain_miss(backend, observation, tools=[lookup_order]))
+

@@ -12,6 +12,13 @@ from .lifecycle import compaction, input_tokens, response_retrieval
 from .reasoning import reasoning_roundtrip
 from .state import StoreControl, conversations, previous_response_id, session_replay, store_false, usage
 from .tools import agents_as_tools, parallel_tool_calls, streaming_tool_calls, tool_choice_named, tool_choice_required
+from .toolwire import (
+    schema_stopped_call,
+    streamed_tool_call_shape,
+    strict_call_kept_schema,
+    strict_tool_schema,
+    structured_output_with_tools,
+)
 
 __all__ = [
     "ErrorCase",
@@ -30,11 +37,16 @@ __all__ = [
     "previous_response_id",
     "reasoning_roundtrip",
     "response_retrieval",
+    "schema_stopped_call",
     "session_replay",
     "store_false",
     "streaming",
+    "streamed_tool_call_shape",
     "streaming_tool_calls",
+    "strict_call_kept_schema",
+    "strict_tool_schema",
     "structured_output",
+    "structured_output_with_tools",
     "tool_choice_named",
     "tool_choice_required",
     "usage",
