@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("old", metavar="OLD.json", help="the baseline report")
     compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
 
+    combine = commands.add_parser(
+        "merge", help="one report from many runs (shards, SDK versions, repeats); each cell keeps every run's outcome"
+    )
+    combine.add_argument("reports", nargs="+", metavar="REPORT.json", help="compat-matrix.json files, merged ones too")
+    combine.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="MERGED.json",
+        help="the merged report; its Markdown and HTML are written beside it (.md, .html)",
+    )
+
     baseline = commands.add_parser("baseline", help="keep a report as a baseline (without its exchanges)")
     baseline.add_argument("report", metavar="REPORT.json", help="a compat-matrix.json")
     baseline.add_argument("out", metavar="OUT.json", help="where the baseline goes")
@@ -263,6 +275,34 @@ def run_diff(args: argparse.Namespace) -> int:
     return 1 if result.lost else 0
 
 
+def run_merge(args: argparse.Namespace) -> int:
+    from .report import merge, terminal
+    from .report.files import write_merged
+
+    loaded, problems = [], []
+    for path in args.reports:
+        try:
+            loaded.append(report.load(path))
+        except report.ReportError as exc:
+            problems.append(str(exc))
+    for problem in problems:  # every bad input named, one line each, before anything is written
+        print(f"error: {inert(problem)}", file=sys.stderr)
+    if problems:
+        return 2
+    out = Path(args.output)
+    if out.suffix != ".json":
+        raise ValueError(f"merge: -o {out}: name a .json file (its .md and .html are written beside it)")
+    merged = merge.merge(loaded)
+    write_merged(out, merged)
+    print(terminal.terminal(merged))
+    for line in terminal.merged_lines(merged):
+        print(line)
+    runs = len(merged.sources or [])
+    print(f"merge: {len(args.reports)} file(s), {runs} run(s), {len(merged.cells)} cells written to {out}")
+    print(terminal.verdict_text(merged))
+    return 0 if merged.verdict.passed else 1
+
+
 def run_baseline(args: argparse.Namespace) -> int:
     kept = diff.as_baseline(report.load(args.report))
     atomic.write_text(Path(args.out), json.dumps(kept, indent=2) + "\n")
@@ -406,6 +446,7 @@ COMMANDS = {
     "matrix": run_matrix,
     "serve": run_serve,
     "diff": run_diff,
+    "merge": run_merge,
     "baseline": run_baseline,
     "cassettes": run_cassettes,
     "init": run_init,

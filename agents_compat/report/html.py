@@ -19,6 +19,7 @@ from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..wire.inert import inert
 from ..wire.redact import scrub
 from .lines import interrupted_line, versions_line
+from .merge import Seen, disagreements, observations, sdk_changes, sdk_label, sdk_versions
 from .model import Report
 from .steps import step
 
@@ -143,7 +144,26 @@ def _exchange(data: dict[str, Any], secrets: Collection[str]) -> str:
     )
 
 
-def _evidence(cell: Cell, anchor: str, verifies: str, secrets: Collection[str]) -> str:
+def _other_runs(seen: list[Seen], shown: Cell, secrets: Collection[str]) -> str:
+    """A merged cell's every run: outcome, versions and reason, and the steps of the runs not shown above."""
+    if len(seen) < 2:
+        return ""
+    items = []
+    for s in seen:
+        own = s.cell is shown
+        steps = "" if own else "".join(_exchange(e, secrets) for e in s.cell.exchanges)
+        server = f", server {escape(s.server)}" if s.server else ""
+        items.append(
+            f"<li>{_mark(s.cell.outcome, not s.cell.as_expected)} run <code>{escape(s.source.run)}</code> "
+            f"({escape(s.source.generated_at)}, {escape(s.sdk)}{server}){' (shown above)' if own else ''}: "
+            f"{escape(s.cell.reason)}{f'<ol class=steps>{steps}</ol>' if steps else ''}</li>"
+        )
+    return f'<div class="runs">every run of this cell<ul>{"".join(items)}</ul></div>'
+
+
+def _evidence(
+    cell: Cell, anchor: str, verifies: str, secrets: Collection[str], seen: list[Seen] | None = None
+) -> str:
     differs = not cell.as_expected
     steps = "".join(_exchange(e, secrets) for e in cell.exchanges) or "<li>no HTTP request (nothing to run)</li>"
     expected = cell.expected.value if cell.expected else "not declared"
@@ -159,6 +179,7 @@ def _evidence(cell: Cell, anchor: str, verifies: str, secrets: Collection[str]) 
         f"<dt>strict</dt><dd>{_strict(cell.strict)}</dd>"
         f"</dl>steps ({len(cell.exchanges)} HTTP request{'' if len(cell.exchanges) == 1 else 's'}, "
         f'open one for the full exchange)<ol class="steps">{steps}</ol>{_server_logs(cell)}'
+        f"{_other_runs(seen or [], cell, secrets)}"
         '<a class="up" href="#grid">back to the grid</a></div></details>'
     )
 
@@ -212,16 +233,80 @@ def _verdict(report: Report) -> str:
     return f'<p class="verdict {status}"><b>{escape(verdict.line(found))}</b></p>{listed}'
 
 
+def _said(seen: list[Seen]) -> str:
+    return "<br>".join(f"{_mark(s.cell.outcome, False)} {escape(s.cell.reason)}" for s in seen)
+
+
+def _merged(report: Report, ids: dict[tuple[str, str], str]) -> str:
+    """A merged report's runs, its SDK upgrade changes (only the cells that differ between SDK versions, each
+    version's outcomes and reasons) and the cells that runs with the same versions disagree on."""
+    if report.sources is None:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{escape(s.run)}</code></td><td>{escape(s.generated_at)}</td>"
+        f"<td>{escape(sdk_label(s.versions))}</td><td>{len(s.backends)}</td>"
+        f"<td>{'PASS' if s.verdict.passed else 'FAIL'}{' (interrupted)' if s.interrupted else ''}</td></tr>"
+        for s in report.sources
+    )
+    parts = [
+        f'<h2 id="runs">Merged from {len(report.sources)} runs</h2><p class="meta">The grid shows each cell as the '
+        "run with the newest openai-agents observed it (the latest such run); each cell's evidence lists every run."
+        '</p><table class="runs"><thead><tr><th>run</th><th>generated</th><th>SDK</th><th>backends</th>'
+        f"<th>verdict</th></tr></thead><tbody>{rows}</tbody></table>"
+    ]
+    changes = sdk_changes(report)
+    parts.append('<h2 id="sdk-changes">SDK upgrade changes</h2>')
+    if not changes:
+        parts.append("<p>No cell differs between the SDK versions merged here.</p>")
+    else:
+        used = {sdk for change in changes for sdk, _ in change.by_sdk}
+        order = [sdk for sdk in sdk_versions(report) if sdk in used]
+        head = "".join(f"<th>{escape(sdk)}</th>" for sdk in order)
+        body = []
+        for change in changes:
+            found = dict(change.by_sdk)
+            tds = "".join(f"<td>{_said(found.get(sdk, []))}</td>" for sdk in order)
+            link = ids[(change.backend, change.feature)]
+            body.append(
+                f'<tr><td><a href="#{link}">{escape(change.backend)} / <code>{escape(change.feature)}</code></a>'
+                f"</td>{tds}</tr>"
+            )
+        parts.append(
+            f'<p class="meta">{len(changes)} cell(s) differ between SDK versions, oldest SDK first.</p>'
+            f'<table class="runs sdk"><thead><tr><th>cell</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        )
+    disagree = disagreements(report)
+    if disagree:
+        items = [
+            f'<li><a href="#{ids[key]}">{escape(key[0])} / <code>{escape(key[1])}</code></a> '
+            f"({escape(seen[0].sdk)}, server {escape(seen[0].server or '?')}): "
+            + "; ".join(f"run <code>{escape(s.source.run)}</code> {_said([s])}" for s in seen)
+            + "</li>"
+            for key, seen in disagree.items()
+        ]
+        parts.append(
+            '<h2 id="disagree">Runs that disagree</h2><p class="meta">Same SDK and server versions, different '
+            f'outcomes.</p><ul class="differing">{"".join(items)}</ul>'
+        )
+    return "".join(parts)
+
+
 def render(report: Report, secrets: Collection[str] = ()) -> str:
     """The page; ``secrets`` are scrubbed from the text it derives from the evidence (a stream's joined
     deltas), which the report itself does not hold."""
     ids = {(c.backend, c.feature): f"c{i}" for i, c in enumerate(report.cells)}
     verifies = {f.id: f.verifies for f in report.features}
+    seen = observations(report) if report.sources is not None else {}
     sections = []
+    by_backend: dict[str, list[Cell]] = {}
+    for c in report.cells:
+        by_backend.setdefault(c.backend, []).append(c)
     for backend in report.backends:
-        cells = [c for c in report.cells if c.backend == backend.name]
+        cells = by_backend.get(backend.name, [])
         sections.append(f"<h3>{escape(backend.name)}</h3>")
-        sections += [_evidence(c, ids[(c.backend, c.feature)], verifies.get(c.feature, ""), secrets) for c in cells]
+        for c in cells:
+            key = (c.backend, c.feature)
+            sections.append(_evidence(c, ids[key], verifies.get(c.feature, ""), secrets, seen.get(key)))
     differing = len(report.differing())
     deviating = sum(1 for c in report.cells if c.strict)
     meta = (
@@ -236,7 +321,7 @@ def render(report: Report, secrets: Collection[str] = ()) -> str:
         f"<title>Agents SDK backend compatibility</title><style>{style}</style></head>\n"
         f"<body>{_interrupted(report)}{_verdict(report)}"
         f'<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
-        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.readiness)}"
+        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_merged(report, ids)}{_readiness(report.readiness)}"
         '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
         f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"
     )

@@ -4,6 +4,9 @@ output renders and every reader of a saved report gets back (agents_compat/repor
 The terminal summary, Markdown, HTML and the JSON file (its dump, ``Report.to_json``) all take a
 ``Report``; JUnit properties take its ``Cell``. The JSON schema is ``Report.json_schema()``, kept as
 docs/compat-matrix.schema.json for readers of the file.
+
+A report merged from several runs (agents_compat/report/merge.py) is the same model with two more keys:
+``sources``, the runs it was made from, and ``cell_runs``, each cell's outcome in every run that had it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..judging import agreement, readiness, verdict
 from ..outcomes import Cell
@@ -47,6 +50,35 @@ class Row(_Part):
     description: str
 
 
+class Source(_Part):
+    """One run a merged report was made from: its id, when and with what it ran, its own verdict, its rows
+    (each with the server version it reported) and its columns."""
+
+    run: str  # a digest of the run's report: the same run merged twice is one source
+    generated_at: str
+    versions: dict[str, str]
+    verdict: verdict.Verdict
+    interrupted: Interrupted | None
+    features: list[Column]
+    backends: list[Row]
+
+
+class RunCell(_Part):
+    """A cell as one run observed it; ``cell`` is None for the run whose cell is the report's own (``cells``),
+    which is kept once."""
+
+    run: str
+    cell: Cell | None
+
+
+class CellRuns(_Part):
+    """Every run's observation of one (backend, feature), oldest run first."""
+
+    backend: str
+    feature: str
+    runs: list[RunCell]
+
+
 class Report(BaseModel):
     interrupted: Interrupted | None = None  # only in the file of a session stopped before its end: not required
     verdict: verdict.Verdict
@@ -57,9 +89,36 @@ class Report(BaseModel):
     cells: list[Cell]  # row by row in profile order, columns in feature order
     readiness: list[readiness.AgentReadiness]
     mocked_vs_live: list[agreement.Comparison]
+    # Only in a merged report (agents_compat/report/merge.py): not required, not written for one run.
+    sources: list[Source] | None = None
+    cell_runs: list[CellRuns] | None = None
+
+    @model_validator(mode="after")
+    def _runs_name_sources(self) -> Report:
+        """A merged report's cell runs each name one of its sources, and each cell's own run exactly once."""
+        if (self.sources is None) != (self.cell_runs is None):
+            raise ValueError("a merged report has both sources and cell_runs, or neither")
+        if self.cell_runs is None or self.sources is None:
+            return self
+        known = {s.run for s in self.sources}
+        keys = {(c.backend, c.feature) for c in self.cells}
+        for entry in self.cell_runs:
+            unknown = [r.run for r in entry.runs if r.run not in known]
+            own = sum(1 for r in entry.runs if r.cell is None)
+            if unknown or own != 1 or (entry.backend, entry.feature) not in keys:
+                why = (
+                    f"run {unknown[0]} is not a source"
+                    if unknown
+                    else "not exactly one run is the cell's own"
+                    if own != 1
+                    else "no such cell in cells"
+                )
+                raise ValueError(f"cell_runs {entry.backend} / {entry.feature}: {why}")
+        return self
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"interrupted"} if self.interrupted is None else set())
+        unset = {"interrupted", "sources", "cell_runs"}
+        return self.model_dump(mode="json", exclude={key for key in unset if getattr(self, key) is None})
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -78,3 +137,7 @@ class Report(BaseModel):
 
     def differing(self) -> list[Cell]:
         return [c for c in self.cells if not c.as_expected]
+
+    @property
+    def merged(self) -> bool:
+        return self.sources is not None

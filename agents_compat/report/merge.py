@@ -1,0 +1,264 @@
+"""Many runs, one report: ``merge(reports)`` makes one ``Report`` of shards (by backend, tier or SDK version)
+and of repeated runs, keeping where every cell came from.
+
+Each input run becomes a *source* (its id, ``generated_at``, package versions, own verdict, rows with their
+servers' versions). Every cell keeps each run's observation (``cell_runs``); the report's own cell, the one the
+grid shows, is the run with the newest openai-agents, then the latest. A merged report merged again gives
+its sources back, and a run is identified by a digest of its report, so merging is associative and the same
+run given twice counts once.
+
+The merged verdict fails when any input run's own verdict failed (an interrupted run included), or when a
+declared cell *disagrees*: runs with the same openai-agents, openai and server versions observed different
+outcomes. Different outcomes across SDK versions are the SDK axis (``sdk_changes``), judged by each run
+against its own SDK's declarations; undeclared cells that disagree are shown, not judged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+from ..judging import verdict as verdicts
+from ..outcomes import Cell, Change
+from .model import CellRuns, Column, Report, Row, RunCell, Source
+
+SDK = "openai-agents"
+Key = tuple[str, str]
+
+
+def run_id(report: Report) -> str:
+    """A single run's id: a digest of its report as the model writes it (file layout does not matter)."""
+    text = json.dumps(report.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sdk_version(versions: dict[str, str]) -> Version | None:
+    try:
+        return Version(versions.get(SDK, ""))
+    except InvalidVersion:
+        return None
+
+
+def sdk_label(versions: dict[str, str]) -> str:
+    """The SDK a run used, as the reports name it: openai-agents and the openai it ran with."""
+    return f"{SDK} {versions.get(SDK, '?')}, openai {versions.get('openai', '?')}"
+
+
+def _source(report: Report) -> Source:
+    return Source(
+        run=run_id(report),
+        generated_at=report.generated_at,
+        versions=report.versions,
+        verdict=report.verdict,
+        interrupted=report.interrupted,
+        features=report.features,
+        backends=report.backends,
+    )
+
+
+def runs_of(report: Report) -> list[tuple[Source, dict[Key, Cell]]]:
+    """A report's runs, each with its cells: one for a single run, its sources for a merged report."""
+    if report.sources is None or report.cell_runs is None:
+        return [(_source(report), {(c.backend, c.feature): c for c in report.cells})]
+    found: dict[str, dict[Key, Cell]] = {s.run: {} for s in report.sources}
+    for entry in report.cell_runs:
+        key = (entry.backend, entry.feature)
+        for seen in entry.runs:
+            own = report.cell(*key)
+            assert own is not None  # the model's validator checked it
+            found[seen.run][key] = seen.cell if seen.cell is not None else own
+    return [(s, found[s.run]) for s in report.sources]
+
+
+def _newest(source: Source) -> tuple[Version, str, str]:
+    return sdk_version(source.versions) or Version("0"), source.generated_at, source.run
+
+
+def _ordered(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _versions(sources: Sequence[Source]) -> dict[str, str]:
+    """Every package's versions across the runs, e.g. ``openai-agents: 0.17.0, 0.24.0``."""
+    names = _ordered(name for s in sources for name in s.versions)
+
+    def order(value: str) -> tuple[int, Version | str]:
+        try:
+            return 0, Version(value)
+        except InvalidVersion:
+            return 1, value
+
+    merged = {}
+    for name in names:
+        values = {s.versions[name] for s in sources if name in s.versions}
+        merged[name] = ", ".join(sorted(values, key=order))
+    return merged
+
+
+def server_version(source: Source, backend: str) -> str | None:
+    return next((row.version for row in source.backends if row.name == backend), None)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One run's observation of a cell, with the run it came from."""
+
+    source: Source
+    cell: Cell
+
+    @property
+    def sdk(self) -> str:
+        return sdk_label(self.source.versions)
+
+    @property
+    def server(self) -> str | None:
+        return server_version(self.source, self.cell.backend)
+
+
+def observations(report: Report) -> dict[Key, list[Seen]]:
+    """Every cell's observations, oldest run first (one per cell for a report that was never merged)."""
+    found: dict[Key, list[Seen]] = {}
+    for source, cells in runs_of(report):
+        for key, cell in cells.items():
+            found.setdefault(key, []).append(Seen(source, cell))
+    return found
+
+
+def disagreements(report: Report) -> dict[Key, list[Seen]]:
+    """Cells that runs with the same SDK and server versions observed differently: every such run of the cell."""
+    found: dict[Key, list[Seen]] = {}
+    for key, seen in observations(report).items():
+        groups: dict[tuple[str, str | None], list[Seen]] = {}
+        for s in seen:
+            groups.setdefault((s.sdk, s.server), []).append(s)
+        odd = [s for group in groups.values() if len({s.cell.outcome for s in group}) > 1 for s in group]
+        if odd:
+            found[key] = odd
+    return found
+
+
+@dataclass(frozen=True)
+class SdkChange:
+    """A cell whose outcome differs between SDK versions: per SDK, oldest first, its distinct outcomes (the first
+    run's cell of each)."""
+
+    backend: str
+    feature: str
+    by_sdk: list[tuple[str, list[Seen]]]
+
+
+def sdk_versions(report: Report) -> list[str]:
+    """The SDKs the runs used, oldest first."""
+    sources = [s for s, _ in runs_of(report)]
+    ordered = sorted(sources, key=_newest)
+    return _ordered(sdk_label(s.versions) for s in ordered)
+
+
+def sdk_changes(report: Report) -> list[SdkChange]:
+    """What an SDK upgrade changes: each cell, per backend and feature, whose outcomes differ between SDK versions."""
+    order = {label: i for i, label in enumerate(sdk_versions(report))}
+    changes = []
+    for (backend, feature), seen in observations(report).items():
+        per_sdk: dict[str, dict[str, Seen]] = {}
+        for s in seen:
+            per_sdk.setdefault(s.sdk, {}).setdefault(s.cell.outcome.value, s)
+        if len(per_sdk) < 2 or len({frozenset(outcomes) for outcomes in per_sdk.values()}) < 2:
+            continue
+        by_sdk = [(label, list(per_sdk[label].values())) for label in sorted(per_sdk, key=order.__getitem__)]
+        changes.append(SdkChange(backend, feature, by_sdk))
+    return changes
+
+
+def _verdict(sources: Sequence[Source], cells: Sequence[Cell], report: Report) -> verdicts.Verdict:
+    def union(lists: Iterable[list[str]]) -> list[str]:
+        return _ordered(item for items in lists for item in items)
+
+    failed = [
+        f"{s.run} ({s.generated_at}, {sdk_label(s.versions)}): "
+        + ("interrupted; " if s.interrupted else "")
+        + verdicts.line(s.verdict)
+        for s in sources
+        if s.interrupted or not s.verdict.passed
+    ]
+    disagreeing = []
+    for (backend, feature), seen in disagreements(report).items():
+        if any(s.cell.expected is not None for s in seen):
+            outcomes = "; ".join(f"{s.cell.outcome.value} in run {s.source.run}" for s in seen)
+            disagreeing.append(f"{backend} / {feature}: {outcomes} ({seen[0].sdk}, server {seen[0].server or '?'})")
+    lost: dict[tuple[str, str, str, str], Change] = {}
+    for s in sources:
+        for change in s.verdict.lost:
+            lost.setdefault((change.backend, change.feature, change.old, change.new), change)
+    return verdicts.Verdict(
+        passed=not failed and not disagreeing,
+        cells=len(cells),
+        differing=union(s.verdict.differing for s in sources),
+        inconclusive=union(s.verdict.inconclusive for s in sources),
+        unconfirmed=union(s.verdict.unconfirmed for s in sources),
+        allowed=union(s.verdict.allowed for s in sources),
+        baseline=any(s.verdict.baseline for s in sources),
+        lost=list(lost.values()),
+        not_ready=union(s.verdict.not_ready for s in sources),
+        not_ready_fails=any(s.verdict.not_ready_fails for s in sources),
+        failed_runs=failed,
+        disagreeing=disagreeing,
+    )
+
+
+def merge(reports: Sequence[Report]) -> Report:
+    """One report of every run in ``reports`` (single runs or merged reports), each run once."""
+    runs: dict[str, tuple[Source, dict[Key, Cell]]] = {}
+    for report in reports:
+        for source, cells in runs_of(report):
+            runs.setdefault(source.run, (source, cells))
+    if not runs:
+        raise ValueError("merge: no reports given")
+    ordered = sorted(runs.values(), key=lambda run: (run[0].generated_at, run[0].run))
+    sources = [source for source, _ in ordered]
+    columns: dict[str, Column] = {}
+    rows: dict[str, Row] = {}
+    for source in sorted(sources, key=lambda s: (s.generated_at, s.run)):  # the latest run's row and column win
+        columns.update((c.id, c) for c in source.features)
+        rows.update((r.name, r) for r in source.backends)
+    column_order = _ordered(c.id for s in sources for c in s.features)
+    row_order = _ordered(r.name for s in sources for r in s.backends)
+    newest_first = sorted(ordered, key=lambda run: _newest(run[0]), reverse=True)
+    own: list[Cell] = []
+    cell_runs: list[CellRuns] = []
+    for backend in row_order:
+        for feature in column_order:
+            key = (backend, feature)
+            shown = next((cells[key] for _, cells in newest_first if key in cells), None)
+            if shown is None:
+                continue
+            shown_run = next(source.run for source, cells in newest_first if key in cells)
+            own.append(shown)
+            runs_seen = [
+                RunCell(run=source.run, cell=None if source.run == shown_run else cells[key])
+                for source, cells in ordered
+                if key in cells
+            ]
+            cell_runs.append(CellRuns(backend=backend, feature=feature, runs=runs_seen))
+    # Extra keys a row or column list lacks (a hand-made file) cannot occur: both come from the same sources.
+    placeholder = verdicts.Verdict(
+        passed=True, cells=0, differing=[], inconclusive=[], baseline=False, lost=[], not_ready=[],
+        not_ready_fails=False,
+    )  # fmt: skip
+    merged = Report(
+        verdict=placeholder,
+        generated_at=max(s.generated_at for s in sources),
+        versions=_versions(sources),
+        features=[columns[c] for c in column_order],
+        backends=[rows[r] for r in row_order],
+        cells=own,
+        readiness=[],
+        mocked_vs_live=[],
+        sources=sources,
+        cell_runs=cell_runs,
+    )
+    merged.verdict = _verdict(sources, own, merged)
+    return merged
