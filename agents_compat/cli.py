@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -38,6 +39,12 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(raw)
     except ValueError:
         return key, raw
+
+
+def _workers(text: str) -> str:
+    if text == "auto" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more) or 'auto', got {text!r}")
 
 
 def version() -> str:
@@ -92,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     matrix.add_argument(
         "--fail-not-ready", action="store_true", help="fail when an agent given with --agent is NOT READY on a backend"
+    )
+    matrix.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="run the cells in N processes, or 'auto' for one per CPU (pytest-xdist's -n; needs pytest-xdist)",
     )
 
     starter = commands.add_parser("init", help="write a starter compat-backends.toml and a CI workflow here")
@@ -211,6 +225,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
     if args.report_dir:
         options.report_dir(args.report_dir, "--report-dir")
+    if args.workers and importlib.util.find_spec("xdist") is None:
+        raise ValueError("matrix --workers needs pytest-xdist: pip install 'pytest-xdist>=3.8.0'")
 
     import pytest
 
@@ -251,6 +267,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv.append("--compat-faults")
     if args.fail_not_ready:
         argv.append("--compat-fail-not-ready")
+    if args.workers:
+        argv += ["-n", args.workers]  # the workers' cells are judged once, in this process (session/workers.py)
     started = time.time()
     code = int(pytest.main(argv))
     written = Path(args.report_dir or scaffold.REPORT_DIR) / "compat-matrix.json"
@@ -294,6 +312,8 @@ def run_merge(args: argparse.Namespace) -> int:
         raise ValueError(f"merge: -o {out}: name a .json file (its .md and .html are written beside it)")
     merged = merge.merge(loaded)
     write_merged(out, merged)
+    if os.environ.get("GITHUB_OUTPUT"):
+        atomic.append_text(Path(os.environ["GITHUB_OUTPUT"]), github_outputs(out))
     print(terminal.terminal(merged))
     for line in terminal.merged_lines(merged):
         print(line)
