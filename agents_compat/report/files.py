@@ -44,7 +44,7 @@ def write_merged(json_file: Path, report: Report) -> None:
     json_file.parent.mkdir(parents=True, exist_ok=True)
     markdown_text = markdown.render(report)
     texts = {
-        json_file: json.dumps(report.to_json(), indent=2) + "\n",
+        json_file: report.json_text() + "\n",  # compact: it holds every run's cells
         json_file.with_suffix(".md"): markdown_text,
         json_file.with_suffix(".html"): html.render(report),
     }

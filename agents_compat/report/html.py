@@ -19,7 +19,7 @@ from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..wire.inert import inert
 from ..wire.redact import scrub
 from .lines import interrupted_line, versions_line
-from .merge import Seen, disagreements, observations, sdk_changes, sdk_label, sdk_versions
+from .merge import Seen, disagreements, groups, observations, sdk_changes, sdk_label, sdk_versions
 from .model import Report
 from .steps import step
 
@@ -145,18 +145,24 @@ def _exchange(data: dict[str, Any], secrets: Collection[str]) -> str:
 
 
 def _other_runs(seen: list[Seen], shown: Cell, secrets: Collection[str]) -> str:
-    """A merged cell's every run: outcome, versions and reason, and the steps of the runs not shown above."""
+    """A merged cell's runs, grouped by SDK, server version and outcome (a long history stays a few lines): each
+    group's count, first and last run and last reason, and the steps of its last run unless shown above."""
     if len(seen) < 2:
         return ""
-    items = []
+    grouped: dict[tuple[str, str | None, str], list[Seen]] = {}
     for s in seen:
-        own = s.cell is shown
-        steps = "" if own else "".join(_exchange(e, secrets) for e in s.cell.exchanges)
-        server = f", server {escape(s.server)}" if s.server else ""
+        grouped.setdefault((s.sdk, s.server, s.cell.outcome.value), []).append(s)
+    items = []
+    for (sdk, server, _), runs in grouped.items():
+        first, last = runs[0], runs[-1]
+        own = any(s.cell is shown for s in runs)
+        steps = "" if own else "".join(_exchange(e, secrets) for e in last.cell.exchanges)
+        when = escape(first.source.generated_at) + (f" to {escape(last.source.generated_at)}" if len(runs) > 1 else "")
+        count = f"{len(runs)} runs" if len(runs) > 1 else f"run <code>{escape(last.source.run)}</code>"
         items.append(
-            f"<li>{_mark(s.cell.outcome, not s.cell.as_expected)} run <code>{escape(s.source.run)}</code> "
-            f"({escape(s.source.generated_at)}, {escape(s.sdk)}{server}){' (shown above)' if own else ''}: "
-            f"{escape(s.cell.reason)}{f'<ol class=steps>{steps}</ol>' if steps else ''}</li>"
+            f"<li>{_mark(last.cell.outcome, not last.cell.as_expected)} {count} ({when}, {escape(sdk)}, server "
+            f"{escape(server or '?')}){' (shown above)' if own else ''}: {escape(last.cell.reason)}"
+            f"{f'<ol class=steps>{steps}</ol>' if steps else ''}</li>"
         )
     return f'<div class="runs">every run of this cell<ul>{"".join(items)}</ul></div>'
 
@@ -280,7 +286,7 @@ def _merged(report: Report, ids: dict[tuple[str, str], str]) -> str:
         items = [
             f'<li><a href="#{ids[key]}">{escape(key[0])} / <code>{escape(key[1])}</code></a> '
             f"({escape(seen[0].sdk)}, server {escape(seen[0].server or '?')}): "
-            + "; ".join(f"run <code>{escape(s.source.run)}</code> {_said([s])}" for s in seen)
+            + "; ".join(f"{_mark(g.runs[-1].cell.outcome, False)} {escape(g.text())}" for g in groups(seen))
             + "</li>"
             for key, seen in disagree.items()
         ]

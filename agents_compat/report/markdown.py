@@ -15,7 +15,7 @@ from ..judging.readiness import AgentReadiness
 from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..wire.inert import inert
 from .lines import interrupted_line, versions_line
-from .merge import disagreements, sdk_changes, sdk_label, sdk_versions
+from .merge import disagreements, groups, sdk_changes, sdk_label, sdk_versions
 from .model import Report
 
 
@@ -176,7 +176,7 @@ def merged(report: Report) -> str:
     if disagree:
         lines += ["## Runs that disagree", "", "Same SDK and server versions, different outcomes:", ""]
         for (backend, feature), seen in disagree.items():
-            runs = "; ".join(f"{_said(s.cell.outcome.value, s.cell.reason)} (run `{s.source.run}`)" for s in seen)
+            runs = "; ".join(md_text(group.text()) for group in groups(seen))
             server = md_text(seen[0].server or "?")
             lines.append(f"- **{md_text(backend)}** `{feature}` ({md_text(seen[0].sdk)}, server {server}): {runs}")
         lines.append("")

@@ -2,10 +2,10 @@
 and of repeated runs, keeping where every cell came from.
 
 Each input run becomes a *source* (its id, ``generated_at``, package versions, own verdict, rows with their
-servers' versions). Every cell keeps each run's observation (``cell_runs``); the report's own cell, the one the
-grid shows, is the run with the newest openai-agents, then the latest. A merged report merged again gives
-its sources back, and a run is identified by a digest of its report, so merging is associative and the same
-run given twice counts once.
+servers' versions, and its cells with their evidence). ``cell_runs`` lists each cell's outcome per run; the
+report's own cell, the one the grid shows, is the run with the newest openai-agents, then the latest. A merged
+report merged again gives its sources back, and a run is identified by a digest of its report, so merging is
+associative and the same run given twice counts once.
 
 The merged verdict fails when any input run's own verdict failed (an interrupted run included), or when a
 declared cell *disagrees*: runs with the same openai-agents, openai and server versions observed different
@@ -23,16 +23,26 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from ..judging import verdict as verdicts
-from ..outcomes import Cell, Change
-from .model import CellRuns, Column, Report, Row, RunCell, Source
+from ..outcomes import Cell, Change, Outcome
+from .model import CellRuns, Column, Report, Row, Source
 
 SDK = "openai-agents"
 Key = tuple[str, str]
 
 
 def run_id(report: Report) -> str:
-    """A single run's id: a digest of its report as the model writes it (file layout does not matter)."""
-    text = json.dumps(report.to_json(), sort_keys=True, separators=(",", ":"))
+    """A single run's id: a digest of what identifies its report (file layout does not matter): when it ran, with
+    what, its rows' server versions and every cell's outcome, declaration, reason, time and evidence count.
+    Two runs cannot share these (each cell's seconds alone tell them apart); the exchanges themselves are left
+    out of the digest, which would cost a full dump of every report."""
+    rows = [(r.name, r.tier, r.version) for r in report.backends]
+    cells = [
+        (c.backend, c.feature, c.outcome.value, c.expected.value if c.expected else None, c.reason, round(c.seconds, 4),
+         len(c.exchanges), c.strict, c.allowed)
+        for c in report.cells
+    ]  # fmt: skip
+    what = [report.generated_at, sorted(report.versions.items()), report.interrupted is not None, rows, cells]
+    text = json.dumps(what, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -49,7 +59,8 @@ def sdk_label(versions: dict[str, str]) -> str:
 
 
 def _source(report: Report) -> Source:
-    return Source(
+    # Its parts were validated as the report's: constructed, not validated again.
+    return Source.model_construct(
         run=run_id(report),
         generated_at=report.generated_at,
         versions=report.versions,
@@ -57,21 +68,13 @@ def _source(report: Report) -> Source:
         interrupted=report.interrupted,
         features=report.features,
         backends=report.backends,
+        cells=report.cells,
     )
 
 
-def runs_of(report: Report) -> list[tuple[Source, dict[Key, Cell]]]:
-    """A report's runs, each with its cells: one for a single run, its sources for a merged report."""
-    if report.sources is None or report.cell_runs is None:
-        return [(_source(report), {(c.backend, c.feature): c for c in report.cells})]
-    found: dict[str, dict[Key, Cell]] = {s.run: {} for s in report.sources}
-    for entry in report.cell_runs:
-        key = (entry.backend, entry.feature)
-        for seen in entry.runs:
-            own = report.cell(*key)
-            assert own is not None  # the model's validator checked it
-            found[seen.run][key] = seen.cell if seen.cell is not None else own
-    return [(s, found[s.run]) for s in report.sources]
+def runs_of(report: Report) -> list[Source]:
+    """A report's runs: itself for a single run, its sources for a merged report."""
+    return [_source(report)] if report.sources is None else list(report.sources)
 
 
 def _newest(source: Source) -> tuple[Version, str, str]:
@@ -99,32 +102,30 @@ def _versions(sources: Sequence[Source]) -> dict[str, str]:
     return merged
 
 
-def server_version(source: Source, backend: str) -> str | None:
-    return next((row.version for row in source.backends if row.name == backend), None)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Seen:
-    """One run's observation of a cell, with the run it came from."""
+    """One run's observation of a cell, with the run it came from, its SDK and the backend's server version."""
 
     source: Source
     cell: Cell
-
-    @property
-    def sdk(self) -> str:
-        return sdk_label(self.source.versions)
-
-    @property
-    def server(self) -> str | None:
-        return server_version(self.source, self.cell.backend)
+    sdk: str
+    server: str | None
 
 
 def observations(report: Report) -> dict[Key, list[Seen]]:
-    """Every cell's observations, oldest run first (one per cell for a report that was never merged)."""
-    found: dict[Key, list[Seen]] = {}
-    for source, cells in runs_of(report):
-        for key, cell in cells.items():
-            found.setdefault(key, []).append(Seen(source, cell))
+    """Every cell's observations, oldest run first (one per cell for a report that was never merged); computed
+    once per report."""
+    found: dict[Key, list[Seen]] | None = report.derived.get("observations")
+    if found is not None:
+        return found
+    found = {}
+    for source in runs_of(report):
+        sdk = sdk_label(source.versions)
+        servers = {row.name: row.version for row in source.backends}
+        for cell in source.cells:
+            seen = Seen(source, cell, sdk, servers.get(cell.backend))
+            found.setdefault((cell.backend, cell.feature), []).append(seen)
+    report.derived["observations"] = found
     return found
 
 
@@ -142,6 +143,28 @@ def disagreements(report: Report) -> dict[Key, list[Seen]]:
 
 
 @dataclass(frozen=True)
+class Group:
+    """The runs of one cell that observed the same outcome, oldest first (a long history shows as a few lines)."""
+
+    outcome: str
+    runs: list[Seen]
+
+    def text(self) -> str:
+        """``broken in 3 runs (last abc123: its reason)``, or ``broken in run abc123: its reason``."""
+        last = self.runs[-1]
+        count = f"{len(self.runs)} runs (last {last.source.run}" if len(self.runs) > 1 else f"run {last.source.run}"
+        close = ")" if len(self.runs) > 1 else ""
+        return f"{self.outcome} in {count}{close}: {last.cell.reason}"
+
+
+def groups(seen: Sequence[Seen]) -> list[Group]:
+    found: dict[str, list[Seen]] = {}
+    for s in seen:
+        found.setdefault(s.cell.outcome.value, []).append(s)
+    return [Group(outcome, runs) for outcome, runs in found.items()]
+
+
+@dataclass(frozen=True)
 class SdkChange:
     """A cell whose outcome differs between SDK versions: per SDK, oldest first, its distinct outcomes (the first
     run's cell of each)."""
@@ -153,8 +176,7 @@ class SdkChange:
 
 def sdk_versions(report: Report) -> list[str]:
     """The SDKs the runs used, oldest first."""
-    sources = [s for s, _ in runs_of(report)]
-    ordered = sorted(sources, key=_newest)
+    ordered = sorted(runs_of(report), key=_newest)
     return _ordered(sdk_label(s.versions) for s in ordered)
 
 
@@ -187,7 +209,10 @@ def _verdict(sources: Sequence[Source], cells: Sequence[Cell], report: Report) -
     disagreeing = []
     for (backend, feature), seen in disagreements(report).items():
         if any(s.cell.expected is not None for s in seen):
-            outcomes = "; ".join(f"{s.cell.outcome.value} in run {s.source.run}" for s in seen)
+            outcomes = "; ".join(
+                f"{g.outcome} in " + (f"{len(g.runs)} runs" if len(g.runs) > 1 else f"run {g.runs[0].source.run}")
+                for g in groups(seen)
+            )
             disagreeing.append(f"{backend} / {feature}: {outcomes} ({seen[0].sdk}, server {seen[0].server or '?'})")
     lost: dict[tuple[str, str, str, str], Change] = {}
     for s in sources:
@@ -211,54 +236,45 @@ def _verdict(sources: Sequence[Source], cells: Sequence[Cell], report: Report) -
 
 def merge(reports: Sequence[Report]) -> Report:
     """One report of every run in ``reports`` (single runs or merged reports), each run once."""
-    runs: dict[str, tuple[Source, dict[Key, Cell]]] = {}
+    runs: dict[str, Source] = {}
     for report in reports:
-        for source, cells in runs_of(report):
-            runs.setdefault(source.run, (source, cells))
+        for source in runs_of(report):
+            runs.setdefault(source.run, source)
     if not runs:
         raise ValueError("merge: no reports given")
-    ordered = sorted(runs.values(), key=lambda run: (run[0].generated_at, run[0].run))
-    sources = [source for source, _ in ordered]
+    sources = sorted(runs.values(), key=lambda s: (s.generated_at, s.run))
     columns: dict[str, Column] = {}
     rows: dict[str, Row] = {}
-    for source in sorted(sources, key=lambda s: (s.generated_at, s.run)):  # the latest run's row and column win
+    for source in sources:  # the latest run's row and column win
         columns.update((c.id, c) for c in source.features)
         rows.update((r.name, r) for r in source.backends)
     column_order = _ordered(c.id for s in sources for c in s.features)
     row_order = _ordered(r.name for s in sources for r in s.backends)
-    newest_first = sorted(ordered, key=lambda run: _newest(run[0]), reverse=True)
-    own: list[Cell] = []
-    cell_runs: list[CellRuns] = []
-    for backend in row_order:
-        for feature in column_order:
-            key = (backend, feature)
-            shown = next((cells[key] for _, cells in newest_first if key in cells), None)
-            if shown is None:
-                continue
-            shown_run = next(source.run for source, cells in newest_first if key in cells)
-            own.append(shown)
-            runs_seen = [
-                RunCell(run=source.run, cell=None if source.run == shown_run else cells[key])
-                for source, cells in ordered
-                if key in cells
-            ]
-            cell_runs.append(CellRuns(backend=backend, feature=feature, runs=runs_seen))
-    # Extra keys a row or column list lacks (a hand-made file) cannot occur: both come from the same sources.
+    shown: dict[Key, Cell] = {}
+    outcomes: dict[Key, dict[str, Outcome]] = {}
+    for source in sorted(sources, key=_newest):  # newest last: its cell is the one shown
+        for cell in source.cells:
+            shown[(cell.backend, cell.feature)] = cell
+    for source in sources:  # oldest first
+        for cell in source.cells:
+            outcomes.setdefault((cell.backend, cell.feature), {})[source.run] = cell.outcome
+    keys = [(b, f) for b in row_order for f in column_order if (b, f) in shown]
     placeholder = verdicts.Verdict(
         passed=True, cells=0, differing=[], inconclusive=[], baseline=False, lost=[], not_ready=[],
         not_ready_fails=False,
     )  # fmt: skip
-    merged = Report(
+    # Built from validated parts: constructed, not validated again (a long history has many cells).
+    merged = Report.model_construct(
         verdict=placeholder,
         generated_at=max(s.generated_at for s in sources),
         versions=_versions(sources),
         features=[columns[c] for c in column_order],
         backends=[rows[r] for r in row_order],
-        cells=own,
+        cells=[shown[key] for key in keys],
         readiness=[],
         mocked_vs_live=[],
         sources=sources,
-        cell_runs=cell_runs,
+        cell_runs=[CellRuns.model_construct(backend=b, feature=f, outcomes=outcomes[(b, f)]) for b, f in keys],
     )
-    merged.verdict = _verdict(sources, own, merged)
+    merged.verdict = _verdict(sources, merged.cells, merged)
     return merged

@@ -6,7 +6,8 @@ The terminal summary, Markdown, HTML and the JSON file (its dump, ``Report.to_js
 docs/compat-matrix.schema.json for readers of the file.
 
 A report merged from several runs (agents_compat/report/merge.py) is the same model with two more keys:
-``sources``, the runs it was made from, and ``cell_runs``, each cell's outcome in every run that had it.
+``sources``, the runs it was made from (each with its own cells and their evidence), and ``cell_runs``, each
+cell's outcome in every run that had it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..judging import agreement, readiness, verdict
-from ..outcomes import Cell
+from ..outcomes import Cell, Outcome
 
 
 class _Part(BaseModel):
@@ -52,7 +53,7 @@ class Row(_Part):
 
 class Source(_Part):
     """One run a merged report was made from: its id, when and with what it ran, its own verdict, its rows
-    (each with the server version it reported) and its columns."""
+    (each with the server version it reported), its columns and its cells, evidence included."""
 
     run: str  # a digest of the run's report: the same run merged twice is one source
     generated_at: str
@@ -61,22 +62,16 @@ class Source(_Part):
     interrupted: Interrupted | None
     features: list[Column]
     backends: list[Row]
-
-
-class RunCell(_Part):
-    """A cell as one run observed it; ``cell`` is None for the run whose cell is the report's own (``cells``),
-    which is kept once."""
-
-    run: str
-    cell: Cell | None
+    cells: list[Cell]
 
 
 class CellRuns(_Part):
-    """Every run's observation of one (backend, feature), oldest run first."""
+    """One (backend, feature) of a merged report: its outcome in every run that had it (run id -> outcome),
+    oldest run first. The run's own cell, with its evidence, is in that source's ``cells``."""
 
     backend: str
     feature: str
-    runs: list[RunCell]
+    outcomes: dict[str, Outcome]
 
 
 class Report(BaseModel):
@@ -94,31 +89,31 @@ class Report(BaseModel):
     cell_runs: list[CellRuns] | None = None
 
     @model_validator(mode="after")
-    def _runs_name_sources(self) -> Report:
-        """A merged report's cell runs each name one of its sources, and each cell's own run exactly once."""
+    def _runs_are_the_sources(self) -> Report:
+        """A merged report's per-cell outcomes are its sources' cells: the same runs, the same outcomes."""
         if (self.sources is None) != (self.cell_runs is None):
             raise ValueError("a merged report has both sources and cell_runs, or neither")
         if self.cell_runs is None or self.sources is None:
             return self
-        known = {s.run for s in self.sources}
-        keys = {(c.backend, c.feature) for c in self.cells}
-        for entry in self.cell_runs:
-            unknown = [r.run for r in entry.runs if r.run not in known]
-            own = sum(1 for r in entry.runs if r.cell is None)
-            if unknown or own != 1 or (entry.backend, entry.feature) not in keys:
-                why = (
-                    f"run {unknown[0]} is not a source"
-                    if unknown
-                    else "not exactly one run is the cell's own"
-                    if own != 1
-                    else "no such cell in cells"
-                )
-                raise ValueError(f"cell_runs {entry.backend} / {entry.feature}: {why}")
+        observed: dict[tuple[str, str], dict[str, Outcome]] = {}
+        for source in self.sources:
+            for c in source.cells:
+                observed.setdefault((c.backend, c.feature), {})[source.run] = c.outcome
+        listed = {(e.backend, e.feature): e.outcomes for e in self.cell_runs}
+        for key in listed.keys() | observed.keys() | {(c.backend, c.feature) for c in self.cells}:
+            if key not in observed or listed.get(key) != observed[key]:
+                raise ValueError(f"cell_runs {key[0]} / {key[1]}: the outcomes per run are not its sources' cells")
         return self
 
     def to_json(self) -> dict[str, Any]:
-        unset = {"interrupted", "sources", "cell_runs"}
-        return self.model_dump(mode="json", exclude={key for key in unset if getattr(self, key) is None})
+        return self.model_dump(mode="json", exclude=self._unset())
+
+    def json_text(self) -> str:
+        """``to_json`` as compact JSON text, serialized in one pass (a merged report of a long history is large)."""
+        return self.model_dump_json(exclude=self._unset())
+
+    def _unset(self) -> set[str]:
+        return {key for key in ("interrupted", "sources", "cell_runs") if getattr(self, key) is None}
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -138,6 +133,8 @@ class Report(BaseModel):
     def differing(self) -> list[Cell]:
         return [c for c in self.cells if not c.as_expected]
 
-    @property
-    def merged(self) -> bool:
-        return self.sources is not None
+    @cached_property
+    def derived(self) -> dict[str, Any]:
+        """Views a reader computes from this report once and reuses (agents_compat/report/merge.py's per-cell
+        observations): not part of the report, never written."""
+        return {}

@@ -18,7 +18,7 @@ from ..wire.inert import inert
 from .diff import Diff
 from .diff import render as render_diff
 from .files import Written
-from .merge import disagreements, sdk_changes
+from .merge import disagreements, groups, sdk_changes
 from .model import Report
 
 if TYPE_CHECKING:
@@ -291,7 +291,7 @@ def merged_lines(report: Report) -> list[str]:
         for (backend, feature), seen in disagree.items():
             server = inert(seen[0].server or "?")
             lines.append(f"  {inert(backend)} / {feature} ({inert(seen[0].sdk)}, server {server}):")
-            lines += [f"    run {s.source.run}: {_seen(s.cell.outcome.value, s.cell.reason)}" for s in seen]
+            lines += [f"    {inert(_clip(group.text(), 200))}" for group in groups(seen)]
     return lines
 
 
