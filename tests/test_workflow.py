@@ -114,3 +114,17 @@ def test_the_action_publishes_the_site_only_when_asked() -> None:
     upload = site.split("    - name: Upload the site as the GitHub Pages artifact\n", 1)[1]
     assert "if: always() && inputs.pages == 'true' && steps.site.outcome == 'success'" in upload
     assert re.search(r"uses: actions/upload-pages-artifact@[0-9a-f]{40} # v\d+\.\d+\.\d+\n", upload)
+
+
+def test_the_documented_fan_out_passes_actionlint(tmp_path: Path) -> None:
+    found = actionlint()
+    if found is None:
+        pytest.skip(f"needs actionlint: {INSTALL}")
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "merge: shards/*/compat-matrix.json" in example and "pattern: compat-shard-*" in example
+    workflow = tmp_path / ".github" / "workflows" / "fan-out.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(example, encoding="utf-8")
+    done = subprocess.run([found, "-no-color", str(workflow)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
