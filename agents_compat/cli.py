@@ -276,10 +276,10 @@ def run_matrix(args: argparse.Namespace) -> int:
     return 2 if code == pytest.ExitCode.USAGE_ERROR else code
 
 
-def github_outputs(path: Path) -> str:
+def github_outputs(path: Path, written: report.Report | None = None) -> str:
     """The action's outputs (action.yml), as GitHub Actions reads them from $GITHUB_OUTPUT: from the report
-    the run wrote, so they say what the matrix says."""
-    verdict = report.load(path).verdict
+    the run wrote (read back from ``path`` unless given), so they say what the matrix says."""
+    verdict = (written or report.load(path)).verdict
     found = {"cells": verdict.cells, "differ": len(verdict.differing), "lost": len(verdict.lost), "report": path}
     return "".join(f"{key}={value}\n" for key, value in found.items() if "\n" not in str(value))
 
@@ -321,7 +321,7 @@ def _merge(args: argparse.Namespace) -> int:
     merged = merge.merge(loaded)
     write_merged(out, merged)
     if os.environ.get("GITHUB_OUTPUT"):
-        atomic.append_text(Path(os.environ["GITHUB_OUTPUT"]), github_outputs(out))
+        atomic.append_text(Path(os.environ["GITHUB_OUTPUT"]), github_outputs(out, merged))
     print(terminal.terminal(merged))
     for line in terminal.merged_lines(merged):
         print(line)

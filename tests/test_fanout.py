@@ -4,6 +4,7 @@ artifacts gathered as actions/download-artifact lays them out, and the same step
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -12,6 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from agents_compat import cli
 from agents_compat.config.features import FEATURE_IDS
 from agents_compat.report import load, merge
 
@@ -88,3 +92,15 @@ def test_shards_in_separate_processes_merge_into_one_report(tmp_path: Path) -> N
     assert "## Merged from 2 runs" in (merging / "job" / "temp" / "summary.md").read_text(encoding="utf-8")
     data = json.loads((merging / "job" / found["report"]).read_text(encoding="utf-8"))
     assert len(data["sources"]) == 2 and len(data["cell_runs"]) == cells
+
+
+def test_workers_without_pytest_xdist_is_one_line_and_a_bad_count_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xdist" else real(name, *a))
+    assert cli.main(["matrix", "--backend", "openai-chat", "--workers", "2"]) == 2
+    assert capsys.readouterr().err == "error: matrix --workers needs pytest-xdist: pip install 'pytest-xdist>=3.8.0'\n"
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["matrix", "--workers", "0"])
+    assert stopped.value.code == 2 and "expected a number of processes (1 or more) or 'auto'" in capsys.readouterr().err

@@ -64,6 +64,8 @@ def test_shards_make_one_matrix_and_every_cell_keeps_its_run_and_versions() -> N
     assert only.sdk == "openai-agents 0.24.0, openai 3.63.0" and only.server == "0.11.0"
     assert merged.verdict.passed and merged.verdict.cells == 3
     assert merged.versions["openai-agents"] == "0.24.0"
+    assert "Every run used openai-agents 0.24.0, openai 3.63.0: merge runs" in markdown.render(merged)
+    assert not merge.sdk_changes(merged) and "SDK upgrade changes" not in "\n".join(terminal.merged_lines(merged))
 
 
 def test_runs_that_disagree_keep_both_outcomes_and_every_format_shows_them() -> None:

@@ -262,11 +262,14 @@ def _merged(report: Report, ids: dict[tuple[str, str], str]) -> str:
     ]
     changes = sdk_changes(report)
     parts.append('<h2 id="sdk-changes">SDK upgrade changes</h2>')
-    if not changes:
-        parts.append("<p>No cell differs between the SDK versions merged here.</p>")
+    used = sdk_versions(report)
+    if len(used) < 2:
+        parts.append(f"<p>Every run used {escape(used[0])}: merge runs of other SDK versions to compare them.</p>")
+    elif not changes:
+        parts.append(f"<p>No cell differs between {escape(', '.join(used))}.</p>")
     else:
-        used = {sdk for change in changes for sdk, _ in change.by_sdk}
-        order = [sdk for sdk in sdk_versions(report) if sdk in used]
+        shown = {sdk for change in changes for sdk, _ in change.by_sdk}
+        order = [sdk for sdk in used if sdk in shown]
         head = "".join(f"<th>{escape(sdk)}</th>" for sdk in order)
         body = []
         for change in changes:

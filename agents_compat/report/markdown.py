@@ -157,10 +157,13 @@ def merged(report: Report) -> str:
     changes = sdk_changes(report)
     sdks = {sdk for change in changes for sdk, _ in change.by_sdk}
     lines += ["## SDK upgrade changes", ""]
-    if not changes:
-        lines += ["No cell differs between the SDK versions merged here.", ""]
+    used = sdk_versions(report)
+    if len(used) < 2:
+        lines += [f"Every run used {md_text(used[0])}: merge runs of other SDK versions to compare them.", ""]
+    elif not changes:
+        lines += [f"No cell differs between {md_text(', '.join(used))}.", ""]
     else:
-        order = [sdk for sdk in sdk_versions(report) if sdk in sdks]
+        order = [sdk for sdk in used if sdk in sdks]
         rows = []
         for change in changes:
             found = dict(change.by_sdk)

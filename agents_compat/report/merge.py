@@ -33,8 +33,9 @@ Key = tuple[str, str]
 def run_id(report: Report) -> str:
     """A single run's id: a digest of what identifies its report (file layout does not matter): when it ran, with
     what, its rows' server versions and every cell's outcome, declaration, reason, time and evidence count.
-    Two runs cannot share these (each cell's seconds alone tell them apart); the exchanges themselves are left
-    out of the digest, which would cost a full dump of every report."""
+    Two runs share these only if they ran in the same second on the same versions and observed the same, to
+    each cell's reason and time; the exchanges are left out, as hashing them would cost a full dump of every
+    report (benchmarks/bench_merge.py)."""
     rows = [(r.name, r.tier, r.version) for r in report.backends]
     cells = [
         (c.backend, c.feature, c.outcome.value, c.expected.value if c.expected else None, c.reason, round(c.seconds, 4),

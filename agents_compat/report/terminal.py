@@ -18,7 +18,7 @@ from ..wire.inert import inert
 from .diff import Diff
 from .diff import render as render_diff
 from .files import Written
-from .merge import disagreements, groups, sdk_changes
+from .merge import disagreements, groups, sdk_changes, sdk_versions
 from .model import Report
 
 if TYPE_CHECKING:
@@ -278,6 +278,9 @@ def merged_lines(report: Report) -> list[str]:
         for s in report.sources
     ]
     changes = sdk_changes(report)
+    used = sdk_versions(report)
+    if len(used) > 1 and not changes:
+        lines.append(f"SDK upgrade changes: none (no cell differs between {inert('; '.join(used))})")
     if changes:
         lines.append(f"SDK upgrade changes ({len(changes)} cell(s) differ between SDK versions):")
         for change in changes:
