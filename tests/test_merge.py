@@ -84,6 +84,8 @@ def test_runs_that_disagree_keep_both_outcomes_and_every_format_shows_them() -> 
     assert f"ignored in run {merge.run_id(A)}: ollama-chat usage ignored at 1" in section
     assert f"supported in run {merge.run_id(C)}: ollama-chat usage supported at 3" in section
     site = html.render(merged)
+    grid = site.split('id="grid"', 1)[1].split("</table>", 1)[0]
+    assert grid.count('<td class="varies">') == 1 and "runs differ: ignored in 1 run(s), supported in 1 run(s)" in grid
     listed = site.split('id="disagree"', 1)[1]
     assert "ollama-chat usage ignored at 1" in listed and "ollama-chat usage supported at 3" in listed
 

@@ -50,13 +50,16 @@ def _outcome_style() -> str:
     return "\n".join([":root { " + " ".join(colours) + f" --differs: {DIFFERS.paint[1]}; }}", *classes]) + "\n"
 
 
-def _legend() -> str:
+def _legend(merged: bool = False) -> str:
     items = [f"<span>{_mark(o, False)} {escape(o.value)}: {escape(LEGEND[o].meaning)}</span>" for o in Outcome]
     items.append(f"<span>{_mark(Outcome.SUPPORTED, True)} outlined: {DIFFERS.meaning}</span>")
     items.append(
         '<span><span class="deviates-key">d</span> in the corner: the wire deviates from the published '
         "OpenAI types (strict tier)</span>"
     )
+    if merged:
+        key = f'<span class="varies-key">{_mark(Outcome.SUPPORTED, False)}</span>'
+        items.append(f"<span>{key} underlined: the runs merged here observed more than one outcome</span>")
     return '<div class="legend">' + "".join(items) + "</div>"
 
 
@@ -64,6 +67,12 @@ def _grid(report: Report, ids: dict[tuple[str, str], str]) -> str:
     head = "".join(
         f'<th class="feature" title="{escape(f.verifies)}"><div>{escape(f.id)}</div></th>' for f in report.features
     )
+    # A merged report: the cells whose runs observed more than one outcome, each run's outcome in the tip.
+    varied = {
+        key: ", ".join(f"{g.outcome} in {len(g.runs)} run(s)" for g in found)
+        for key, seen in (observations(report).items() if report.sources is not None else ())
+        if len(found := groups(seen)) > 1
+    }
     rows = []
     for backend in report.backends:
         name = backend.name
@@ -75,9 +84,11 @@ def _grid(report: Report, ids: dict[tuple[str, str], str]) -> str:
                 continue
             tip = f"{name} / {feature}: {cell.outcome.value}: {cell.reason}"
             strict = f" · strict: {len(cell.strict)} deviation(s)" if cell.strict else ""
-            link = f' href="#{ids[(name, feature)]}" title="{escape(tip + strict)}"'
+            runs = f" · runs differ: {varied[(name, feature)]}" if (name, feature) in varied else ""
+            link = f' href="#{ids[(name, feature)]}" title="{escape(tip + strict + runs)}"'
             mark = _mark(cell.outcome, not cell.as_expected, "a", link)
-            tds.append(f'<td class="deviates">{mark}</td>' if strict else f"<td>{mark}</td>")
+            classes = " ".join(c for c, on in (("deviates", strict), ("varies", runs)) if on)
+            tds.append(f'<td class="{classes}">{mark}</td>' if classes else f"<td>{mark}</td>")
         rows.append(
             f'<tr><th scope="row" title="{escape(backend.description or "")}">{escape(name)}</th>'
             f'<td class="tier">{escape(backend.tier)}</td>{"".join(tds)}</tr>'
@@ -330,7 +341,8 @@ def render(report: Report, secrets: Collection[str] = ()) -> str:
         f"<title>Agents SDK backend compatibility</title><style>{style}</style></head>\n"
         f"<body>{_interrupted(report)}{_verdict(report)}"
         f'<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
-        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_merged(report, ids)}{_readiness(report.readiness)}"
+        f"{_legend(report.sources is not None)}{_grid(report, ids)}{_differing(report, ids)}"
+        f"{_merged(report, ids)}{_readiness(report.readiness)}"
         '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
         f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"
     )
