@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -38,6 +40,12 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(raw)
     except ValueError:
         return key, raw
+
+
+def _workers(text: str) -> str:
+    if text == "auto" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more) or 'auto', got {text!r}")
 
 
 def version() -> str:
@@ -93,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument(
         "--fail-not-ready", action="store_true", help="fail when an agent given with --agent is NOT READY on a backend"
     )
+    matrix.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="run the cells in N processes, or 'auto' for one per CPU (pytest-xdist's -n; needs pytest-xdist)",
+    )
 
     starter = commands.add_parser("init", help="write a starter compat-backends.toml and a CI workflow here")
     starter.add_argument("--dir", default=".", metavar="DIR", help="the repository's root (default: here)")
@@ -116,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("diff", help="what was gained, lost or changed between two reports (exit 1 if lost)")
     compare.add_argument("old", metavar="OLD.json", help="the baseline report")
     compare.add_argument("new", metavar="NEW.json", help="the report to compare with it")
+
+    combine = commands.add_parser(
+        "merge", help="one report from many runs (shards, SDK versions, repeats); each cell keeps every run's outcome"
+    )
+    combine.add_argument("reports", nargs="+", metavar="REPORT.json", help="compat-matrix.json files, merged ones too")
+    combine.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="MERGED.json",
+        help="the merged report; its Markdown and HTML are written beside it (.md, .html)",
+    )
 
     baseline = commands.add_parser("baseline", help="keep a report as a baseline (without its exchanges)")
     baseline.add_argument("report", metavar="REPORT.json", help="a compat-matrix.json")
@@ -199,6 +226,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     tier = args.tier or ("all" if any(row.tier == "live" for row in explicit(names, rows)) else "mocked")
     if args.report_dir:
         options.report_dir(args.report_dir, "--report-dir")
+    if args.workers and importlib.util.find_spec("xdist") is None:
+        raise ValueError("matrix --workers needs pytest-xdist: pip install 'pytest-xdist>=3.8.0'")
 
     import pytest
 
@@ -236,6 +265,8 @@ def run_matrix(args: argparse.Namespace) -> int:
         argv.append("--compat-faults")
     if args.fail_not_ready:
         argv.append("--compat-fail-not-ready")
+    if args.workers:
+        argv += ["-n", args.workers]  # the workers' cells are judged once, in this process (session/workers.py)
     started = time.time()
     code = int(pytest.main(argv))
     written = Path(args.report_dir or scaffold.REPORT_DIR) / "compat-matrix.json"
@@ -245,10 +276,10 @@ def run_matrix(args: argparse.Namespace) -> int:
     return 2 if code == pytest.ExitCode.USAGE_ERROR else code
 
 
-def github_outputs(path: Path) -> str:
+def github_outputs(path: Path, written: report.Report | None = None) -> str:
     """The action's outputs (action.yml), as GitHub Actions reads them from $GITHUB_OUTPUT: from the report
-    the run wrote, so they say what the matrix says."""
-    verdict = report.load(path).verdict
+    the run wrote (read back from ``path`` unless given), so they say what the matrix says."""
+    verdict = (written or report.load(path)).verdict
     found = {"cells": verdict.cells, "differ": len(verdict.differing), "lost": len(verdict.lost), "report": path}
     return "".join(f"{key}={value}\n" for key, value in found.items() if "\n" not in str(value))
 
@@ -258,6 +289,46 @@ def run_diff(args: argparse.Namespace) -> int:
     print(f"compat diff: {args.old} -> {args.new}")
     print(diff.render(result))
     return 1 if result.lost else 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    # Reading a long history builds millions of small objects and no cycles: the cycle collector's passes over
+    # the growing heap cost more than the work itself (benchmarks/bench_merge.py: CPU time down by 40%).
+    gc.disable()
+    try:
+        return _merge(args)
+    finally:
+        gc.enable()
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .report import merge, terminal
+    from .report.files import write_merged
+
+    loaded, problems = [], []
+    for path in args.reports:
+        try:
+            loaded.append(report.load(path))
+        except report.ReportError as exc:
+            problems.append(str(exc))
+    for problem in problems:  # every bad input named, one line each, before anything is written
+        print(f"error: {inert(problem)}", file=sys.stderr)
+    if problems:
+        return 2
+    out = Path(args.output)
+    if out.suffix != ".json":
+        raise ValueError(f"merge: -o {out}: name a .json file (its .md and .html are written beside it)")
+    merged = merge.merge(loaded)
+    write_merged(out, merged)
+    if os.environ.get("GITHUB_OUTPUT"):
+        atomic.append_text(Path(os.environ["GITHUB_OUTPUT"]), github_outputs(out, merged))
+    print(terminal.terminal(merged))
+    for line in terminal.merged_lines(merged):
+        print(line)
+    runs = len(merged.sources or [])
+    print(f"merge: {len(args.reports)} file(s), {runs} run(s), {len(merged.cells)} cells written to {out}")
+    print(terminal.verdict_text(merged))
+    return 0 if merged.verdict.passed else 1
 
 
 def run_baseline(args: argparse.Namespace) -> int:
@@ -403,6 +474,7 @@ COMMANDS = {
     "matrix": run_matrix,
     "serve": run_serve,
     "diff": run_diff,
+    "merge": run_merge,
     "baseline": run_baseline,
     "cassettes": run_cassettes,
     "init": run_init,

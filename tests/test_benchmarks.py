@@ -24,3 +24,10 @@ def test_bench_mocked_measures_a_harness_cell_and_a_bare_run() -> None:
     # Each asserts its own answer (the cell as expected, the bare run's text): a drifted call raises here.
     asyncio.run(bench.harness_cell("openai-chat"))
     asyncio.run(bench.bare_cell("openai-chat"))
+
+
+def test_bench_merge_merges_tiny_synthetic_reports_with_the_command() -> None:
+    bench = script("bench_merge")
+    # The child runs `agents-compat merge` and checks the merged file's sources and cells (measure raises if not).
+    found = bench.measure(3, rows=2, features=3)
+    assert found["count"] == 3 and found["cpu"] > 0 and found["peak_mib"] > 10 and found["json_mib"] > 0

@@ -66,7 +66,7 @@ def test_init_accept_and_a_green_rerun_then_a_changed_backend_fails(tmp_path: Pa
     assert init.returncode == 0, init.stderr
     assert "added compat-reports/ to " in init.stdout
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\ncompat-reports/\n"
-    assert (tmp_path / WORKFLOW_FILE).read_text().count("uses: acme/agents-compat-harness@v1") == 1
+    assert (tmp_path / WORKFLOW_FILE).read_text().count("uses: acme/agents-compat-harness@v1") == 2  # shards, merge
     again = agents_compat(tmp_path, "init")
     assert again.returncode == 2 and "already exist" in again.stderr and "--force" in again.stderr
     assert agents_compat(tmp_path, "init", "--force").returncode == 0

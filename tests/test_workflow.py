@@ -56,7 +56,8 @@ def test_every_action_used_is_pinned_by_commit_with_its_release_named() -> None:
     ]
     # This repository's own action, and the one init fills in (a release tag: tests/test_own_repo.py).
     local = [u for u in uses if u[1] == "uses: ./" or u[1].startswith("uses: {action} ")]
-    assert len(local) == 2, uses
+    # action.yml's workflow: one job, the shards and the merge; the template: the shards and the merge.
+    assert len(local) == 5, uses
     unpinned = [u for u in uses if u not in local and not PINNED.fullmatch(u[1])]
     assert not unpinned and len(uses) > 6, unpinned
 
@@ -82,3 +83,48 @@ def yaml_like_keys(text: str) -> dict[str, set[str]]:
         elif m := re.match(r"^  ([a-z][\w-]*):", line):
             found[section].add(m[1])
     return found
+
+
+TEMPLATE = ROOT / "agents_compat" / "templates" / "agents-compat.yml"
+
+
+def test_the_generated_workflow_fans_out_and_a_final_job_merges_every_shard() -> None:
+    text = TEMPLATE.read_text(encoding="utf-8")
+    jobs = text.split("\njobs:\n", 1)[1]
+    compat, merge_job = jobs.split("\n  merge:\n", 1)
+    # One job per backend group x SDK version, the oldest supported SDK and the newest.
+    assert "        backends: [" in compat and '        sdk: ["openai-agents==0.17.0 openai==2.26.0", ""]' in compat
+    assert "backend: ${{ matrix.backends }}" in compat and "sdk: ${{ matrix.sdk }}" in compat
+    assert "workers: auto" in compat and "fail-fast: false" in compat
+    assert "artifact-name: compat-shard-${{ strategy.job-index }}" in compat  # unique per shard
+    assert "needs: compat" in merge_job and "if: always()" in merge_job
+    assert "uses: actions/download-artifact@" in merge_job and "pattern: compat-shard-*" in merge_job
+    assert "path: shards" in merge_job and "merge: shards/*/compat-matrix.json" in merge_job
+
+
+def test_the_action_publishes_the_site_only_when_asked() -> None:
+    action = yaml_like_keys((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert {"sdk", "workers", "merge", "pages", "pages-history"} <= action["inputs"]
+    text = (ROOT / "action.yml").read_text(encoding="utf-8")
+    pages = text.split("  pages:\n", 1)[1].split("\n  pages-history:", 1)[0]
+    assert 'default: "false"' in pages
+    site = text.split("    - name: Build the site\n", 1)[1]
+    assert "if: always() && inputs.pages == 'true'\n" in site
+    assert 'agents-compat site "${history[@]}" "${reports[@]}" -o "$SITE/"' in site
+    upload = site.split("    - name: Upload the site as the GitHub Pages artifact\n", 1)[1]
+    assert "if: always() && inputs.pages == 'true' && steps.site.outcome == 'success'" in upload
+    assert re.search(r"uses: actions/upload-pages-artifact@[0-9a-f]{40} # v\d+\.\d+\.\d+\n", upload)
+
+
+def test_the_documented_fan_out_passes_actionlint(tmp_path: Path) -> None:
+    found = actionlint()
+    if found is None:
+        pytest.skip(f"needs actionlint: {INSTALL}")
+    text = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "merge: shards/*/compat-matrix.json" in example and "pattern: compat-shard-*" in example
+    workflow = tmp_path / ".github" / "workflows" / "fan-out.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(example, encoding="utf-8")
+    done = subprocess.run([found, "-no-color", str(workflow)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -33,6 +33,10 @@ class Verdict(BaseModel):
     lost: list[Change]
     not_ready: list[str]  # "agent on backend"
     not_ready_fails: bool
+    # A merged report only (agents_compat/report/merge.py): each input run whose own verdict failed, and each
+    # declared cell that runs with the same SDK and server versions observed differently. Either fails it.
+    failed_runs: list[str] = []
+    disagreeing: list[str] = []
 
 
 def build(
@@ -82,13 +86,19 @@ def line(verdict: Verdict) -> str:
     parts.append(f"{len(verdict.lost)} lost against the baseline" if verdict.baseline else "no baseline")
     not_ready = verdict.not_ready
     parts.append(f"{len(not_ready)} NOT READY" + (f" ({inert(', '.join(not_ready))})" if not_ready else ""))
+    if verdict.failed_runs:
+        parts.append(f"{len(verdict.failed_runs)} input run(s) failed")
+    if verdict.disagreeing:
+        parts.append(f"{len(verdict.disagreeing)} declared cell(s) disagree between runs")
     return f"compat: {'PASS' if verdict.passed else 'FAIL'}: {', '.join(parts)}"
 
 
 def lost_lines(verdict: Verdict) -> list[str]:
     """The lines under the verdict line: lost cells, unconfirmed ones (failing), then those allowed to warn."""
     lost = [f"lost: {inert(c.backend)} / {c.feature}: {c.old} -> {c.new} ({inert(c.reason)})" for c in verdict.lost]
-    return lost + unconfirmed_lines(verdict)
+    merged = [f"failed run: {inert(line)}" for line in verdict.failed_runs]
+    merged += [f"disagree: {inert(line)}" for line in verdict.disagreeing]
+    return lost + unconfirmed_lines(verdict) + merged
 
 
 def unconfirmed_lines(verdict: Verdict) -> list[str]:

@@ -38,6 +38,21 @@ def _write_files(out: Path, report: Report, secrets: Collection[str] = ()) -> st
     return markdown_text
 
 
+def write_merged(json_file: Path, report: Report) -> None:
+    """A merged report (``agents-compat merge -o FILE``): FILE, and its Markdown and HTML beside it (FILE's stem,
+    .md and .html); the Markdown goes to the CI step summary too."""
+    json_file.parent.mkdir(parents=True, exist_ok=True)
+    markdown_text = markdown.render(report)
+    texts = {
+        json_file: report.json_text() + "\n",  # compact: it holds every run's cells
+        json_file.with_suffix(".md"): markdown_text,
+        json_file.with_suffix(".html"): html.render(report),
+    }
+    for path, text in texts.items():
+        atomic.write_text(path, text)
+    _append_summary(markdown_text)
+
+
 def _append_summary(markdown_text: str) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

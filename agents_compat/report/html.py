@@ -19,6 +19,7 @@ from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..wire.inert import inert
 from ..wire.redact import scrub
 from .lines import interrupted_line, versions_line
+from .merge import Seen, disagreements, groups, observations, sdk_changes, sdk_label, sdk_versions
 from .model import Report
 from .steps import step
 
@@ -49,13 +50,16 @@ def _outcome_style() -> str:
     return "\n".join([":root { " + " ".join(colours) + f" --differs: {DIFFERS.paint[1]}; }}", *classes]) + "\n"
 
 
-def _legend() -> str:
+def _legend(merged: bool = False) -> str:
     items = [f"<span>{_mark(o, False)} {escape(o.value)}: {escape(LEGEND[o].meaning)}</span>" for o in Outcome]
     items.append(f"<span>{_mark(Outcome.SUPPORTED, True)} outlined: {DIFFERS.meaning}</span>")
     items.append(
         '<span><span class="deviates-key">d</span> in the corner: the wire deviates from the published '
         "OpenAI types (strict tier)</span>"
     )
+    if merged:
+        key = f'<span class="varies-key">{_mark(Outcome.SUPPORTED, False)}</span>'
+        items.append(f"<span>{key} underlined: the runs merged here observed more than one outcome</span>")
     return '<div class="legend">' + "".join(items) + "</div>"
 
 
@@ -63,6 +67,12 @@ def _grid(report: Report, ids: dict[tuple[str, str], str]) -> str:
     head = "".join(
         f'<th class="feature" title="{escape(f.verifies)}"><div>{escape(f.id)}</div></th>' for f in report.features
     )
+    # A merged report: the cells whose runs observed more than one outcome, each run's outcome in the tip.
+    varied = {
+        key: ", ".join(f"{g.outcome} in {len(g.runs)} run(s)" for g in found)
+        for key, seen in (observations(report).items() if report.sources is not None else ())
+        if len(found := groups(seen)) > 1
+    }
     rows = []
     for backend in report.backends:
         name = backend.name
@@ -74,9 +84,11 @@ def _grid(report: Report, ids: dict[tuple[str, str], str]) -> str:
                 continue
             tip = f"{name} / {feature}: {cell.outcome.value}: {cell.reason}"
             strict = f" · strict: {len(cell.strict)} deviation(s)" if cell.strict else ""
-            link = f' href="#{ids[(name, feature)]}" title="{escape(tip + strict)}"'
+            runs = f" · runs differ: {varied[(name, feature)]}" if (name, feature) in varied else ""
+            link = f' href="#{ids[(name, feature)]}" title="{escape(tip + strict + runs)}"'
             mark = _mark(cell.outcome, not cell.as_expected, "a", link)
-            tds.append(f'<td class="deviates">{mark}</td>' if strict else f"<td>{mark}</td>")
+            classes = " ".join(c for c, on in (("deviates", strict), ("varies", runs)) if on)
+            tds.append(f'<td class="{classes}">{mark}</td>' if classes else f"<td>{mark}</td>")
         rows.append(
             f'<tr><th scope="row" title="{escape(backend.description or "")}">{escape(name)}</th>'
             f'<td class="tier">{escape(backend.tier)}</td>{"".join(tds)}</tr>'
@@ -143,7 +155,32 @@ def _exchange(data: dict[str, Any], secrets: Collection[str]) -> str:
     )
 
 
-def _evidence(cell: Cell, anchor: str, verifies: str, secrets: Collection[str]) -> str:
+def _other_runs(seen: list[Seen], shown: Cell, secrets: Collection[str]) -> str:
+    """A merged cell's runs, grouped by SDK, server version and outcome (a long history stays a few lines): each
+    group's count, first and last run and last reason, and the steps of its last run unless shown above."""
+    if len(seen) < 2:
+        return ""
+    grouped: dict[tuple[str, str | None, str], list[Seen]] = {}
+    for s in seen:
+        grouped.setdefault((s.sdk, s.server, s.cell.outcome.value), []).append(s)
+    items = []
+    for (sdk, server, _), runs in grouped.items():
+        first, last = runs[0], runs[-1]
+        own = any(s.cell is shown for s in runs)
+        steps = "" if own else "".join(_exchange(e, secrets) for e in last.cell.exchanges)
+        when = escape(first.source.generated_at) + (f" to {escape(last.source.generated_at)}" if len(runs) > 1 else "")
+        count = f"{len(runs)} runs" if len(runs) > 1 else f"run <code>{escape(last.source.run)}</code>"
+        items.append(
+            f"<li>{_mark(last.cell.outcome, not last.cell.as_expected)} {count} ({when}, {escape(sdk)}, server "
+            f"{escape(server or '?')}){' (shown above)' if own else ''}: {escape(last.cell.reason)}"
+            f"{f'<ol class=steps>{steps}</ol>' if steps else ''}</li>"
+        )
+    return f'<div class="runs">every run of this cell<ul>{"".join(items)}</ul></div>'
+
+
+def _evidence(
+    cell: Cell, anchor: str, verifies: str, secrets: Collection[str], seen: list[Seen] | None = None
+) -> str:
     differs = not cell.as_expected
     steps = "".join(_exchange(e, secrets) for e in cell.exchanges) or "<li>no HTTP request (nothing to run)</li>"
     expected = cell.expected.value if cell.expected else "not declared"
@@ -159,6 +196,7 @@ def _evidence(cell: Cell, anchor: str, verifies: str, secrets: Collection[str]) 
         f"<dt>strict</dt><dd>{_strict(cell.strict)}</dd>"
         f"</dl>steps ({len(cell.exchanges)} HTTP request{'' if len(cell.exchanges) == 1 else 's'}, "
         f'open one for the full exchange)<ol class="steps">{steps}</ol>{_server_logs(cell)}'
+        f"{_other_runs(seen or [], cell, secrets)}"
         '<a class="up" href="#grid">back to the grid</a></div></details>'
     )
 
@@ -212,16 +250,83 @@ def _verdict(report: Report) -> str:
     return f'<p class="verdict {status}"><b>{escape(verdict.line(found))}</b></p>{listed}'
 
 
+def _said(seen: list[Seen]) -> str:
+    return "<br>".join(f"{_mark(s.cell.outcome, False)} {escape(s.cell.reason)}" for s in seen)
+
+
+def _merged(report: Report, ids: dict[tuple[str, str], str]) -> str:
+    """A merged report's runs, its SDK upgrade changes (only the cells that differ between SDK versions, each
+    version's outcomes and reasons) and the cells that runs with the same versions disagree on."""
+    if report.sources is None:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{escape(s.run)}</code></td><td>{escape(s.generated_at)}</td>"
+        f"<td>{escape(sdk_label(s.versions))}</td><td>{len(s.backends)}</td>"
+        f"<td>{'PASS' if s.verdict.passed else 'FAIL'}{' (interrupted)' if s.interrupted else ''}</td></tr>"
+        for s in report.sources
+    )
+    parts = [
+        f'<h2 id="runs">Merged from {len(report.sources)} runs</h2><p class="meta">The grid shows each cell as the '
+        "run with the newest openai-agents observed it (the latest such run); each cell's evidence lists every run."
+        '</p><table class="runs"><thead><tr><th>run</th><th>generated</th><th>SDK</th><th>backends</th>'
+        f"<th>verdict</th></tr></thead><tbody>{rows}</tbody></table>"
+    ]
+    changes = sdk_changes(report)
+    parts.append('<h2 id="sdk-changes">SDK upgrade changes</h2>')
+    used = sdk_versions(report)
+    if len(used) < 2:
+        parts.append(f"<p>Every run used {escape(used[0])}: merge runs of other SDK versions to compare them.</p>")
+    elif not changes:
+        parts.append(f"<p>No cell differs between {escape(', '.join(used))}.</p>")
+    else:
+        shown = {sdk for change in changes for sdk, _ in change.by_sdk}
+        order = [sdk for sdk in used if sdk in shown]
+        head = "".join(f"<th>{escape(sdk)}</th>" for sdk in order)
+        body = []
+        for change in changes:
+            found = dict(change.by_sdk)
+            tds = "".join(f"<td>{_said(found.get(sdk, []))}</td>" for sdk in order)
+            link = ids[(change.backend, change.feature)]
+            body.append(
+                f'<tr><td><a href="#{link}">{escape(change.backend)} / <code>{escape(change.feature)}</code></a>'
+                f"</td>{tds}</tr>"
+            )
+        parts.append(
+            f'<p class="meta">{len(changes)} cell(s) differ between SDK versions, oldest SDK first.</p>'
+            f'<table class="runs sdk"><thead><tr><th>cell</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        )
+    disagree = disagreements(report)
+    if disagree:
+        items = [
+            f'<li><a href="#{ids[key]}">{escape(key[0])} / <code>{escape(key[1])}</code></a> '
+            f"({escape(seen[0].sdk)}, server {escape(seen[0].server or '?')}): "
+            + "; ".join(f"{_mark(g.runs[-1].cell.outcome, False)} {escape(g.text())}" for g in groups(seen))
+            + "</li>"
+            for key, seen in disagree.items()
+        ]
+        parts.append(
+            '<h2 id="disagree">Runs that disagree</h2><p class="meta">Same SDK and server versions, different '
+            f'outcomes.</p><ul class="differing">{"".join(items)}</ul>'
+        )
+    return "".join(parts)
+
+
 def render(report: Report, secrets: Collection[str] = ()) -> str:
     """The page; ``secrets`` are scrubbed from the text it derives from the evidence (a stream's joined
     deltas), which the report itself does not hold."""
     ids = {(c.backend, c.feature): f"c{i}" for i, c in enumerate(report.cells)}
     verifies = {f.id: f.verifies for f in report.features}
+    seen = observations(report) if report.sources is not None else {}
     sections = []
+    by_backend: dict[str, list[Cell]] = {}
+    for c in report.cells:
+        by_backend.setdefault(c.backend, []).append(c)
     for backend in report.backends:
-        cells = [c for c in report.cells if c.backend == backend.name]
+        cells = by_backend.get(backend.name, [])
         sections.append(f"<h3>{escape(backend.name)}</h3>")
-        sections += [_evidence(c, ids[(c.backend, c.feature)], verifies.get(c.feature, ""), secrets) for c in cells]
+        for c in cells:
+            key = (c.backend, c.feature)
+            sections.append(_evidence(c, ids[key], verifies.get(c.feature, ""), secrets, seen.get(key)))
     differing = len(report.differing())
     deviating = sum(1 for c in report.cells if c.strict)
     meta = (
@@ -236,7 +341,8 @@ def render(report: Report, secrets: Collection[str] = ()) -> str:
         f"<title>Agents SDK backend compatibility</title><style>{style}</style></head>\n"
         f"<body>{_interrupted(report)}{_verdict(report)}"
         f'<h1>Agents SDK backend compatibility</h1><p class="meta">{meta}</p>'
-        f"{_legend()}{_grid(report, ids)}{_differing(report, ids)}{_readiness(report.readiness)}"
+        f"{_legend(report.sources is not None)}{_grid(report, ids)}{_differing(report, ids)}"
+        f"{_merged(report, ids)}{_readiness(report.readiness)}"
         '<h2 id="evidence">Evidence</h2><p class="meta">Click a cell in the grid, or open one below.</p>'
         f"{''.join(sections)}\n<script>{_asset('report.js')}</script></body></html>\n"
     )

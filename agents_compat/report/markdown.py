@@ -15,6 +15,7 @@ from ..judging.readiness import AgentReadiness
 from ..outcomes import DIFFERS, LEGEND, Cell, Outcome
 from ..wire.inert import inert
 from .lines import interrupted_line, versions_line
+from .merge import disagreements, groups, sdk_changes, sdk_label, sdk_versions
 from .model import Report
 
 
@@ -24,7 +25,7 @@ def render(report: Report) -> str:
     markdown = f"> **{md_text(warning)}**\n\n" if warning else ""
     lost = "".join(f"- {md_text(line)}\n" for line in verdict.lost_lines(report.verdict))
     markdown += f"**{md_text(verdict.line(report.verdict))}**\n\n" + (f"{lost}\n" if lost else "")
-    markdown += matrix(report) + readiness(report.readiness)
+    markdown += matrix(report) + merged(report) + readiness(report.readiness)
     if report.mocked_vs_live:
         markdown += "\n## Mocked vs live\n\n" + md_block(agreement.render(report.mocked_vs_live))
     return markdown
@@ -129,3 +130,57 @@ def readiness(entries: list[AgentReadiness]) -> str:
             lines += [f"  - {md_text(x['feature'])} {x['outcome']}: {md_text(x['workaround'])}" for x in b.limitations]
         lines.append("")
     return "\n".join(lines)
+
+
+def _said(outcome: str, reason: str) -> str:
+    return f"**{outcome}**: {md_text(reason)}"
+
+
+def merged(report: Report) -> str:
+    """A merged report's runs, the SDK upgrade changes (only the cells that differ between SDK versions, each
+    version's outcomes and reasons) and the cells that runs with the same versions disagree on."""
+    if report.sources is None:
+        return ""
+    lines = [f"## Merged from {len(report.sources)} runs", ""]
+    lines += [
+        "The matrix shows each cell as the run with the newest openai-agents observed it (the latest such run); "
+        "every run's outcome is kept in the JSON (`cell_runs`).",
+        "",
+    ]
+    table = [
+        [f"`{s.run}`", md_text(s.generated_at), md_text(sdk_label(s.versions)), str(len(s.backends)),
+         "PASS" if s.verdict.passed else "FAIL" + (" (interrupted)" if s.interrupted else "")]
+        for s in report.sources
+    ]  # fmt: skip
+    headers = ["run", "generated", "SDK", "backends", "verdict"]
+    lines += [tabulate(table, headers=headers, tablefmt="github", disable_numparse=True), ""]
+    changes = sdk_changes(report)
+    sdks = {sdk for change in changes for sdk, _ in change.by_sdk}
+    lines += ["## SDK upgrade changes", ""]
+    used = sdk_versions(report)
+    if len(used) < 2:
+        lines += [f"Every run used {md_text(used[0])}: merge runs of other SDK versions to compare them.", ""]
+    elif not changes:
+        lines += [f"No cell differs between {md_text(', '.join(used))}.", ""]
+    else:
+        order = [sdk for sdk in used if sdk in sdks]
+        rows = []
+        for change in changes:
+            found = dict(change.by_sdk)
+            said = [
+                "<br>".join(_said(s.cell.outcome.value, s.cell.reason) for s in found[sdk]) if sdk in found else ""
+                for sdk in order
+            ]
+            rows.append([md_text(change.backend), f"`{change.feature}`", *said])
+        headers = ["backend", "feature", *(md_text(sdk) for sdk in order)]
+        lines += [f"{len(changes)} cell(s) differ between SDK versions, oldest SDK first:", ""]
+        lines += [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True), ""]
+    disagree = disagreements(report)
+    if disagree:
+        lines += ["## Runs that disagree", "", "Same SDK and server versions, different outcomes:", ""]
+        for (backend, feature), seen in disagree.items():
+            runs = "; ".join(md_text(group.text()) for group in groups(seen))
+            server = md_text(seen[0].server or "?")
+            lines.append(f"- **{md_text(backend)}** `{feature}` ({md_text(seen[0].sdk)}, server {server}): {runs}")
+        lines.append("")
+    return "\n".join(lines) + "\n"

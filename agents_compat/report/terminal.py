@@ -18,6 +18,7 @@ from ..wire.inert import inert
 from .diff import Diff
 from .diff import render as render_diff
 from .files import Written
+from .merge import disagreements, groups, sdk_changes, sdk_versions
 from .model import Report
 
 if TYPE_CHECKING:
@@ -259,3 +260,48 @@ def shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _seen(outcome: str, reason: str, limit: int = 160) -> str:
+    return f"{outcome} ({inert(_clip(reason, limit))})"
+
+
+def merged_lines(report: Report) -> list[str]:
+    """A merged report's runs, what the SDK upgrade changes (only the cells that differ between SDK versions,
+    with each version's outcome and reason), and the cells that runs with the same versions disagree on."""
+    if report.sources is None:
+        return []
+    lines = [f"merged from {len(report.sources)} run(s):"]
+    lines += [
+        f"  {s.run}  {s.generated_at}  {inert(versions_text(s.versions))}  {'PASS' if s.verdict.passed else 'FAIL'}"
+        f"{'  interrupted' if s.interrupted else ''}"
+        for s in report.sources
+    ]
+    changes = sdk_changes(report)
+    used = sdk_versions(report)
+    if len(used) > 1 and not changes:
+        lines.append(f"SDK upgrade changes: none (no cell differs between {inert('; '.join(used))})")
+    if changes:
+        lines.append(f"SDK upgrade changes ({len(changes)} cell(s) differ between SDK versions):")
+        for change in changes:
+            lines.append(f"  {inert(change.backend)} / {change.feature}:")
+            for sdk, seen in change.by_sdk:
+                said = "; ".join(_seen(s.cell.outcome.value, s.cell.reason) for s in seen)
+                lines.append(f"    {inert(sdk)}: {said}")
+    disagree = disagreements(report)
+    if disagree:
+        lines.append(f"runs disagree ({len(disagree)} cell(s), same SDK and server versions, different outcomes):")
+        for (backend, feature), seen in disagree.items():
+            server = inert(seen[0].server or "?")
+            lines.append(f"  {inert(backend)} / {feature} ({inert(seen[0].sdk)}, server {server}):")
+            lines += [f"    {inert(_clip(group.text(), 200))}" for group in groups(seen)]
+    return lines
+
+
+def versions_text(versions: dict[str, str]) -> str:
+    return f"openai-agents {versions.get('openai-agents', '?')}, openai {versions.get('openai', '?')}"
+
+
+def verdict_text(report: Report) -> str:
+    """The verdict line and the lines under it (lost, unconfirmed, failed runs, disagreements)."""
+    return "\n".join([verdict.line(report.verdict), *verdict.lost_lines(report.verdict)])
