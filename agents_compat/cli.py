@@ -389,13 +389,13 @@ def run_site(args: argparse.Namespace) -> int:
     from .report import site
 
     try:
-        runs = site.from_files([Path(p) for p in args.reports])
-        count = site.build(runs, Path(args.out), evidence_limit=args.evidence_limit)
+        runs, count = site.build_from_files([Path(p) for p in args.reports], Path(args.out), args.evidence_limit)
     except site.SiteError as exc:
         for line in str(exc).splitlines():
             print(f"site: {inert(line)}", file=sys.stderr)  # one line per bad file, each naming it
         return 2
-    print(f"site: {len(runs)} run{'' if len(runs) == 1 else 's'}, {count} files written to {args.out}; open {Path(args.out) / 'index.html'}")
+    where = Path(args.out) / "index.html"
+    print(f"site: {runs} run{'' if runs == 1 else 's'}, {count} files written to {args.out}; open {where}")
     return 0
 
 

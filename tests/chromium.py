@@ -36,8 +36,14 @@ class Browser:
             os.dup2(b, 4)
 
         self.process = subprocess.Popen(
-            [str(CHROMIUM), *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}",
-             f"--window-size={width},{height}", "about:blank"],  # fmt: skip
+            [
+                str(CHROMIUM),
+                *FLAGS,
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],  # fmt: skip
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -7,19 +7,22 @@ history: the first page shows the latest run and the last few runs; each run's e
 backend; each backend's history is one page.
 
 The input is a list of ``Run``: a report and where it came from. A folder of reports gives one run per file
-(``from_files``); anything else that can say which report a run produced (a merged report split back into
+(``build_from_files``); anything else that can say which report a run produced (a merged report split back into
 its runs) feeds the same ``build``. Every text a report holds goes through ``html.escape`` (``inert`` first),
 as in the one-page HTML report whose helpers render the evidence here too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,22 +111,6 @@ def report_files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
         else:
             found.append(((Path(path.parent.name) / path.name).as_posix(), path))
     return found
-
-
-def from_files(paths: Sequence[Path]) -> list[Run]:
-    """The runs in these files and folders; ``SiteError`` naming every file that is not a report."""
-    loaded, bad = [], []
-    files = report_files(paths)
-    for source, path in files:
-        try:
-            loaded.append((source, load(path)))
-        except ReportError as exc:
-            bad.append(str(exc))
-    if bad:
-        raise SiteError("\n".join(bad))
-    if not files:
-        raise SiteError(f"no report (*.json) in {', '.join(str(p) for p in paths)}")
-    return runs(loaded)
 
 
 def slug(name: str) -> str:
@@ -239,20 +226,12 @@ def _run_link(run: Run, up: str) -> str:
 # -- evidence -------------------------------------------------------------------------------------------------
 
 
-def _clip(body: Any, limit: int) -> Any:
-    """A body as shown on an evidence page: whole up to ``limit`` characters, else its start and what was left."""
-    if isinstance(body, list):  # a stream: whole events while they fit
-        kept: list[Any] = []
-        size = 0
-        for event in body:
-            size += len(json.dumps(event, ensure_ascii=False))
-            if size > limit and kept:
-                return [*kept, f"… {len(body) - len(kept)} more events: the full exchange is in the report"]
-            kept.append(event)
-        return body
-    text = _pretty(body)
+def _shown(body: Any, streamed: bool, limit: int) -> str:
+    """A body as an evidence page shows it: whole up to ``limit`` characters, else its start and what was left
+    (each body is laid out once: a site of a thousand runs lays out hundreds of thousands)."""
+    text = _stream(body) if streamed and isinstance(body, list) else _pretty(body)
     if len(text) <= limit:
-        return body
+        return text
     return f"{text[:limit]}\n… {len(text) - limit} more characters: the full exchange is in the report"
 
 
@@ -261,8 +240,7 @@ def _exchange(data: dict[str, Any], limit: int) -> str:
     summary = step(data)  # from the whole exchange, not the clipped one shown
     bad = summary.status is None or summary.status >= 400
     said = " · ".join(part for part in (summary.sent, summary.received) if part)
-    body = _clip(response.get("body"), limit)
-    shown = _stream(body) if response.get("streamed") and isinstance(body, list) else _pretty(body)
+    shown = _shown(response.get("body"), bool(response.get("streamed")), limit)
     head = f"{request['method']} {request['url']}\n{_headers(request.get('headers') or {})}\n"
     status = f"HTTP {response.get('status')}{'' if response.get('complete', True) else ' (body not read to the end)'}\n"
     return (
@@ -270,7 +248,7 @@ def _exchange(data: dict[str, Any], limit: int) -> str:
         f"<code>{escape(summary.request)}</code> → "
         f'<span class="status{" bad" if bad else ""}">{"no response" if summary.status is None else summary.status}'
         f'</span> <span class="said">{escape(said)}</span></summary>'
-        f'<div class="wire">request<pre>{_block(head + _pretty(_clip(request.get("body"), limit)))}</pre>'
+        f'<div class="wire">request<pre>{_block(head + _shown(request.get("body"), False, limit))}</pre>'
         f"response<pre>{_block(status + _headers(response.get('headers') or {}) + chr(10) + shown)}</pre>"
         "</div></details></li>"
     )
@@ -500,8 +478,11 @@ def _compare_page(run_list: Sequence[Run]) -> str:
 # -- the site -------------------------------------------------------------------------------------------------
 
 
-def pages(run_list: Sequence[Run], evidence_limit: int = EVIDENCE_LIMIT) -> Iterable[tuple[str, str]]:
-    """Every file of the site as (relative path, text), the first page first."""
+def pages(
+    run_list: Sequence[Run], evidence_limit: int = EVIDENCE_LIMIT, evidence: bool = True
+) -> Iterable[tuple[str, str]]:
+    """Every file of the site as (relative path, text), the first page first; ``evidence=False`` leaves out the
+    evidence pages (``build_from_files`` writes those as it reads each report)."""
     if not run_list:
         raise SiteError("no runs to build a site from")
     latest = run_list[-1]
@@ -545,11 +526,16 @@ def pages(run_list: Sequence[Run], evidence_limit: int = EVIDENCE_LIMIT) -> Iter
     for i, run in enumerate(run_list):
         following = run_list[i + 1] if i + 1 < len(run_list) else None
         yield f"runs/{run.id}/index.html", _run_page(run, run_list[i - 1] if i else None, following)
-        by_backend: dict[str, list[Cell]] = {}
-        for cell in run.report.cells:
-            by_backend.setdefault(cell.backend, []).append(cell)
-        for backend, cells in by_backend.items():
-            yield f"runs/{run.id}/{slug(backend)}.html", _evidence_page(run, backend, cells, evidence_limit)
+        if evidence:
+            for backend, cells in _by_backend(run.report).items():
+                yield f"runs/{run.id}/{slug(backend)}.html", _evidence_page(run, backend, cells, evidence_limit)
+
+
+def _by_backend(report: Report) -> dict[str, list[Cell]]:
+    found: dict[str, list[Cell]] = {}
+    for cell in report.cells:
+        found.setdefault(cell.backend, []).append(cell)
+    return found
 
 
 def _replaceable(out: Path) -> bool:
@@ -559,8 +545,8 @@ def _replaceable(out: Path) -> bool:
     )
 
 
-def build(run_list: Sequence[Run], out: Path, evidence_limit: int = EVIDENCE_LIMIT) -> int:
-    """Write the site to ``out`` (replacing what was there once it is complete); the number of files."""
+def _written(out: Path, fill: Callable[[Path], int]) -> int:
+    """``fill`` a fresh folder beside ``out``, then put it in place of ``out`` whole; the number of files."""
     out = Path(out)
     if out.exists() and not _replaceable(out):
         raise SiteError(
@@ -569,12 +555,7 @@ def build(run_list: Sequence[Run], out: Path, evidence_limit: int = EVIDENCE_LIM
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        count = 0
-        for name, text in pages(run_list, evidence_limit):
-            path = fresh / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            count += 1
+        count = fill(fresh)
         fresh.chmod(0o755)  # mkdtemp's folder is private; a published site is not
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
@@ -587,3 +568,80 @@ def build(run_list: Sequence[Run], out: Path, evidence_limit: int = EVIDENCE_LIM
         shutil.rmtree(fresh, ignore_errors=True)
         raise
     return count
+
+
+def _write(folder: Path, files: Iterable[tuple[str, str]]) -> int:
+    count = 0
+    for name, text in files:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        count += 1
+    return count
+
+
+def build(run_list: Sequence[Run], out: Path, evidence_limit: int = EVIDENCE_LIMIT) -> int:
+    """Write the site of runs held in memory to ``out`` (replacing what was there once complete); the number of
+    files."""
+    return _written(out, lambda fresh: _write(fresh, pages(run_list, evidence_limit)))
+
+
+def _slim(report: Report) -> Report:
+    """A report as the history needs it once its evidence is written: the cells without their exchanges."""
+    cells = [dataclasses.replace(c, exchanges=[], server_logs="") for c in report.cells]
+    return report.model_copy(update={"cells": cells})
+
+
+def _evidence_of(job: tuple[str, Path, Path, int]) -> tuple[str, Report | None, int]:
+    """One report file read and its evidence pages written to ``folder`` (in a worker process): its slim report
+    and the number of pages, or the reader's one line on it."""
+    source, path, folder, limit = job
+    try:
+        report = load(path)
+    except ReportError as exc:
+        return str(exc), None, 0
+    folder.mkdir(parents=True)
+    run = Run("", source, report)  # an evidence page links only within its run's folder and up
+    by_backend = _by_backend(report)
+    for backend, cells in by_backend.items():
+        (folder / f"{slug(backend)}.html").write_text(_evidence_page(run, backend, cells, limit), encoding="utf-8")
+    return source, _slim(report), len(by_backend)
+
+
+def workers() -> int:
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+def build_from_files(paths: Sequence[Path], out: Path, evidence_limit: int = EVIDENCE_LIMIT) -> tuple[int, int]:
+    """The site of the reports in these files and folders: each report is read once, its evidence written at
+    once (by as many processes as there are CPUs, up to 4) and only its outcomes kept for the history, so memory
+    grows with the cells, not the exchanges. ``SiteError`` naming every file that is not a report. Returns the
+    numbers of runs and of files."""
+    files = report_files(paths)
+    if not files:
+        raise SiteError(f"no report (*.json) in {', '.join(str(p) for p in paths)}")
+    found: list[Run] = []
+
+    def fill(fresh: Path) -> int:
+        jobs = [(source, path, fresh / "runs" / f".{i}", evidence_limit) for i, (source, path) in enumerate(files)]
+        if len(jobs) < 8 or workers() == 1:
+            results = [_evidence_of(job) for job in jobs]
+        else:
+            with ProcessPoolExecutor(workers()) as pool:
+                results = list(pool.map(_evidence_of, jobs, chunksize=4))
+        bad = [line for line, report, _ in results if report is None]
+        if bad:
+            raise SiteError("\n".join(bad))
+        folder_of = {}
+        loaded = []
+        for i, (source, report, _) in enumerate(results):
+            assert report is not None
+            folder_of[id(report)] = fresh / "runs" / f".{i}"
+            loaded.append((source, report))
+        found.extend(runs(loaded))
+        for run in found:
+            folder_of[id(run.report)].rename(fresh / "runs" / run.id)
+        return sum(count for _, _, count in results) + _write(fresh, pages(found, evidence_limit, evidence=False))
+
+    count = _written(out, fill)
+    return len(found), count
