@@ -3,7 +3,7 @@
 For each size N, N synthetic reports of 20 backends x 20 features (one captured exchange per cell, a few
 outcomes and server versions changing over time, as a history does) are written to a folder, and
 ``python -m agents_compat site FOLDER -o SITE`` builds the site from them in a fresh process. Measured per
-size: wall seconds (loading the reports included), the process's peak RSS, the first page's size (index.html
+size: wall and CPU seconds (loading the reports included), the peak RSS, the first page's size (index.html
 plus the stylesheet it loads, all it loads), the number and total size of the files; then the growth
 ratio of the time per report against the smallest size (1.0 is linear).
 """
@@ -87,8 +87,10 @@ def write_reports(folder: Path, count: int, seed: int = 28) -> None:
         (folder / f"run-{run:05d}.json").write_text(json.dumps(report(run, outcomes)), encoding="utf-8")
 
 
-def build(reports: Path, out: Path) -> tuple[float, int]:
-    """Seconds and peak RSS (bytes) of one ``agents_compat site`` process."""
+def build(reports: Path, out: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (its worker processes included) and peak RSS (bytes, of its largest process)
+    of one ``agents_compat site`` process. On a shared machine the wall time grows with the others' load; the
+    CPU time does not."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "agents_compat", "site", str(reports), "-o", str(out)], stdout=subprocess.DEVNULL
@@ -98,19 +100,20 @@ def build(reports: Path, out: Path) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     if child.returncode:
         raise SystemExit(f"site exited {child.returncode}")
-    return seconds, usage.ru_maxrss * 1024  # kilobytes on Linux
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024  # kilobytes on Linux
 
 
 def measure(size: int, workdir: Path) -> dict[str, float]:
     reports, out = workdir / f"reports-{size}", workdir / f"site-{size}"
     reports.mkdir()
     write_reports(reports, size)
-    seconds, rss = build(reports, out)
+    seconds, cpu, rss = build(reports, out)
     files = [p for p in out.rglob("*") if p.is_file()]
     first = (out / "index.html").stat().st_size + (out / "style.css").stat().st_size
     return {
         "reports": size,
         "seconds": seconds,
+        "cpu": cpu,
         "rss_mb": rss / 2**20,
         "first_page_kb": first / 1024,
         "files": len(files),
@@ -124,20 +127,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,300,1000", help="numbers of reports, comma-separated")
     sizes = [int(n) for n in parser.parse_args().sizes.split(",")]
     print(f"{BACKENDS} backends x {FEATURES} features per report; {os.cpu_count()} CPUs")
-    print(f"{'reports':>8} {'seconds':>8} {'peak RSS':>9} {'first page':>11} {'files':>6} {'site':>8} {'input':>8}")
+    head = ("reports", 8), ("seconds", 8), ("CPU s", 7), ("peak RSS", 9), ("first page", 11), ("files", 6)
+    print(" ".join(f"{name:>{width}}" for name, width in head), f"{'site':>8} {'input':>8}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             row = measure(size, Path(tmp))
             rows.append(row)
             print(
-                f"{size:>8} {row['seconds']:>8.1f} {row['rss_mb']:>6.0f} MB {row['first_page_kb']:>8.0f} KB "
+                f"{size:>8} {row['seconds']:>8.1f} {row['cpu']:>7.1f} {row['rss_mb']:>6.0f} MB "
+                f"{row['first_page_kb']:>8.0f} KB "
                 f"{row['files']:>6} {row['site_mb']:>5.0f} MB {row['input_mb']:>5.0f} MB",
                 flush=True,
             )
-    base = rows[0]["seconds"] / rows[0]["reports"]
-    growth = ", ".join(f"{r['reports']}: {r['seconds'] / r['reports'] / base:.2f}" for r in rows)
-    print(f"time per report against {rows[0]['reports']} reports (1.00 is linear): {growth}")
+    for key in ("seconds", "cpu"):
+        base = rows[0][key] / rows[0]["reports"]
+        growth = ", ".join(f"{r['reports']}: {r[key] / r['reports'] / base:.2f}" for r in rows)
+        print(f"{key} per report against {rows[0]['reports']} reports (1.00 is linear): {growth}")
 
 
 if __name__ == "__main__":

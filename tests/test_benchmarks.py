@@ -24,3 +24,14 @@ def test_bench_mocked_measures_a_harness_cell_and_a_bare_run() -> None:
     # Each asserts its own answer (the cell as expected, the bare run's text): a drifted call raises here.
     asyncio.run(bench.harness_cell("openai-chat"))
     asyncio.run(bench.bare_cell("openai-chat"))
+
+
+def test_bench_site_builds_a_site_from_a_few_synthetic_reports(tmp_path: Path) -> None:
+    bench = script("bench_site")
+    row = bench.measure(3, tmp_path)  # the script's own measurement, on a tiny history
+    assert row["reports"] == 3 and row["seconds"] > 0 and row["rss_mb"] > 10
+    # 4 site pages, the stylesheet, 2 changes pages, 20 timelines, and per run its matrix and 20 evidence pages
+    assert row["files"] == 4 + 1 + 2 + 20 + 3 * 21
+    assert 20 < row["first_page_kb"] < 1024
+    index = (tmp_path / "site-3" / "index.html").read_text(encoding="utf-8")
+    assert index.count('class="mark o-') >= 400  # the latest run's 20 x 20 cells, each a link (plus the legend)

@@ -15,7 +15,9 @@ as in the one-page HTML report whose helpers render the evidence here too.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
+import html
 import json
 import os
 import re
@@ -25,12 +27,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..outcomes import LEGEND, Cell, Outcome
+from ..wire.inert import inert
 from . import diff
-from .html import _asset, _block, _headers, _legend, _outcome_style, _pretty, _stream, _strict, escape
+from .html import _asset, _headers, _legend, _outcome_style, _pretty, _stream, _strict, escape
 from .lines import interrupted_line, versions_line
 from .model import Report
 from .reader import ReportError, load
@@ -67,7 +71,11 @@ class Run:
         return self.report.versions.get(SDK, "?")
 
     def server(self, backend: str) -> str | None:
-        return next((row.version for row in self.report.backends if row.name == backend), None)
+        return self._servers.get(backend)
+
+    @cached_property
+    def _servers(self) -> dict[str, str | None]:
+        return {row.name: row.version for row in self.report.backends}
 
 
 def _when(text: str) -> datetime:
@@ -78,18 +86,21 @@ def _when(text: str) -> datetime:
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
+def page_id(generated_at: str) -> str:
+    """A run's folder name, from its time (``-2``, ``-3`` added by ``runs`` when two runs share one)."""
+    when = _when(generated_at)
+    if when.year > 1:
+        return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return re.sub(r"[^0-9A-Za-z]+", "-", generated_at).strip("-")[:40] or "run"
+
+
 def runs(sources: Iterable[tuple[str, Report]]) -> list[Run]:
     """``(source, report)`` pairs as runs, oldest first (by ``generated_at``), each with a unique page id."""
     ordered = sorted(sources, key=lambda pair: (_when(pair[1].generated_at), pair[1].generated_at, pair[0]))
     taken: set[str] = set()
     found = []
     for source, report in ordered:
-        when = _when(report.generated_at)
-        base = (
-            when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-            if when.year > 1
-            else re.sub(r"[^0-9A-Za-z]+", "-", report.generated_at).strip("-")[:40] or "run"
-        )
+        base = page_id(report.generated_at)
         page, n = base, 1
         while page in taken:
             n += 1
@@ -113,6 +124,7 @@ def report_files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
     return found
 
 
+@lru_cache(maxsize=4096)  # called for every link of every grid: a handful of names, hundreds of thousands of links
 def slug(name: str) -> str:
     """A file or anchor name for a backend or feature: its own name when that is safe, else a safe one with a
     hash of the name (two names that clean up alike stay apart; ``../x`` cannot leave the folder)."""
@@ -159,7 +171,8 @@ def _columns(run_list: Sequence[Run]) -> tuple[list[str], list[str]]:
     return list(backends), list(features)
 
 
-def _grid(run: Run, up: str) -> str:
+def _grid(run: Run, up: str, evidence: str) -> str:
+    """The run's matrix; a cell links to ``{evidence}BACKEND.html#f-FEATURE``, a backend to its history."""
     report = run.report
     verifies = {f.id: f.verifies for f in report.features}
     features = [f.id for f in report.features] or list(dict.fromkeys(c.feature for c in report.cells))
@@ -172,7 +185,7 @@ def _grid(run: Run, up: str) -> str:
         tds = []
         for feature in features:
             cell = report.cell(row.name, feature)
-            href = _evidence_href(run, row.name, feature, up)
+            href = f"{evidence}{slug(row.name)}.html#f-{slug(feature)}"
             tds.append("<td></td>" if cell is None else f"<td>{_mark(cell, href)}</td>")
         server = f" <small>{escape(row.version)}</small>" if row.version else ""
         rows.append(
@@ -216,7 +229,7 @@ def _page(title: str, body: str, up: str = "", script: str = "") -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n} {noun}{'' if n == 1 else 'es' if noun.endswith('ch') else 's'}"
 
 
 def _run_link(run: Run, up: str) -> str:
@@ -224,6 +237,13 @@ def _run_link(run: Run, up: str) -> str:
 
 
 # -- evidence -------------------------------------------------------------------------------------------------
+
+
+def _block(text: str) -> str:
+    """Multi-line text for a ``<pre>``: lines kept, other control characters shown escaped (``inert``), and
+    ``<``, ``>``, ``&`` escaped. Quotes need no escaping in an element's text, and a JSON body is full of them:
+    left as they are, an evidence page is a fifth smaller."""
+    return html.escape(inert(text, lines=True), quote=False)
 
 
 def _shown(body: Any, streamed: bool, limit: int) -> str:
@@ -290,15 +310,13 @@ def _evidence_page(run: Run, backend: str, cells: list[Cell], limit: int) -> str
     return _page(f"{backend}: evidence, {run.at}", body, "../../")
 
 
-def _run_page(run: Run, previous: Run | None, following: Run | None) -> str:
-    around = []
-    if previous:
-        around.append(f'<a href="../../changes/{previous.id}--{run.id}.html">what changed since the run before</a>')
-    if following:
-        around.append(f'<a href="../../changes/{run.id}--{following.id}.html">what changed in the run after</a>')
+def _run_page(run: Run) -> str:
+    """A run's matrix, its cells linked to the evidence pages beside it. It names no other run (the list of
+    runs says what changed since the one before), so it is written with the evidence, by a worker."""
     body = (
-        f"<h1>The run of {escape(run.at)}</h1>{_run_meta(run)}<p>{' · '.join(around)}</p>"
-        f"{_legend()}{_grid(run, '../../')}"
+        f"<h1>The run of {escape(run.at)}</h1>{_run_meta(run)}<p>This run in "
+        f'<a href="../../runs.html#r-{run.id}">the list of runs</a>, with what changed since the one before.</p>'
+        f"{_legend()}{_grid(run, '../../', '')}"
     )
     return _page(f"Run {run.at}", body, "../../")
 
@@ -344,9 +362,10 @@ def _timeline(backend: str, features: list[str], run_list: Sequence[Run]) -> str
             f'<th scope="col">SDK</th><th scope="col">runs</th></tr></thead><tbody>{body}</tbody></table></div>'
             "</section>"
         )
+        changed = sum(1 for row in rows if "outcome" in row[1])
         summary.append(
-            f'<li><a href="#f-{slug(feature)}"><code>{escape(feature)}</code></a>: {len(rows) - 1} change'
-            f"{'' if len(rows) == 2 else 's'}, now {rows[-1][2]}</li>"
+            f'<li><a href="#f-{slug(feature)}"><code>{escape(feature)}</code></a>: now {rows[-1][2]}; '
+            f"{_count(changed, 'outcome change')} in {_count(len(rows), 'stretch')}</li>"
         )
     body = (
         f'<h1>{escape(backend)}: history</h1><p class="meta">Each row starts a stretch of runs in which the '
@@ -422,7 +441,7 @@ def _pair_rows(run_list: Sequence[Run], diffs: Sequence[diff.Diff], up: str) -> 
         else:
             change = "the first run"
         rows.append(
-            f"<tr><td>{_run_link(run, up)}</td><td>{escape(run.sdk)}</td><td>{escape(run.source)}</td>"
+            f'<tr id="r-{run.id}"><td>{_run_link(run, up)}</td><td>{escape(run.sdk)}</td><td>{escape(run.source)}</td>'
             f"<td>{len(run.report.cells)}</td><td>{change}</td></tr>"
         )
     return rows
@@ -479,10 +498,10 @@ def _compare_page(run_list: Sequence[Run]) -> str:
 
 
 def pages(
-    run_list: Sequence[Run], evidence_limit: int = EVIDENCE_LIMIT, evidence: bool = True
+    run_list: Sequence[Run], evidence_limit: int = EVIDENCE_LIMIT, per_run: bool = True
 ) -> Iterable[tuple[str, str]]:
-    """Every file of the site as (relative path, text), the first page first; ``evidence=False`` leaves out the
-    evidence pages (``build_from_files`` writes those as it reads each report)."""
+    """Every file of the site as (relative path, text), the first page first; ``per_run=False`` leaves out each
+    run's own pages, its matrix and evidence (``build_from_files`` writes those as it reads each report)."""
     if not run_list:
         raise SiteError("no runs to build a site from")
     latest = run_list[-1]
@@ -496,7 +515,7 @@ def pages(
             "Agents SDK backend compatibility",
             f"<h1>Agents SDK backend compatibility</h1><p>The latest of {_count(len(run_list), 'run')}; "
             f'<a href="runs.html">every run</a>, <a href="compare.html">any two compared</a>.</p>{_run_meta(latest)}'
-            f"{_legend()}{_grid(latest, '')}<h2>Recent runs</h2>{recent}{more}",
+            f"{_legend()}{_grid(latest, '', f'runs/{latest.id}/')}<h2>Recent runs</h2>{recent}{more}",
         ),
     )
     yield "style.css", _outcome_style() + _asset("report.css") + _asset("site.css")
@@ -523,12 +542,10 @@ def pages(
     backends, features = _columns(run_list)
     for backend in backends:
         yield f"timeline/{slug(backend)}.html", _timeline(backend, features, run_list)
-    for i, run in enumerate(run_list):
-        following = run_list[i + 1] if i + 1 < len(run_list) else None
-        yield f"runs/{run.id}/index.html", _run_page(run, run_list[i - 1] if i else None, following)
-        if evidence:
-            for backend, cells in _by_backend(run.report).items():
-                yield f"runs/{run.id}/{slug(backend)}.html", _evidence_page(run, backend, cells, evidence_limit)
+    for run in run_list if per_run else ():
+        yield f"runs/{run.id}/index.html", _run_page(run)
+        for backend, cells in _by_backend(run.report).items():
+            yield f"runs/{run.id}/{slug(backend)}.html", _evidence_page(run, backend, cells, evidence_limit)
 
 
 def _by_backend(report: Report) -> dict[str, list[Cell]]:
@@ -601,11 +618,13 @@ def _evidence_of(job: tuple[str, Path, Path, int]) -> tuple[str, Report | None, 
     except ReportError as exc:
         return str(exc), None, 0
     folder.mkdir(parents=True)
-    run = Run("", source, report)  # an evidence page links only within its run's folder and up
+    # Its id as ``runs`` will give it unless another run has the same time (then its matrix is written again).
+    run = Run(page_id(report.generated_at), source, report)
     by_backend = _by_backend(report)
     for backend, cells in by_backend.items():
         (folder / f"{slug(backend)}.html").write_text(_evidence_page(run, backend, cells, limit), encoding="utf-8")
-    return source, _slim(report), len(by_backend)
+    (folder / "index.html").write_text(_run_page(run), encoding="utf-8")
+    return source, _slim(report), len(by_backend) + 1
 
 
 def workers() -> int:
@@ -641,7 +660,13 @@ def build_from_files(paths: Sequence[Path], out: Path, evidence_limit: int = EVI
         found.extend(runs(loaded))
         for run in found:
             folder_of[id(run.report)].rename(fresh / "runs" / run.id)
-        return sum(count for _, _, count in results) + _write(fresh, pages(found, evidence_limit, evidence=False))
+            if run.id != page_id(run.at):  # a second run of the same time: its matrix names its own id
+                (fresh / "runs" / run.id / "index.html").write_text(_run_page(run), encoding="utf-8")
+        return sum(count for _, _, count in results) + _write(fresh, pages(found, evidence_limit, per_run=False))
 
-    count = _written(out, fill)
+    gc.freeze()  # what is loaded so far lives to the end: the collector need not walk it again and again
+    try:
+        count = _written(out, fill)
+    finally:
+        gc.unfreeze()
     return len(found), count

@@ -47,11 +47,12 @@
       var was = data.servers[i][bi], is = data.servers[j][bi];
       if (was !== null && is !== null && was !== is) facts.appendChild(el("li", name + " server: " + was + " → " + is));
     });
-    var body = el("tbody"), count = 0;
+    var body = el("tbody"), count = 0, alone = 0;
     data.backends.forEach(function (name, bi) {
       for (var fi = 0; fi < F; fi++) {
         var x = data.cells[i][bi * F + fi], y = data.cells[j][bi * F + fi];
         if (x === y) continue;
+        if (x === "." || y === ".") { alone++; continue; }  // run in one of the two only: not a change
         count++;
         var tr = el("tr");
         var cell = el("td", name + " / ");
@@ -62,7 +63,8 @@
         body.appendChild(tr);
       }
     });
-    result.appendChild(el("h2", count + " cell" + (count === 1 ? "" : "s") + " differ: " + old.at + " → " + now.at));
+    result.appendChild(el("h2", count + " cell" + (count === 1 ? " differs" : "s differ") + ": " + old.at + " → " + now.at));
+    if (alone) facts.appendChild(el("li", alone + " cell" + (alone === 1 ? "" : "s") + " ran in only one of the two runs (not compared)"));
     if (facts.children.length) result.appendChild(facts);
     if (count) {
       var table = el("table", null, { "class": "changes" }), head = el("tr");
