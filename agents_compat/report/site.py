@@ -15,7 +15,6 @@ as in the one-page HTML report whose helpers render the evidence here too.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import html
 import json
@@ -664,9 +663,5 @@ def build_from_files(paths: Sequence[Path], out: Path, evidence_limit: int = EVI
                 (fresh / "runs" / run.id / "index.html").write_text(_run_page(run), encoding="utf-8")
         return sum(count for _, _, count in results) + _write(fresh, pages(found, evidence_limit, per_run=False))
 
-    gc.freeze()  # what is loaded so far lives to the end: the collector need not walk it again and again
-    try:
-        count = _written(out, fill)
-    finally:
-        gc.unfreeze()
+    count = _written(out, fill)
     return len(found), count
