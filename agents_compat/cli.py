@@ -228,9 +228,6 @@ def run_matrix(args: argparse.Namespace) -> int:
         "--assert=plain",
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
-        # pytest-asyncio warns, in a project whose ini does not set it, that the default will change.
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
     ]
     # Always an -m, so that a project's own addopts (this one's say -m 'not live') cannot drop a named live row.
     argv += ["-m", "mocked or live" if tier == "all" else tier]

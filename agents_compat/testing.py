@@ -18,8 +18,6 @@ def run_suites(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         "--pyargs", "agents_compat.scenarios",
         "-p",
         "no:cacheprovider",
-        "-o",
-        "asyncio_default_fixture_loop_scope=function",
         "--compat-report-dir",
         str(pytester.path / "out"),
         *args,

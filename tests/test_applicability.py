@@ -132,7 +132,7 @@ async def test_missed(backend, judge):
 def run_scenarios(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, dict]]:
     pytester.makepyfile(test_scenarios=SCENARIOS)
     result = pytester.runpytest_inprocess(
-        *("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function", "-rxX"),
+        *("-p", "no:cacheprovider", "-rxX"),
         *("--compat-report-dir", str(pytester.path / "out"), *args, "test_scenarios.py"),
     )
     cells = json.loads((pytester.path / "out" / "compat-matrix.json").read_text())["cells"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ import pytest
 
 from agents_compat.config.features import FEATURE_IDS
 from agents_compat.emulators import create
-from agents_compat.emulators.hostile import compressing, gzip_bomb, huge_answers, many_events, silent, stalls
+from agents_compat.emulators.hostile import compressing, gzip_bomb, huge_answers, many_events, serving, silent, stalls
 from agents_compat.emulators.serve import make_server
 from agents_compat.testing import run_suites
 
@@ -96,14 +95,8 @@ def _cells(pytester: pytest.Pytester) -> list[dict[str, Any]]:
 
 @contextmanager
 def _served(family: str, model: str) -> Iterator[str]:
-    server = make_server(create(family, model), port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_server(create(family, model), port=0)) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

@@ -172,7 +172,7 @@ def test_bad_plugin_options_are_usage_errors_before_the_run(
     (pytester.path / "taken").write_text("a file")
     result = pytester.runpytest_inprocess(
         "--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider",
-        "-o", "asyncio_default_fixture_loop_scope=function", *args,
+        *args,
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str() + result.stderr.str()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import unicodedata
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from agents_compat.emulators import hostile
 from agents_compat.testing import run_suites
 from agents_compat.wire.inert import inert
 
@@ -91,11 +91,8 @@ class HostileBackend(BaseHTTPRequestHandler):
 def hostile_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), HostileBackend)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with hostile.serving(server) as url:
+        yield url
 
 
 PROFILE = """[profiles.hostile]

@@ -154,7 +154,7 @@ def test_a_crashed_scenario_still_carries_its_properties(pytester: pytest.Pytest
     )
     xml = pytester.path / "junit.xml"
     result = pytester.runpytest_inprocess(
-        *("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"),
+        *("-p", "no:cacheprovider"),
         *("-m", "mocked", "--backend", "ollama-chat", f"--junitxml={xml}", "test_crash.py"),
     )
     result.assert_outcomes(failed=1)

@@ -51,7 +51,7 @@ def test_last_failed_reruns_only_the_differing_cell(pytester: pytest.Pytester) -
     pytester.makefile(".toml", wrong=WRONG)
     args = ("--pyargs", "agents_compat.scenarios", "-m", "mocked")
     args += ("--backends", "wrong.toml", "--backend", "openai-chat")
-    out = ("--compat-report-dir", str(pytester.path / "out"), "-o", "asyncio_default_fixture_loop_scope=function")
+    out = ("--compat-report-dir", str(pytester.path / "out"))
     first = pytester.runpytest_inprocess(*args, *out)  # the cache provider on: --lf needs it
     first.assert_outcomes(passed=len(FEATURE_IDS) - 1, failed=1)
     again = pytester.runpytest_inprocess(*args, *out, "--lf")

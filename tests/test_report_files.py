@@ -59,8 +59,6 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path: Path, mo
     assert target.read_text() == "old"
 
 
-LOOP_SCOPE = "asyncio_default_fixture_loop_scope=function"
-
 SIGINT_WHILE_WRITING = """
 import os, signal
 from agents_compat.report import html as html_report
@@ -90,7 +88,7 @@ def test_ctrl_c_while_the_reports_are_written_finishes_them_without_a_traceback(
     pytester.makepyfile(sigint_plugin=SIGINT_WHILE_WRITING)
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
+        *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "sigint_plugin"),
         *("--compat-report-dir", str(out), "--backend", "ollama-chat", "-k", "test_plain_text or test_streaming"),
     )
     output = result.stdout.str() + result.stderr.str()
@@ -126,7 +124,7 @@ def _run_with_summary(pytester: pytest.Pytester, out: Path, summary: Path) -> py
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GITHUB_STEP_SUMMARY", str(summary))
         return pytester.runpytest_subprocess(
-            *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "sigint_plugin", "-o", LOOP_SCOPE),
+            *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "sigint_plugin"),
             *("--compat-report-dir", str(out), "--backend", "ollama-chat"),
         )
 
@@ -235,7 +233,7 @@ def test_reports_that_cannot_be_written_still_give_the_matrix_the_verdict_and_a_
     pytester.makepyfile(failing_plugin=plugin)
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "failing_plugin", "-o", LOOP_SCOPE),
+        *("--pyargs", "agents_compat.scenarios", "-p", "no:cacheprovider", "-p", "failing_plugin"),
         *("--compat-report-dir", str(out), "--backend", "ollama-chat", "-k", "test_plain_text or test_streaming"),
     )
     lines = _lines(result)

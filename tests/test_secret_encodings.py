@@ -8,7 +8,6 @@ import base64
 import html
 import json
 import re
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents_compat.config.profiles import load_profiles
+from agents_compat.emulators import hostile
 from agents_compat.judging.matrix import Matrix
 from agents_compat.outcomes import Cell, Outcome
 from agents_compat.report import Report, cassettes
@@ -248,11 +248,8 @@ class EchoingBackend(BaseHTTPRequestHandler):
 def echoing_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingBackend)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with hostile.serving(server) as url:
+        yield url
 
 
 PROFILE = """[profiles.echo]

@@ -78,8 +78,6 @@ def test_matrix_command_runs_the_mocked_suites(monkeypatch: pytest.MonkeyPatch) 
             "--assert=plain",
             "-W",
             "ignore::pytest.PytestAssertRewriteWarning",
-            "-o",
-            "asyncio_default_fixture_loop_scope=function",
             "-m",
             "mocked",
             # One argv entry each: a separate value that is an existing path would move pytest's rootdir.

@@ -19,7 +19,7 @@ import urllib.parse
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any
 
 PIECE = 1024 * 1024
@@ -69,9 +69,8 @@ def _huge_handler(size: int) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def huge_answers(size: int = 50 * 1024 * 1024) -> Iterator[str]:
-    """A /v1 base URL whose every answer is ``size`` bytes."""
-    server = _Quiet(("127.0.0.1", 0), _huge_handler(size))
+def serving(server: HTTPServer) -> Iterator[str]:
+    """Serve ``server`` (bound to 127.0.0.1) on a daemon thread and yield its /v1 base URL; stop it on exit."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -79,6 +78,13 @@ def huge_answers(size: int = 50 * 1024 * 1024) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def huge_answers(size: int = 50 * 1024 * 1024) -> Iterator[str]:
+    """A /v1 base URL whose every answer is ``size`` bytes."""
+    with serving(_Quiet(("127.0.0.1", 0), _huge_handler(size))) as url:
+        yield url
 
 
 @contextmanager
@@ -121,17 +127,9 @@ class _Held(_Quiet):
         super().__init__(("127.0.0.1", 0), handler)
         self.stop = threading.Event()
 
-
-@contextmanager
-def _serving(server: _Held) -> Iterator[str]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.stop.set()
-        server.shutdown()
-        server.server_close()
+    def shutdown(self) -> None:
+        self.stop.set()  # first: a handler holding its connection returns, so serve_forever can stop
+        super().shutdown()
 
 
 def gzip_bomb_body(size: int) -> bytes:
@@ -177,7 +175,7 @@ def gzip_bomb(size: int = 2 * 1024 * 1024 * 1024) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with _serving(_Held(Handler)) as url:
+    with serving(_Held(Handler)) as url:
         yield url
 
 
@@ -241,7 +239,7 @@ def stalls(events: int = 3) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with _serving(_Held(Handler)) as url:
+    with serving(_Held(Handler)) as url:
         yield url
 
 
@@ -286,7 +284,7 @@ def many_events(count: int = 800_000, *, end: bool = True) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with _serving(_Held(Handler)) as url:
+    with serving(_Held(Handler)) as url:
         yield url
 
 
@@ -381,5 +379,5 @@ def compressing(upstream: str, coding: str = "gzip") -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with _serving(_Held(Handler)) as url:
+    with serving(_Held(Handler)) as url:
         yield url
