@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -375,3 +376,12 @@ def test_the_sample_site_is_what_its_kept_reports_build_today(tmp_path: Path) ->
     assert not stale, f"rebuild docs/sample-site (docs/reports.md, 'A site from many runs'): {stale[:5]}"
     for name, data in kept.items():  # no machine path in what the repository publishes
         assert not re.search(rb"/(work|root|home|tmp)/", data), name
+
+
+def test_a_run_kept_for_the_history_holds_no_exchange() -> None:
+    full = history()[0].report
+    assert full.cell("chat", "streaming") is not None  # the lookup cache filled, as the run's matrix fills it
+    slim = site._slim(full)
+    assert all(not c.exchanges for c in slim.cells) and len(slim.cells) == len(full.cells)
+    assert b"reply of chat" not in pickle.dumps(slim)  # what a worker sends back to the builder
+    assert slim.cell("chat", "streaming") is not None and not slim.cell("chat", "streaming").exchanges

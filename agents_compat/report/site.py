@@ -605,7 +605,9 @@ def build(run_list: Sequence[Run], out: Path, evidence_limit: int = EVIDENCE_LIM
 def _slim(report: Report) -> Report:
     """A report as the history needs it once its evidence is written: the cells without their exchanges."""
     cells = [dataclasses.replace(c, exchanges=[], server_logs="") for c in report.cells]
-    return report.model_copy(update={"cells": cells})
+    # A new model, not a copy: a copy would keep the lookup of the full cells (``Report.cell``'s cache) and
+    # carry every exchange along with it.
+    return Report.model_construct(**{**dict(report), "cells": cells})
 
 
 def _evidence_of(job: tuple[str, Path, Path, int]) -> tuple[str, Report | None, int]:
