@@ -1,5 +1,6 @@
 """Command line: ``python -m agents_compat matrix`` (run the mocked matrix), ``serve`` (an emulator over HTTP),
-``diff`` (what changed between two reports) and ``baseline`` (keep a report to diff against)."""
+``diff`` (what changed between two reports), ``baseline`` (keep a report to diff against) and ``site``
+(a static site from many reports)."""
 
 from __future__ import annotations
 
@@ -152,6 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("report", metavar="REPORT.json", help="a compat-matrix.json from `pytest -m live`")
     record.add_argument("out", metavar="DIR", help="where the cassettes go (fixtures/cassettes in this project)")
 
+    pages = commands.add_parser("site", help="a static site (no server) from many reports: matrix, history, changes")
+    pages.add_argument("reports", nargs="+", metavar="REPORTS", help="report files, or folders of them (*.json)")
+    pages.add_argument("-o", "--out", required=True, metavar="DIR", help="where the site goes (replaced whole)")
+    pages.add_argument(
+        "--evidence-limit",
+        type=int,
+        default=20_000,
+        metavar="CHARS",
+        help="characters of one request or response body shown as evidence (default: 20000)",
+    )
+
     serve = commands.add_parser("serve", help="serve an emulator over HTTP on 127.0.0.1")
     serve.add_argument("name", help=f"a profile name, or an emulator family ({', '.join(sorted(EMULATORS))})")
     serve.add_argument("--port", type=options.port, default=0, help="port (default: a free one, printed at start)")
@@ -235,7 +247,8 @@ def run_matrix(args: argparse.Namespace) -> int:
     # The harness package is already imported here, so pytest cannot rewrite its asserts: say nothing of it.
     # --assert=plain: the scenarios assert nothing themselves (verdicts are pytest.fail), so skip rewriting.
     argv = [
-        "--pyargs", "agents_compat.scenarios",
+        "--pyargs",
+        "agents_compat.scenarios",
         "-q",
         "--compat-matrix",
         "full",
@@ -440,6 +453,20 @@ def run_cassettes(args: argparse.Namespace) -> int:
     return 0 if written else 1
 
 
+def run_site(args: argparse.Namespace) -> int:
+    from .report import site
+
+    try:
+        runs, count = site.build_from_files([Path(p) for p in args.reports], Path(args.out), args.evidence_limit)
+    except site.SiteError as exc:
+        for line in str(exc).splitlines():
+            print(f"site: {inert(line)}", file=sys.stderr)  # one line per bad file, each naming it
+        return 2
+    where = Path(args.out) / "index.html"
+    print(f"site: {runs} run{'' if runs == 1 else 's'}, {count} files written to {args.out}; open {where}")
+    return 0
+
+
 def run_init(args: argparse.Namespace) -> int:
     written = scaffold.init(Path(args.dir), action=args.action or scaffold.DEFAULT_ACTION, force=args.force)
     for item in written:
@@ -477,6 +504,7 @@ COMMANDS = {
     "merge": run_merge,
     "baseline": run_baseline,
     "cassettes": run_cassettes,
+    "site": run_site,
     "init": run_init,
     "accept": run_accept,
 }

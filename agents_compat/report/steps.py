@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -77,10 +78,15 @@ def _received(exchange: Exchange) -> str:
     return ""
 
 
+@lru_cache(maxsize=1024)  # a report repeats a few URLs hundreds of times; a site of many runs, thousands
+def _path(url: str) -> str:
+    return httpx.URL(url).path
+
+
 def step(data: dict[str, Any]) -> Step:
     exchange = Exchange.from_json(data)
     return Step(
-        request=f"{exchange.method} {httpx.URL(exchange.url).path}",
+        request=f"{exchange.method} {_path(exchange.url)}",
         status=exchange.status,
         sent=_sent(exchange.request_body),
         received=_received(exchange),
