@@ -131,8 +131,10 @@ def test_the_command_reads_many_files_in_worker_processes_and_keeps_runs_of_the_
     reports = tmp_path / "reports"
     (reports / "nested").mkdir(parents=True)
     runs = history()
-    for i in range(9):  # enough for the worker processes; two files of one time each
-        text = json.dumps(runs[i % 3].report.to_json())
+    for i in range(9):  # enough for the worker processes; three runs of each time, each its own run
+        data = runs[i % 3].report.to_json()
+        data["cells"][0]["reason"] += f" (run {i})"  # the same file twice would be one run (next test)
+        text = json.dumps(data)
         (reports / ("nested" if i % 2 else ".") / f"run-{i}.json").write_text(text, encoding="utf-8")
     assert main(["site", str(reports), "-o", str(tmp_path / "site")]) == 0
     out = tmp_path / "site"
@@ -142,6 +144,22 @@ def test_the_command_reads_many_files_in_worker_processes_and_keeps_runs_of_the_
     matrix = (out / "runs" / f"{runs[0].id}-2" / "index.html").read_text(encoding="utf-8")
     assert f'href="../../runs.html#r-{runs[0].id}-2"' in matrix  # a run of the same time names its own id
     assert links_checked(out) > 300
+
+
+def test_a_merged_report_feeds_the_site_run_by_run_and_a_run_given_twice_is_one_run(tmp_path: Path) -> None:
+    runs = history()
+    for name, run in zip("abc", runs, strict=True):
+        (tmp_path / f"{name}.json").write_text(json.dumps(run.report.to_json()), encoding="utf-8")
+    merged = tmp_path / "merged" / "compat-matrix.json"
+    assert main(["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(merged)]) in (0, 1)
+    # The merged report's two runs, the third on its own, and the first again as its own file.
+    given = [merged, tmp_path / "c.json", tmp_path / "a.json"]
+    assert main(["site", *map(str, given), "-o", str(tmp_path / "site")]) == 0
+    out = tmp_path / "site"
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(r.id for r in runs)
+    second = (out / "runs" / runs[1].id / "chat.html").read_text(encoding="utf-8")
+    assert "chat streaming said broken" in second  # that run's own evidence, from inside the merged file
+    assert links_checked(out) > 50
 
 
 def test_the_latest_matrix_links_each_cell_to_its_evidence_in_that_run(tmp_path: Path) -> None:

@@ -32,10 +32,10 @@ from typing import Any
 
 from ..outcomes import LEGEND, Cell, Outcome
 from ..wire.inert import inert
-from . import diff
+from . import diff, merge
 from .html import _asset, _headers, _legend, _outcome_style, _pretty, _stream, _strict, escape
 from .lines import interrupted_line, versions_line
-from .model import Report
+from .model import Report, Source
 from .reader import ReportError, load
 from .steps import step
 
@@ -610,22 +610,44 @@ def _slim(report: Report) -> Report:
     return Report.model_construct(**{**dict(report), "cells": cells})
 
 
-def _evidence_of(job: tuple[str, Path, Path, int]) -> tuple[str, Report | None, int]:
-    """One report file read and its evidence pages written to ``folder`` (in a worker process): its slim report
-    and the number of pages, or the reader's one line on it."""
+def _one_run(source: Source) -> Report:
+    """One run of a merged report as a report of its own (its readiness and mocked-vs-live were not kept)."""
+    return Report.model_construct(
+        interrupted=source.interrupted, verdict=source.verdict, generated_at=source.generated_at,
+        versions=source.versions, features=source.features, backends=source.backends, cells=source.cells,
+        readiness=[], mocked_vs_live=[], sources=None, cell_runs=None,
+    )  # fmt: skip
+
+
+# What a worker gives back for one file: the reader's line on it (None when it was read), and per run in it
+# (a merged report holds many) its run id, its name in the site, its slim report and the folder of its pages.
+Evidence = tuple[str | None, list[tuple[str, str, Report, Path]]]
+
+
+def _evidence_of(job: tuple[str, Path, Path, int]) -> Evidence:
+    """One report file read and the evidence pages of each run in it written under ``folder`` (in a worker
+    process): per run its slim report and where its pages are; or the reader's one line on the file."""
     source, path, folder, limit = job
     try:
         report = load(path)
     except ReportError as exc:
-        return str(exc), None, 0
-    folder.mkdir(parents=True)
-    # Its id as ``runs`` will give it unless another run has the same time (then its matrix is written again).
-    run = Run(page_id(report.generated_at), source, report)
-    by_backend = _by_backend(report)
-    for backend, cells in by_backend.items():
-        (folder / f"{slug(backend)}.html").write_text(_evidence_page(run, backend, cells, limit), encoding="utf-8")
-    (folder / "index.html").write_text(_run_page(run), encoding="utf-8")
-    return source, _slim(report), len(by_backend) + 1
+        return str(exc), []
+    if report.sources is None:
+        parts = [(merge.run_id(report), source, report)]
+    else:  # a merged report: each of its runs has its place in the history, under the file's name and its id
+        parts = [(s.run, f"{source} (run {s.run})", _one_run(s)) for s in report.sources]
+    done = []
+    for k, (run_id, name, one) in enumerate(parts):
+        place = folder / f".{k}"
+        place.mkdir(parents=True)
+        # Its id as ``runs`` will give it unless another run has the same time (then its matrix is written again).
+        run = Run(page_id(one.generated_at), name, one)
+        by_backend = _by_backend(one)
+        for backend, cells in by_backend.items():
+            (place / f"{slug(backend)}.html").write_text(_evidence_page(run, backend, cells, limit), encoding="utf-8")
+        (place / "index.html").write_text(_run_page(run), encoding="utf-8")
+        done.append((run_id, name, _slim(one), place))
+    return None, done
 
 
 def workers() -> int:
@@ -649,21 +671,26 @@ def build_from_files(paths: Sequence[Path], out: Path, evidence_limit: int = EVI
         else:
             with ProcessPoolExecutor(workers()) as pool:
                 results = list(pool.map(_evidence_of, jobs, chunksize=4))
-        bad = [line for line, report, _ in results if report is None]
+        bad = [line for line, _ in results if line is not None]
         if bad:
             raise SiteError("\n".join(bad))
-        folder_of = {}
-        loaded = []
-        for i, (source, report, _) in enumerate(results):
-            assert report is not None
-            folder_of[id(report)] = fresh / "runs" / f".{i}"
-            loaded.append((source, report))
+        folder_of, loaded, seen = {}, [], set()
+        for _, parts in results:
+            for run_id, name, report, place in parts:
+                if run_id in seen:  # the same run given twice (its own file and a merged report, say): once
+                    continue
+                seen.add(run_id)
+                folder_of[id(report)] = place
+                loaded.append((name, report))
         found.extend(runs(loaded))
         for run in found:
             folder_of[id(run.report)].rename(fresh / "runs" / run.id)
             if run.id != page_id(run.at):  # a second run of the same time: its matrix names its own id
                 (fresh / "runs" / run.id / "index.html").write_text(_run_page(run), encoding="utf-8")
-        return sum(count for _, _, count in results) + _write(fresh, pages(found, evidence_limit, per_run=False))
+        for left in (fresh / "runs").glob(".*"):  # the workers' folders, and the pages of a run given twice
+            shutil.rmtree(left)
+        kept = sum(len(list((fresh / "runs" / run.id).iterdir())) for run in found)
+        return kept + _write(fresh, pages(found, evidence_limit, per_run=False))
 
     count = _written(out, fill)
     return len(found), count
