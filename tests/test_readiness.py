@@ -45,6 +45,26 @@ def test_a_workaround_that_works_on_the_backend_is_a_limitation() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("feature", "needs"),
+    [
+        ("structured_output_with_tools", "structured_output"),
+        ("strict_tool_schema", "function_tools"),
+        ("streamed_tool_call_shape", "function_tools"),
+    ],
+)
+def test_the_field_columns_are_limitations_only_where_their_workaround_works(feature: str, needs: str) -> None:
+    limited = verdict((feature,), **{feature: IGN, needs: S})
+    assert limited.verdict == LIMITED and limited.limitations[0]["feature"] == feature
+    assert verdict((feature,), **{feature: IGN, needs: IGN}).verdict == NOT_READY
+    assert verdict((feature,), **{feature: B, needs: S}).verdict == NOT_READY  # a misshapen wire has no workaround
+
+
+def test_reasoning_that_does_not_round_trip_is_a_limitation_but_broken_reasoning_blocks() -> None:
+    assert verdict(("reasoning_roundtrip",), reasoning_roundtrip=U).verdict == LIMITED
+    assert verdict(("reasoning_roundtrip",), reasoning_roundtrip=B).verdict == NOT_READY
+
+
 def test_a_workaround_that_needs_a_broken_feature_does_not_count() -> None:
     result = verdict(("previous_response_id",), previous_response_id=U, session_replay=B)
     assert result.verdict == NOT_READY

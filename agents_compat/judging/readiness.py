@@ -51,6 +51,21 @@ WORKAROUNDS: dict[str, Workaround] = {
     "input_tokens": Workaround("estimate tokens client-side before the run"),
     "response_retrieval": Workaround("keep the RunResult yourself instead of fetching the response by id"),
     "store_false": Workaround("do not chain to responses created with store=false: the backend does not refuse it"),
+    # The four columns of what breaks in the field (README's legend says the same per outcome).
+    "structured_output_with_tools": Workaround(
+        "give the tools to one agent without output_type and hand its answer to a second agent that has it",
+        "structured_output",
+    ),
+    "strict_tool_schema": Workaround(
+        "validate the arguments in the tool (or function_tool(strict_json_schema=False) where strict is refused)",
+        "function_tools",
+    ),
+    "streamed_tool_call_shape": Workaround(
+        "run tool-calling agents with Runner.run, not Runner.run_streamed", "function_tools"
+    ),
+    "reasoning_roundtrip": Workaround(
+        "run without ModelSettings(reasoning=...) on this backend, or give the server a reasoning parser"
+    ),
 }
 # "skipped" means "not applicable"; for these features that is harmless (e.g. a model id with no namespace).
 HARMLESS_WHEN_SKIPPED = frozenset({"namespaced_model_ids"})
