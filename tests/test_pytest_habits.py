@@ -37,7 +37,7 @@ def test_minus_x_stops_at_the_first_differing_cell_and_still_reports(pytester: p
     pytester.makefile(".toml", wrong=WRONG)
     result = run_suites(pytester, "-m", "mocked", "--backends", "wrong.toml", "--backend", "openai-chat", "-x")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["openai-chat  mocked  +[*]", "*stopping after 1 failures*"])
+    result.stdout.fnmatch_lines(["openai-chat mocked +[*]", "*stopping after 1 failures*"])
     assert [c["feature"] for c in cells(pytester) if not c["as_expected"]] == ["plain_text"]
 
 
