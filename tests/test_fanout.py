@@ -41,12 +41,11 @@ def inputs(**given: str) -> dict[str, str]:
     return {**keep, **env, "PATH": path}
 
 
-def start(workspace: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+def start(workspace: Path, env: dict[str, str], step: str = RUN_STEP) -> subprocess.Popen[str]:
     """One job's step: its own workspace, runner temp, outputs and summary files, bash as the runner calls it."""
-    workspace.mkdir(parents=True)
-    (workspace / "temp").mkdir()
+    (workspace / "temp").mkdir(parents=True, exist_ok=True)
     script = workspace / "temp" / "step.sh"
-    script.write_text(step_script(RUN_STEP), encoding="utf-8")
+    script.write_text(step_script(step), encoding="utf-8")
     files = {
         "RUNNER_TEMP": str(workspace / "temp"),
         "GITHUB_OUTPUT": str(workspace / "temp" / "output"),
@@ -92,6 +91,14 @@ def test_shards_in_separate_processes_merge_into_one_report(tmp_path: Path) -> N
     assert "## Merged from 2 runs" in (merging / "job" / "temp" / "summary.md").read_text(encoding="utf-8")
     data = json.loads((merging / "job" / found["report"]).read_text(encoding="utf-8"))
     assert len(data["sources"]) == 2 and len(data["cell_runs"]) == cells
+    # The opt-in Pages step in the same job (pages: true): a site of the two runs from the shards' reports.
+    site = merging / "job" / "temp" / "agents-compat-site"
+    env = inputs(MERGE="../shards/*/compat-matrix.json", HISTORY="", SITE=f"{site}/")
+    job = start(merging / "job", env, "Build the site")
+    out, _ = job.communicate(timeout=300)
+    assert job.returncode == 0, out[-3000:]
+    assert len(list((site / "runs").iterdir())) == 2 and (site / "index.html").is_file()
+    assert "openai-chat" in (site / "index.html").read_text(encoding="utf-8")
 
 
 def test_workers_without_pytest_xdist_is_one_line_and_a_bad_count_is_refused(
