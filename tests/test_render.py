@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from agents_compat.config.profiles import load_profiles
 from agents_compat.judging.matrix import Matrix
 from agents_compat.outcomes import Cell, Outcome
@@ -59,6 +61,23 @@ def test_full_matrix_fits_eighty_columns() -> None:
         for feature in FEATURE_IDS:
             matrix.add(profile, cell(profile.name, feature, Outcome.IGNORED, Outcome.SUPPORTED))
     assert max(len(line) for line in terminal.terminal(build(matrix)[0]).splitlines()) <= 80
+
+
+def test_each_column_key_stands_above_its_marks_in_both_grids() -> None:
+    from agents_compat.config.features import FEATURE_IDS
+
+    profiles = load_profiles()
+    matrix = Matrix()
+    for name in ("openai-chat", "gomodel-store-translated"):
+        for i, feature in enumerate(FEATURE_IDS):
+            c = cell(name, feature, Outcome.BROKEN if i % 2 else Outcome.IGNORED, Outcome.SUPPORTED)
+            matrix.add(profiles[name], dataclasses.replace(c, strict=["deviates"] if i % 2 else []))
+    report = build(matrix)[0]
+    grids = [terminal.terminal(report).splitlines()[:3], terminal.strict_grid(report).splitlines()[:3]]
+    for header, *rows in grids:
+        keys = [i for i, ch in enumerate(header) if ch in "ab" and header[i - 1] == " "][:2]
+        for row in rows:  # a: ignored or ".", b: broken or "d", right under their keys
+            assert (row[keys[0]], row[keys[1]]) in (("~", "!"), (".", "d")), (header, row)
 
 
 def test_quiet_terminal_keeps_one_line_per_backend() -> None:

@@ -61,7 +61,7 @@ def terminal(report: Report, *, rows_only: bool = False, paint: Paint = _plain) 
     names = {row.name: inert(row.name) for row in report.backends}  # a file's row names, shown inert
     width = max((len(name) for name in names.values()), default=7)
     # One space between name, tier and marks: 24 columns of a 24-character name still fit 80 characters.
-    lines = [] if rows_only else [f"{'backend'.ljust(width)} tier    " + " ".join(keys)]
+    lines = [] if rows_only else [f"{'backend'.ljust(width)} {'tier':<6} " + " ".join(keys)]
     for row in report.backends:
         marks = []
         for feature in features:
@@ -88,10 +88,10 @@ def strict_grid(report: Report) -> str:
     if not deviating:
         return "strict: every cell's wire matches the published OpenAI types"
     width = max(len(inert(name)) for name in names)
-    lines = [f"{'strict'.ljust(width)}         " + " ".join(_column_keys(len(features)))]
+    lines = [f"{'strict'.ljust(width)}        " + " ".join(_column_keys(len(features)))]
     for name in deviating:
         marks = ["d" if (c := report.cell(name, f)) and c.strict else "." for f in features]
-        lines.append(f"{inert(name).ljust(width)}         " + " ".join(marks))
+        lines.append(f"{inert(name).ljust(width)}        " + " ".join(marks))
     lines.append("d: the wire deviates from the published OpenAI types (details in the Markdown and JSON)")
     return "\n".join(lines)
 
