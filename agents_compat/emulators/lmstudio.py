@@ -21,7 +21,9 @@ class LMStudioEmulator(ModelServer):
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
-        self.chat.quirks = ChatQuirks(system_fingerprint=model)
+        # Tool calls are parsed out of the model's text (LM Studio docs, "Tool Use": "parses the text output"),
+        # and its tool type has no "strict" (lmstudio-js lms-shared-types LLMToolUseSetting.ts): not constrained.
+        self.chat.quirks = ChatQuirks(system_fingerprint=model, tool_arguments="never")
 
     def not_found(self, request: HttpRequest) -> HttpReply:
         # LM Studio's wording for routes it does not serve (status not verified against a live server)

@@ -11,8 +11,8 @@ Quirks modelled (docs/backends.md, "vLLM"; vLLM's vllm/entrypoints/openai at 00b
   "Response with id '<id>' not found." (serving_responses.py _make_not_found_error);
 - reasoning needs ``--reasoning-parser`` (option ``reasoning_parser``, e.g. qwen3; vLLM docs, "Reasoning
   Outputs"): with it the chat message carries ``reasoning`` (``reasoning_content`` before the
-  rename that page notes) and a Responses answer a reasoning item with a reasoning_text part; no
-  encrypted_content is written; without a parser ``<think>`` tags stay in the text.
+  rename that page notes) and a Responses answer a reasoning item with a reasoning_text part and
+  ``"encrypted_content": null``; without a parser ``<think>`` tags stay in the text.
 """
 
 from __future__ import annotations
@@ -32,10 +32,15 @@ class VLLMEmulator(ModelServer):
     family = "vllm"
     owned_by = "vllm"
     lifecycle = True
-    # With tool_choice "auto" the tool-call parser reads calls out of the model's free text; only a named or
-    # "required" choice is decoded under the parameters' schema (docs/features/tool_calling.md): "strict" is not read.
-    chat_quirks = ChatQuirks(tool_arguments="never")
-    responses_quirks = ResponsesQuirks(tool_arguments="never")
+    # As of v0.13.0 (the sdist on PyPI): with tool_choice "auto" the tool-call parser reads calls out of the model's
+    # free text, and "strict" is not read (FunctionDefinition has no such field, entrypoints/openai/protocol.py);
+    # only a named or "required" choice is decoded under the parameters' schema (ToolParser.adjust_request).
+    # A response_format / text.format json_schema becomes the request's structured output from the first token
+    # (protocol.py to_sampling_params; adjust_request leaves "auto" alone): the schema's JSON, never a call.
+    # A Responses reasoning item has no encrypted_content, dumped without exclude_none: "encrypted_content": null,
+    # whatever include asks (serving_responses.py, api_server.py).
+    chat_quirks = ChatQuirks(tool_arguments="never", schema_with_tools="forced")
+    responses_quirks = ResponsesQuirks(tool_arguments="never", schema_with_tools="forced", encrypted_content="null")
 
     def __init__(self, model: str, options: dict[str, Any] | None = None):
         super().__init__(model, options)
